@@ -1,0 +1,1 @@
+"""jx: a small, pure, functional array language embedded in Python."""

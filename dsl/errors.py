@@ -1,0 +1,135 @@
+"""Errors are values with spans.
+
+Every user mistake becomes a `JxError` carrying the `Span` of the offending source and
+optional notes (each a message with its own span). `render()` gives the compiler-style
+text `FILE:LINE:COL: Class: message`, the source line, a caret run under the span, then
+the notes. The class names mirror Python's, so users know what each means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A named piece of jx text (a file, `<string>`, `<stdin>` or a REPL input)."""
+
+    name: str
+    text: str
+
+    def line(self, lineno: int) -> str:
+        lines = self.text.splitlines()
+        return lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of source: 1-based line and column, end column exclusive."""
+
+    source: Source
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __repr__(self) -> str:
+        return f"{self.source.name}:{self.line}:{self.column}"
+
+    def caret(self) -> str:
+        """The source line and a caret run under this span."""
+        text = self.source.line(self.line)
+        if not text:
+            return ""
+        end = self.end_column if self.end_line == self.line else len(text) + 1
+        width = max(1, min(end, len(text) + 1) - self.column)
+        return f"    {text}\n    {' ' * (self.column - 1)}{'^' * width}"
+
+
+class JxError(Exception):
+    """Base of every error a jx program can raise; carries a span and notes."""
+
+    def __init__(self, message: str, span: Span | None = None, notes=()):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.notes: list[tuple[str, Span | None]] = list(notes)
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def with_span(self, span: Span | None) -> JxError:
+        """Attach a span if the error has none yet (errors raised deep inside rules)."""
+        if self.span is None and span is not None:
+            self.span = span
+        return self
+
+    def add_note(self, message: str, span: Span | None = None) -> None:  # noqa: D102
+        self.notes.append((message, span))
+
+    def render(self) -> str:
+        parts = []
+        where = repr(self.span) if self.span else "<unknown>"
+        parts.append(f"{where}: {self.kind}: {self.message}")
+        if self.span is not None and self.span.caret():
+            parts.append(self.span.caret())
+        for message, span in self.notes:
+            if span is not None:
+                parts.append(f"{span!r}: note: {message}")
+                if span.caret():
+                    parts.append(span.caret())
+            else:
+                parts.append(f"note: {message}")
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class JxSyntaxError(JxError):
+    """Text that is not jx: bad tokens, bad indentation, tabs."""
+
+
+class NameError(JxError):  # noqa: A001 - named like Python's on purpose
+    """A name used but never bound."""
+
+
+class ImportError(JxError):  # noqa: A001
+    """An unknown module."""
+
+
+class PurityError(JxError):
+    """Mutation, effects inside functions, host callables."""
+
+
+class KeyReuseError(JxError):
+    """A PRNG key value used twice."""
+
+
+class ShapeError(JxError):
+    """Shapes that do not fit: broadcasting, matmul, branches, ragged literals."""
+
+
+class TypeError(JxError):  # noqa: A001
+    """A value of the wrong kind: arity, dtypes, arithmetic on keys, grad of non-scalars."""
+
+
+class IndexError(JxError):  # noqa: A001
+    """A static index out of range, or a boolean mask."""
+
+
+class RecursionError(JxError):  # noqa: A001
+    """Recursion that does not terminate on static values."""
+
+
+class AssertionError(JxError):  # noqa: A001
+    """A failed top-level `assert`."""
+
+
+class JxRuntimeError(JxError):
+    """A failure inside a backend while running an equation."""
+
+
+class ValueError(JxError):  # noqa: A001
+    """A value of the right kind but an unusable content (a bad axis, a bad dtype name)."""
