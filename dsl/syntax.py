@@ -1,37 +1,79 @@
 """Text to AST: the Lark LALR parser over `grammar/jx.lark` and the tree-to-AST builder.
 
-`parse(text, name)` returns an `ast.Module`. Parser failures become `JxSyntaxError`s with
-the location, the source line, a caret and a human hint (never Lark's own text). Tabs in
-indentation are refused before parsing, as the language asks.
+`parse(text, name)` returns an `ast.Module`. Every failure is a `JxSyntaxError` whose span
+points at the offending token, with a short message in the style of Python 3.12 and rustc
+("expected an expression after '+', found '*'", "'(' was never closed"); it is worked out
+from the LALR parser's state at the failure (the tokens it accepts and those on its stack),
+never from Lark's own text. The indenter refuses tabs and inconsistent dedents, and the
+builder refuses what the grammar lets through but Python would not (assigning to a call,
+a positional argument after a keyword one, non-string record keys, duplicate parameters).
 """
 
 from __future__ import annotations
 
 import ast as pyast
 import functools
+import itertools
+import re
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.indenter import Indenter
+from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from . import ast
 from .errors import JxSyntaxError, Source, Span
 
 
+class _IndentError(Exception):
+    """Raised by the indenter, which has no Source at hand; `parse` adds it."""
+
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
 class _JxIndenter(Indenter):
     NL_type = "_NEWLINE"
-    OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
-    CLOSE_PAREN_types = ["RPAR", "RSQB", "RBRACE"]
+    OPEN_PAREN_types = ("LPAR", "LSQB", "LBRACE")
+    CLOSE_PAREN_types = ("RPAR", "RSQB", "RBRACE")
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 8
+
+    def process(self, stream):
+        # Indentation is only measured after a newline, so an indented first line needs this.
+        for token in stream:
+            if token.type != self.NL_type and token.column > 1:
+                raise _IndentError("unexpected indent", token.line, token.column)
+            yield from super().process(itertools.chain([token], stream))
+            return
+
+    def handle_NL(self, token: Token):
+        # Lark's version counts a tab as 8 spaces and raises a bare DedentError; jx refuses
+        # tabs outright and reports both problems at the line that has them.
+        if self.paren_level > 0:
+            return
+        yield token
+        indent = token.rsplit("\n", 1)[1]
+        if "\t" in indent:
+            raise _IndentError(
+                "tab in indentation; indent with spaces", token.end_line, indent.index("\t") + 1
+            )
+        if len(indent) > self.indent_level[-1]:
+            self.indent_level.append(len(indent))
+            yield Token.new_borrow_pos(self.INDENT_type, indent, token)
+            return
+        while len(indent) < self.indent_level[-1]:
+            self.indent_level.pop()
+            yield Token.new_borrow_pos(self.DEDENT_type, indent, token)
+        if len(indent) != self.indent_level[-1]:
+            raise _IndentError(
+                "unindent does not match any outer indentation level",
+                token.end_line,
+                len(indent) + 1,
+            )
 
 
 @functools.cache
@@ -49,17 +91,19 @@ def _parser() -> Lark:
 def parse(text: str, name: str = "<string>") -> ast.Module:
     """Parse jx source text into a Module; raise JxSyntaxError on bad input."""
     source = Source(name, text)
-    _check_indentation(source)
-    if not text.endswith("\n"):
-        text += "\n"
     try:
+        text = text if text.endswith("\n") else text + "\n"
         tree = _parser().parse(text)
     except UnexpectedInput as e:
-        raise _syntax_error(e, source) from None
+        raise _syntax_error(e, source, text) from None
+    except _IndentError as e:
+        raise JxSyntaxError(e.message, _word_span(source, e.line, e.column)) from None
     try:
         return _Builder(source).transform(tree)
     except VisitError as e:
         raise e.orig_exc from None
+    except RecursionError:
+        raise JxSyntaxError("expression nested too deeply", Span(source, 1, 1, 1, 2)) from None
 
 
 def parse_expression(text: str, name: str = "<string>") -> ast.Node:
@@ -71,99 +115,188 @@ def parse_expression(text: str, name: str = "<string>") -> ast.Node:
     return module.body[0].value
 
 
-def _check_indentation(source: Source) -> None:
-    """Refuse tabs in indentation, and an indented first statement (Lark would accept it)."""
-    first = True
-    for lineno, line in enumerate(source.text.splitlines(), 1):
-        indent = line[: len(line) - len(line.lstrip(" \t"))]
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if "\t" in indent:
-            col = indent.index("\t") + 1
-            raise JxSyntaxError(
-                "tab in indentation; indent with spaces",
-                Span(source, lineno, col, lineno, col + 1),
-            )
-        if first and indent:
-            raise JxSyntaxError("unexpected indent", Span(source, lineno, 1, lineno, len(indent) + 1))
-        first = False
-
-
 # ------------------------------------------------------------------ error messages
 
-_EXPR_STARTS = {"NAME", "DEC_NUMBER", "FLOAT_NUMBER", "HEX_NUMBER", "STRING", "LPAR", "LSQB",
-                "LBRACE", "MINUS", "PLUS", "TILDE", "NOT", "LAMBDA"}
-_NAMES = {"RPAR": "')'", "RSQB": "']'", "RBRACE": "'}'", "COLON": "':'", "_NEWLINE": "a new line",
-          "_INDENT": "an indented block", "_DEDENT": "the end of the block", "$END": "the end"}
+# fmt: off
+_OPENERS = {"LPAR": "')'", "LSQB": "']'", "LBRACE": "'}'"}
+_CLOSERS = {"RPAR", "RSQB", "RBRACE"}
+_OPERANDS = {"NAME", "DEC_NUMBER", "HEX_NUMBER", "FLOAT_NUMBER", "STRING", *_CLOSERS}
+_HEADERS = {"DEF": "function definition", "IF": "'if' statement", "ELIF": "'elif' statement",
+            "ELSE": "'else' statement", "FOR": "'for' statement", "WHILE": "'while' statement"}
+_LAYOUT = {"_NEWLINE": "the end of the line", "$END": "the end of the input",
+           "_INDENT": "an indented block", "_DEDENT": "the end of the block"}
+_CATEGORIES = {"NAME": "a name", "DEC_NUMBER": "a number", "HEX_NUMBER": "a number",
+               "FLOAT_NUMBER": "a number", "STRING": "a string", "AUGASSIGN": "'+=' or the like"}
+_EXPR_STARTS = {"a name", "a number", "a string", "'('", "'['", "'{'", "'+'", "'-'", "'~'",
+                "'not'", "'lambda'", "'...'", "'None'", "'True'", "'False'"}
+_OPERATORS = {"'+'", "'-'", "'*'", "'/'", "'//'", "'%'", "'@'", "'**'", "'<<'", "'>>'", "'&'",
+              "'^'", "'|'", "'<'", "'>'", "'=='", "'>='", "'<='", "'!='", "'and'", "'or'", "'if'",
+              "'.'", "'('", "'['"}
+_NAME_AFTER = {"DEF": "a function name", "IMPORT": "a module name", "FROM": "a module name",
+               "DOT": "an attribute name"}
+_NOT_IN_JX = {"async", "await", "break", "class", "continue", "except", "finally", "is", "raise",
+              "try", "with", "yield"}
+# fmt: on
 
 
-def _describe(token: Token) -> str:
-    if token.type in ("_NEWLINE", "$END"):
-        return "the end of the line"
-    if token.type == "_INDENT":
-        return "an unexpected indent"
-    if token.type == "_DEDENT":
-        return "the end of the block"
-    return f"'{token.value}'"
+def _shown(terminal: str) -> str:
+    """How a terminal reads in a message: `'+'`, `a name`, `the end of the line`."""
+    if terminal in _LAYOUT:
+        return _LAYOUT[terminal]
+    if terminal in _CATEGORIES:
+        return _CATEGORIES[terminal]
+    return f"'{_parser().get_terminal(terminal).pattern.value}'"
 
 
-def _previous_text(source: Source, line: int, column: int) -> str:
-    """The token-ish text just before a position, for 'after X' hints."""
-    text = source.line(line)[: column - 1].rstrip()
-    if not text:
-        return ""
-    if text[-1].isalnum() or text[-1] == "_":
-        i = len(text)
-        while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_."):
-            i -= 1
-        return text[i:]
-    i = len(text)
-    while i > 0 and text[i - 1] in "+-*/%@<>=!&|^~:,([{.":
-        i -= 1
-    return text[i:][-3:]
+def _found(token: Token) -> str:
+    return _LAYOUT.get(token.type) or f"'{token.value}'"
 
 
-def _syntax_error(e: UnexpectedInput, source: Source) -> JxSyntaxError:
-    line = getattr(e, "line", None) or 1
-    column = getattr(e, "column", None) or 1
+def _either(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def _expected(accepts: set[str]) -> list[str]:
+    """What the parser could take next, with expression starts and operators grouped."""
+    shown = {_shown(t) for t in accepts}
+    groups = []
+    if {"a name", "a number"} <= shown:
+        shown -= _EXPR_STARTS
+        groups.append("an expression")
+    if "'*'" in shown:
+        shown -= _OPERATORS
+        groups.append("an operator")
+    layout = sorted(shown & set(_LAYOUT.values()))
+    return groups + sorted(shown - set(layout)) + layout
+
+
+def _innermost(stack: list, kinds) -> Token | None:
+    """The innermost unclosed bracket or open header keyword among `kinds` on the stack."""
+    depth = 0
+    for item in reversed(stack):
+        if not isinstance(item, Token):
+            continue
+        if item.type in _CLOSERS:
+            depth += 1
+        elif item.type in _OPENERS and depth:
+            depth -= 1
+        elif item.type in kinds and not depth:
+            return item
+    return None
+
+
+def _last_token(item) -> Token | None:
+    """The operator, keyword or opening bracket just shifted, if that is what came last."""
+    if isinstance(item, Tree) and str(item.data).startswith("_") and item.children:
+        item = item.children[-1]
+    if isinstance(item, Token) and item.type not in _OPERANDS:
+        return item
+    return None
+
+
+def _word_span(source: Source, line: int, column: int) -> Span:
+    match = re.match(r"\w+|\S", source.line(line)[column - 1 :])
+    return Span(source, line, column, line, column + (len(match.group()) if match else 1))
+
+
+def _end_span(source: Source) -> Span:
+    lines = source.text.rstrip().splitlines() or [""]
+    column = len(lines[-1]) + 1
+    return Span(source, len(lines), column, len(lines), column + 1)
+
+
+def _token_span(token: Token, source: Source) -> Span:
+    if token.type == "_NEWLINE":
+        # The newline token starts after trailing spaces or at a comment; point just past code.
+        column = len(source.line(token.line)[: token.column - 1].rstrip()) + 1
+        return Span(source, token.line, column, token.line, column + 1)
+    if token.type in ("_INDENT", "_DEDENT") and source.line(token.end_line).strip():
+        return _word_span(source, token.end_line, token.end_column)
+    if token.type in _LAYOUT:
+        return _end_span(source)
+    return Span(source, token.line, token.column, token.end_line, token.end_column)
+
+
+def _bad_character(source: Source, line: int, column: int) -> JxSyntaxError:
+    span = _word_span(source, line, column)
+    text = source.line(line)[column - 1 :]
+    word = re.match(r"\w*", text).group()
+    if word in _NOT_IN_JX:
+        return JxSyntaxError(f"'{word}' is not part of jx", span)
+    if text[:1] in "'\"":
+        return JxSyntaxError(
+            "unterminated string literal", Span(source, line, column, line, column + 1)
+        )
+    return JxSyntaxError(f"unexpected character {text[:1]!r}", span)
+
+
+def _replay(text: str, bad: Token) -> InteractiveParser:
+    """The parser just before it was fed `bad`. The state Lark reports comes after the
+    reductions LALR makes on seeing `bad`, and accepts fewer tokens than the text allowed."""
+    parser = _parser().parse_interactive(text)
+    try:
+        for token in parser.lexer_thread.lex(parser.parser_state):
+            if token.type == bad.type and token.start_pos == bad.start_pos:
+                break
+            parser.feed_token(token)
+    except UnexpectedInput:
+        pass  # the contextual lexer refused `bad` before the parser saw it
+    return parser
+
+
+def _syntax_error(e: UnexpectedInput, source: Source, text: str) -> JxSyntaxError:
     if isinstance(e, UnexpectedCharacters):
-        char = source.line(line)[column - 1 : column] or "?"
-        return JxSyntaxError(f"unexpected character '{char}'", Span(source, line, column, line, column + 1))
-    if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
-        lines = source.text.rstrip().splitlines() or [""]
-        line = len(lines)
-        column = len(lines[-1]) + 1
-        return JxSyntaxError("unexpected end of input (an unclosed bracket or an empty block?)",
-                             Span(source, line, max(1, column - 1), line, column))
-    token = e.token
-    expected = set(e.expected)
-    if token.type == "_NEWLINE" or token.type == "_DEDENT":
-        # Lark reports the newline at the next line's start; point at the end of this one.
-        prev_line = max(1, line - 1) if token.type == "_DEDENT" else line
-        text = source.line(prev_line)
-        span = Span(source, prev_line, max(1, len(text)), prev_line, len(text) + 1)
-    else:
-        width = max(1, len(str(token.value)))
-        span = Span(source, line, column, line, column + width)
-    prev = _previous_text(source, span.line, span.column)
-    found = _describe(token)
+        return _bad_character(source, e.line, e.column)
+    if not isinstance(e, UnexpectedToken):
+        return JxSyntaxError("invalid syntax", _word_span(source, e.line or 1, e.column or 1))
+    token, parser = e.token, _replay(text, e.token)
+    accepts = parser.accepts()
+    shown = {_shown(t) for t in accepts}
+    stack = parser.parser_state.value_stack
+    found, span = _found(token), _token_span(token, source)
+    prev = _last_token(stack[-1]) if stack else None
+    after = f" after '{prev}'" if prev is not None else ""
+    opener = _innermost(stack, _OPENERS)
+    context = _innermost(stack, {*_OPENERS, *_HEADERS, "LAMBDA"})
+
     if token.type == "_INDENT":
-        line = token.end_line or line
-        width = len(source.line(line)) - len(source.line(line).lstrip())
-        return JxSyntaxError("unexpected indent", Span(source, line, 1, line, width + 1))
-    if "_INDENT" in expected:
-        return JxSyntaxError(f"expected an indented block, found {found}", span)
-    if "NAME" in expected and "DEC_NUMBER" in expected and not expected & {"RPAR", "RSQB"}:
-        after = f" after '{prev}'" if prev else ""
+        return JxSyntaxError("unexpected indent", span)
+    if token.type == "$END" and opener is not None:
+        return JxSyntaxError(f"'{opener}' was never closed", _token_span(opener, source))
+    if "_INDENT" in accepts:
+        header = _innermost(stack, _HEADERS)
+        where = f" after {_HEADERS[header.type]} on line {header.line}" if header else ""
+        return JxSyntaxError(f"expected an indented block{where}", span)
+    if token.value == "=" and prev is None and "EQUAL" not in accepts:
+        return JxSyntaxError("unexpected '='; did you mean '=='?", span)
+    if {"a name", "a number"} <= shown:
         return JxSyntaxError(f"expected an expression{after}, found {found}", span)
-    if expected & {"COLON"} and not expected & {"RPAR", "RSQB"}:
-        return JxSyntaxError(f"expected ':' before {found}", span)
-    if token.type == "EQUAL" and prev:
-        return JxSyntaxError(f"unexpected '='; did you mean '=='? (found after '{prev}')", span)
-    wanted = sorted(_NAMES[t] for t in expected if t in _NAMES)
-    if wanted and len(wanted) <= 3:
-        return JxSyntaxError(f"expected {' or '.join(wanted)}, found {found}", span)
-    return JxSyntaxError(f"invalid syntax at {found}", span)
+    if accepts == {"NAME"}:
+        what = _NAME_AFTER.get(prev.type if prev else "", "a name")
+        keyword = " (a keyword)" if str(token.value).isidentifier() else ""
+        return JxSyntaxError(f"expected {what}{after}, found {found}{keyword}", span)
+    if context is not None and context.type == "LAMBDA" and "COLON" in accepts:
+        return JxSyntaxError(f"expected ',' or ':' in the lambda parameters, found {found}", span)
+    if context is not None and context.type in _HEADERS and "COLON" in accepts:
+        wanted = "':' or '='" if "EQUAL" in accepts else "':'"
+        return JxSyntaxError(f"expected {wanted}, found {found}", span)
+    if _shown(token.type) in _EXPR_STARTS and "'*'" in shown:
+        closer = _OPENERS[opener.type] if opener is not None else None
+        if closer is not None and context is opener:
+            error = JxSyntaxError(
+                f"expected ',' or {closer}, found {found}; perhaps you forgot a comma?", span
+            )
+            if opener.line != token.line:
+                error.add_note(f"'{opener}' opened here", _token_span(opener, source))
+            return error
+        if "_NEWLINE" in accepts:
+            return JxSyntaxError(
+                f"expected an operator or the end of the line, found {found}", span
+            )
+    expected = _expected(accepts)
+    if len(expected) <= 4:
+        return JxSyntaxError(f"expected {_either(expected)}, found {found}", span)
+    return JxSyntaxError(f"invalid syntax: unexpected {found}", span)
 
 
 # ------------------------------------------------------------------ tree -> AST
@@ -173,8 +306,50 @@ def _literal(token: Token):
     return pyast.literal_eval(str(token).replace("_", "") if token.type != "STRING" else str(token))
 
 
-_AUG = {"+=": "+", "-=": "-", "*=": "*", "/=": "/", "//=": "//", "%=": "%", "**=": "**",
-        "@=": "@", "&=": "&", "|=": "|", "^=": "^", "<<=": "<<", ">>=": ">>"}
+# fmt: off
+_NOT_ASSIGNABLE = {ast.Call: "a function call", ast.Const: "a literal", ast.EllipsisLit: "'...'",
+                   ast.ListExpr: "an array literal", ast.DictExpr: "a record literal",
+                   ast.ListComp: "a comprehension", ast.Lambda: "a lambda",
+                   ast.Compare: "a comparison", ast.IfExp: "a conditional expression"}
+# fmt: on
+
+
+def _check_target(node: ast.Node, augmented: str | None = None) -> None:
+    """Targets are names, tuples of targets, subscripts or attributes (the last two are
+    mutation, which the checker explains); anything else cannot be assigned at all."""
+    if isinstance(node, (ast.Name, ast.Subscript, ast.Attribute)):
+        return
+    if isinstance(node, ast.TupleExpr) and augmented:
+        raise JxSyntaxError(f"cannot use a tuple as the target of '{augmented}'", node.span)
+    if isinstance(node, ast.TupleExpr):
+        for elt in node.elts:
+            _check_target(elt)
+        return
+    kind = _NOT_ASSIGNABLE.get(type(node), "an expression")
+    if isinstance(node, ast.Const) and (node.value is None or isinstance(node.value, bool)):
+        kind = repr(node.value)
+    raise JxSyntaxError(f"cannot assign to {kind}", node.span)
+
+
+def _node(cls, *leading):
+    """A builder method for a node whose fields are `leading` then the rule's children."""
+    return lambda self, meta, *children: cls(self._span(meta), *leading, *children)
+
+
+def _check_params(params: tuple) -> None:
+    seen, defaulted, starred = set(), False, False
+    for p in params:
+        if p.name in seen:
+            raise JxSyntaxError(f"duplicate parameter '{p.name}'", p.span)
+        seen.add(p.name)
+        if p.star and starred:
+            raise JxSyntaxError("only one '*' parameter is allowed", p.span)
+        if p.default is None and defaulted and not p.star and not starred:
+            raise JxSyntaxError(
+                "parameter without a default follows parameter with a default", p.span
+            )
+        starred |= p.star
+        defaulted |= p.default is not None
 
 
 @v_args(inline=True, meta=True)
@@ -200,28 +375,28 @@ class _Builder(Transformer):
     def expr_stmt(self, meta, *parts):
         if len(parts) == 1:
             return ast.ExprStmt(self._span(meta), parts[0])
+        for target in parts[:-1]:
+            _check_target(target)
         return ast.Assign(self._span(meta), tuple(parts[:-1]), parts[-1])
 
     def aug_assign(self, meta, target, op, value):
-        return ast.AugAssign(self._span(meta), target, _AUG[str(op)], value)
+        _check_target(target, augmented=str(op))
+        return ast.AugAssign(self._span(meta), target, str(op)[:-1], value)
 
-    def return_stmt(self, meta, value):
-        return ast.Return(self._span(meta), value)
-
-    def pass_stmt(self, meta):
-        return ast.Pass(self._span(meta))
-
-    def assert_stmt(self, meta, test, msg):
-        return ast.Assert(self._span(meta), test, msg)
+    return_stmt = _node(ast.Return)
+    pass_stmt = _node(ast.Pass)
+    assert_stmt = _node(ast.Assert)
 
     def dotted_name(self, meta, *names):
         return ".".join(str(n) for n in names)
 
-    def import_stmt(self, meta, module, alias):
-        return ast.Import(self._span(meta), module, str(alias) if alias else None)
+    def import_stmt(self, meta, *modules):
+        return tuple(ast.Import(self._span(meta), module, alias) for module, alias in modules)
 
     def import_as(self, meta, name, alias):
         return (str(name), str(alias) if alias else None)
+
+    import_module = import_as
 
     def from_stmt(self, meta, module, *names):
         return ast.ImportFrom(self._span(meta), module, tuple(n for n in names if n is not None))
@@ -237,7 +412,9 @@ class _Builder(Transformer):
         return ast.FunctionDef(self._span(meta), str(name), params or (), body, self._tok(name))
 
     def parameters(self, meta, *params):
-        return tuple(p for p in params if p is not None)
+        params = tuple(p for p in params if p is not None)
+        _check_params(params)
+        return params
 
     lambda_params = parameters
 
@@ -259,10 +436,10 @@ class _Builder(Transformer):
     def elif_clause(self, meta, test, body):
         return ast.If(self._span(meta), test, body, ())
 
-    def while_stmt(self, meta, test, body):
-        return ast.While(self._span(meta), test, body)
+    while_stmt = _node(ast.While)
 
     def for_stmt(self, meta, target, iterable, body):
+        _check_target(target)
         return ast.For(self._span(meta), target, iterable, body)
 
     # -- expressions
@@ -273,12 +450,15 @@ class _Builder(Transformer):
         return ast.ListExpr(self._span(meta), tuple(e for e in elts if e is not None))
 
     def record(self, meta, *items):
-        items = [i for i in items if i is not None]
-        for key, _ in items:
+        keys = []
+        for key, _ in (i for i in items if i is not None):
             if not (isinstance(key, ast.Const) and isinstance(key.value, str)):
                 raise JxSyntaxError("record keys must be string literals", key.span)
-        return ast.DictExpr(self._span(meta), tuple(k.value for k, _ in items),
-                            tuple(v for _, v in items))
+            if key.value in keys:
+                raise JxSyntaxError(f"record key '{key.value}' repeated", key.span)
+            keys.append(key.value)
+        values = tuple(v for _, v in (i for i in items if i is not None))
+        return ast.DictExpr(self._span(meta), tuple(keys), values)
 
     def dict_item(self, meta, key, value):
         return (key, value)
@@ -287,10 +467,8 @@ class _Builder(Transformer):
         return ast.ListComp(self._span(meta), elt, generators)
 
     def comp_for(self, meta, target, iterable, *ifs):
+        _check_target(target)
         return ast.Comprehension(self._span(meta), target, iterable, ifs)
-
-    def comp_if(self, meta, test):
-        return test
 
     def ifexp(self, meta, body, test, orelse):
         return ast.IfExp(self._span(meta), test, body, orelse)
@@ -298,14 +476,13 @@ class _Builder(Transformer):
     def lambdef(self, meta, params, body):
         return ast.Lambda(self._span(meta), params or (), body)
 
+    not_op = _node(ast.UnaryOp, "not")
+
     def or_op(self, meta, *values):
         return ast.BoolOp(self._span(meta), "or", values)
 
     def and_op(self, meta, *values):
         return ast.BoolOp(self._span(meta), "and", values)
-
-    def not_op(self, meta, operand):
-        return ast.UnaryOp(self._span(meta), "not", operand)
 
     def compare(self, meta, left, *rest):
         return ast.Compare(self._span(meta), left, tuple(str(t) for t in rest[0::2]), rest[1::2])
@@ -339,29 +516,14 @@ class _Builder(Transformer):
         if value is None:
             return first
         if not isinstance(first, ast.Name):
-            raise JxSyntaxError("a keyword argument must be a plain name before '='", first.span)
+            raise JxSyntaxError(
+                "a keyword argument needs a name before '='; did you mean '=='?", first.span
+            )
         return ast.Keyword(self._span(meta), first.id, value)
 
-    def starred(self, meta, value):
-        return ast.Starred(self._span(meta), value)
-
-    def getitem(self, meta, value, index):
-        return ast.Subscript(self._span(meta), value, index)
-
-    def subscripts(self, meta, *items):
-        items = [i for i in items if i is not None]
-        if len(items) == 1 and not self._trailing_comma(meta):
-            return items[0]
-        return ast.TupleExpr(self._span(meta), tuple(items))
-
-    def _trailing_comma(self, meta) -> bool:
-        if getattr(meta, "empty", True):
-            return False
-        text = self.source.line(meta.end_line)[: meta.end_column - 1].rstrip()
-        return text.endswith(",")
-
-    def slice(self, meta, lower, upper, step):
-        return ast.Slice(self._span(meta), lower, upper, step)
+    starred = _node(ast.Starred)
+    getitem = _node(ast.Subscript)
+    slice = _node(ast.Slice)
 
     def getattr(self, meta, value, name):
         return ast.Attribute(self._span(meta), value, str(name))
@@ -376,17 +538,10 @@ class _Builder(Transformer):
     float_lit = int_lit
     str_lit = int_lit
 
-    def ellipsis(self, meta):
-        return ast.EllipsisLit(self._span(meta))
-
-    def none_lit(self, meta):
-        return ast.Const(self._span(meta), None)
-
-    def true_lit(self, meta):
-        return ast.Const(self._span(meta), True)
-
-    def false_lit(self, meta):
-        return ast.Const(self._span(meta), False)
+    ellipsis = _node(ast.EllipsisLit)
+    none_lit = _node(ast.Const, None)
+    true_lit = _node(ast.Const, True)
+    false_lit = _node(ast.Const, False)
 
 
 def _flatten(items):

@@ -1,0 +1,203 @@
+"""The Python face of jx: `compile`, `fn`, `run_file`, and `Function`, a jx function
+callable from Python.
+
+Host values enter as NumPy arrays, Python scalars or trees of them (lists become arrays;
+dtypes jx lacks map to the nearest one, f64 stays f64); a Python callable is refused, as
+functions passed in must be pure jx. Results leave as the backend's arrays (NumPy arrays
+on the default backend). Every call runs with the module's backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from . import dtypes, syntax, trees
+from .check import check_module
+from .core import CTX, describe
+from .errors import PurityError
+from .errors import RecursionError as JxRecursionError
+from .errors import ValueError as JxValueError
+from .modules import module_scope
+from .values import Builtin, Closure, Module
+
+BACKENDS = ("numpy", "xla", "cupy")
+
+
+def get_backend(name: str):
+    if name == "numpy":
+        from .backends import numpy as backend
+
+        return backend
+    if name in BACKENDS:
+        raise JxValueError(f"the {name} backend is not available in this build of jx")
+    raise JxValueError(f"unknown backend '{name}'; choose one of {', '.join(BACKENDS)}")
+
+
+@contextlib.contextmanager
+def using(backend):
+    """Run jx code with `backend`, converting Python's own recursion failure to a JxError."""
+    saved = CTX.backend, CTX.builders, CTX.depth
+    CTX.backend, CTX.builders, CTX.depth = backend, [], 0
+    try:
+        yield
+    except RecursionError:
+        raise JxRecursionError("recursion too deep (does it stop on static values?)",
+                               CTX.span) from None  # fmt: skip
+    finally:
+        CTX.backend, CTX.builders, CTX.depth = saved
+
+
+def to_jx(value, what="value"):
+    """A host value as a jx value."""
+    if isinstance(value, Function):
+        return value.value
+    if isinstance(value, np.ndarray):
+        return np.asarray(value, dtype=dtypes.canonical(value.dtype))
+    if isinstance(value, np.generic):
+        return np.asarray(value, dtype=dtypes.canonical(value.dtype))
+    if isinstance(value, (bool, int, float)) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, tuple):
+        return tuple(to_jx(v, what) for v in value)
+    if isinstance(value, list):
+        return to_jx(np.asarray(value), what)
+    if isinstance(value, dict):
+        return {str(k): to_jx(v, what) for k, v in value.items()}
+    if hasattr(value, "__array__"):
+        return to_jx(np.asarray(value), what)
+    if callable(value):
+        raise PurityError(f"the {what} is a Python callable: jx cannot check it is pure; "
+                          "write it in jx (jx.fn or jx.compile) instead")  # fmt: skip
+    raise JxValueError(f"cannot pass {type(value).__name__} into jx as the {what}")
+
+
+def to_host(value, backend):
+    if isinstance(value, (Closure, Builtin)) or hasattr(value, "jx_call"):
+        return Function(value, backend)
+    leaves, tree = trees.flatten(value, lambda x: isinstance(x, np.ndarray))
+    return trees.unflatten(tree, [backend.to_host(x) for x in leaves])
+
+
+class Function:
+    """A jx function called from Python: `f(*arrays)`, `f.ir(*arrays)`."""
+
+    def __init__(self, value, backend):
+        self.value = value
+        self.backend = backend
+        self.__name__ = getattr(value, "name", "function")
+
+    def __repr__(self) -> str:
+        return f"<jx function {self.__name__}>"
+
+    def __call__(self, *args, **kwargs):
+        from .functions import call
+
+        args = [to_jx(a, "argument") for a in args]
+        kwargs = {k: to_jx(v, "argument") for k, v in kwargs.items()}
+        with using(self.backend):
+            return to_host(call(self.value, args, kwargs, None), self.backend)
+
+    def ir(self, *args, **kwargs) -> str:
+        """The traced program for these arguments, printed like a jaxpr."""
+        from .functions import trace_call, traced_leaf
+
+        args = [to_jx(a, "argument") for a in args]
+        kwargs = {k: to_jx(v, "argument") for k, v in kwargs.items()}
+        with using(self.backend):
+            program = trace_call(self.value, args, kwargs, traced_leaf, None)[0]
+        return str(program)
+
+
+class CompiledModule:
+    """The result of `jx.compile`: its top-level names as attributes."""
+
+    def __init__(self, scope, backend, name):
+        self._scope = scope
+        self._backend = backend
+        self._name = name
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            value = self._scope.vars[name]
+        except KeyError:
+            raise AttributeError(f"jx module {self._name} has no name '{name}'") from None
+        return to_host(value, self._backend)
+
+    def __dir__(self):
+        return [k for k in self._scope.vars if not k.startswith("_")]
+
+    def __getitem__(self, name):
+        return self.__getattr__(name)
+
+    def __contains__(self, name):
+        return name in self._scope.vars and not name.startswith("_")
+
+
+def _prepare_env(scope, env):
+    for k, v in (env or {}).items():
+        scope.vars[k] = to_jx(v, f"env value '{k}'")
+
+
+def execute(text: str, name: str, backend="numpy", env=None, scope=None, echo=None):
+    """Parse, check and run jx source at the top level; the module scope it ran in."""
+    from . import effects  # noqa: F401 - registers print/save/load
+    from .interp import exec_block
+
+    be = get_backend(backend) if isinstance(backend, str) else backend
+    module = syntax.parse(text, name)
+    if scope is None:
+        scope = module_scope(name if name not in ("<string>", "<stdin>") else None)
+    _prepare_env(scope, env)
+    known = {k for k in scope.vars if not k.startswith("__")}
+    check_module(module, known)
+    saved_echo = CTX.echo
+    CTX.echo = echo
+    try:
+        with using(be):
+            exec_block(module.body, scope, top=True)
+    finally:
+        CTX.echo = saved_echo
+    return scope
+
+
+def compile(source: str, backend: str = "numpy", env: dict | None = None,  # noqa: A001
+            name: str = "<string>") -> CompiledModule:  # fmt: skip
+    """Compile jx source; its functions become attributes callable from Python."""
+    be = get_backend(backend)
+    scope = execute(source, name, be, env)
+    return CompiledModule(scope, be, name)
+
+
+def fn(source: str, backend: str = "numpy", env: dict | None = None) -> Function:
+    """One jx expression (usually a lambda) as a Python-callable function."""
+    be = get_backend(backend)
+    scope = execute(f"__result__ = {source.strip()}\n", "<string>", be, env)
+    value = scope.vars["__result__"]
+    if not (isinstance(value, (Closure, Builtin)) or hasattr(value, "jx_call")):
+        raise JxValueError(f"jx.fn expects a function expression, got {describe(value)}")
+    return Function(value, be)
+
+
+def run_file(path: str, backend: str = "numpy", env: dict | None = None) -> CompiledModule:
+    """Run a `.jx` script's top level; its names afterwards."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    be = get_backend(backend)
+    scope = execute(text, path, be, env)
+    return CompiledModule(scope, be, path)
+
+
+def jit(f, static_argnums=()):
+    """`jit` from Python, over a jx Function."""
+    from .functions import Jitted
+
+    if not isinstance(f, Function):
+        raise PurityError("jx.jit takes a jx function (from jx.compile or jx.fn)")
+    return Function(Jitted(f.value, static_argnums), f.backend)
+
+
+__all__ = ["compile", "fn", "run_file", "jit", "Function", "CompiledModule", "Module"]

@@ -1,0 +1,150 @@
+"""The `jx` command: run, check, ir, repl (LANGUAGE.md section 9).
+
+User-program errors print the rendered JxError (never a Python traceback) and exit 1;
+usage errors exit 2 (argparse's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import JxError
+
+
+def _read(path: str) -> tuple[str, str]:
+    if path == "-":
+        return sys.stdin.read(), "<stdin>"
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(), path
+    except OSError as e:
+        print(f"jx: cannot read {path}: {e.strerror}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except UnicodeDecodeError:
+        print(f"jx: {path} is not UTF-8 text", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_run(args) -> int:
+    from .api import execute
+
+    text, name = _read(args.file)
+    execute(text, name, args.backend)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from . import syntax
+    from .check import check_module
+
+    text, name = _read(args.file)
+    check_module(syntax.parse(text, name))
+    print(f"{name}: ok")
+    return 0
+
+
+def parse_signature(text: str):
+    """`"f32[3,3], f32[]"` -> zero arrays of those shapes and dtypes."""
+    import numpy as np
+
+    from .dtypes import BY_NAME
+
+    out = []
+    for part in _split_top(text):
+        part = part.strip()
+        if not part:
+            continue
+        if "[" not in part or not part.endswith("]"):
+            raise SystemExit(f"jx: bad --args entry '{part}' (expected e.g. f32[3,3])")
+        dtype, dims = part[:-1].split("[", 1)
+        if dtype not in BY_NAME:
+            raise SystemExit(f"jx: unknown dtype '{dtype}' in --args")
+        shape = tuple(int(d) for d in dims.split(",") if d.strip())
+        out.append(np.zeros(shape, BY_NAME[dtype]))
+    return out
+
+
+def _split_top(text: str):
+    depth, start = 0, 0
+    for i, c in enumerate(text):
+        depth += c == "["
+        depth -= c == "]"
+        if c == "," and depth == 0:
+            yield text[start:i]
+            start = i + 1
+    yield text[start:]
+
+
+def cmd_ir(args) -> int:
+    from .api import execute, get_backend
+    from .core import CTX
+    from .functions import trace_call, traced_leaf
+    from .api import using
+
+    text, name = _read(args.file)
+    backend = get_backend(args.backend)
+    scope = execute(text, name, backend)
+    if args.func not in scope.vars:
+        print(f"jx: {name} defines no '{args.func}'", file=sys.stderr)
+        return 2
+    arrays = parse_signature(args.args or "")
+    fn = scope.vars[args.func]
+    with using(backend):
+        program = trace_call(fn, arrays, {}, traced_leaf, CTX.span)[0]
+        if args.after:
+            from .passes import optimize
+
+            program = optimize(program, until=args.after)
+    print(program)
+    return 0
+
+
+def cmd_repl(args) -> int:
+    print("jx repl is not available in this build yet; use `jx run -` to run from stdin",
+          file=sys.stderr)  # fmt: skip
+    return 2
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="jx", description="Run and inspect jx programs.")
+    parser.add_argument("--version", action="version", version=f"jx {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    backends = ["numpy", "xla", "cupy"]
+
+    p = sub.add_parser("run", help="run a .jx script (- for stdin)")
+    p.add_argument("file")
+    p.add_argument("--backend", default="numpy", choices=backends)
+    p.set_defaults(run=cmd_run)
+
+    p = sub.add_parser("check", help="parse and check a script without running it")
+    p.add_argument("file")
+    p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("ir", help="print the IR of a function for given argument types")
+    p.add_argument("file")
+    p.add_argument("func")
+    p.add_argument("--args", default="", help='argument types, e.g. "f32[3,3], f32[]"')
+    p.add_argument("--backend", default="numpy", choices=backends)
+    p.add_argument("--after", default=None, help="show the program after this pass")
+    p.set_defaults(run=cmd_ir)
+
+    p = sub.add_parser("repl", help="interactive jx")
+    p.add_argument("--backend", default="numpy", choices=backends)
+    p.set_defaults(run=cmd_repl)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except JxError as e:
+        sys.stdout.flush()
+        print(e.render(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

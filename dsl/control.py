@@ -1,0 +1,501 @@
+"""Control flow: static conditions and loops run while tracing; traced ones become IR.
+
+A traced `if` traces both branches into sub-programs and emits `cond`; the names bound in
+both branches (or the returned values) are its outputs, and branches must agree on
+structure, shapes and dtypes. A traced `while` emits `while` with the names it rebinds as
+the loop state; `for x in traced_array` and comprehensions over traced arrays emit
+`scan`. Loops over `range`, tuples or concrete arrays at the top level run (unroll) while
+tracing. Names first bound inside a loop do not escape it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import ast, dtypes, ops, prims, trees
+from .core import CTX, Builder, Tracer, aval_of, bind, current_builder, describe, trace_into
+from .errors import JxError, ShapeError
+from .errors import RecursionError as JxRecursionError
+from .errors import TypeError as JxTypeError
+from .ir import Program, Var
+from .values import Scope
+
+STATIC_LOOP_LIMIT = 100_000
+
+
+def _number_or_array(x) -> bool:
+    return type(x) in (Tracer, np.ndarray, float, int, bool) or hasattr(x, "jx_leaf")
+
+
+def assigned_names(stmts) -> set:
+    """Names a block (re)binds, not looking into nested functions."""
+    out: set = set()
+
+    def targets(t):
+        if isinstance(t, ast.Name):
+            out.add(t.id)
+        elif isinstance(t, ast.TupleExpr):
+            for e in t.elts:
+                targets(e)
+
+    def visit(stmt):
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                targets(t)
+        elif isinstance(stmt, ast.AugAssign):
+            targets(stmt.target)
+        elif isinstance(stmt, ast.FunctionDef):
+            out.add(stmt.name)
+        elif isinstance(stmt, ast.For):
+            targets(stmt.target)
+            for s in stmt.body:
+                visit(s)
+        elif isinstance(stmt, ast.While):
+            for s in stmt.body:
+                visit(s)
+        elif isinstance(stmt, ast.If):
+            for s in stmt.body + stmt.orelse:
+                visit(s)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names = [stmt.alias or stmt.module] if isinstance(stmt, ast.Import) else [
+                a or n for n, a in stmt.names]  # fmt: skip
+            out.update(names)
+
+    for s in stmts:
+        visit(s)
+    return out
+
+
+def close(builder: Builder, outputs, n_explicit: int | None = None):
+    """Build a sub-program whose inputs are its captured values first, then its own."""
+    program, captured = builder.build(outputs)
+    explicit = program.inputs[: len(builder.inputs)]
+    caps = program.inputs[len(builder.inputs) :]
+    return Program(list(caps) + list(explicit), program.eqns, program.outputs), captured
+
+
+def _predicate(test, span):
+    a = aval_of(test)
+    if a.shape != ():
+        raise JxTypeError(f"a traced condition must be a scalar, got shape {a.shape}; use any(), "
+                          "all() or where()", span)  # fmt: skip
+    if a.dtype != dtypes.bool_:
+        test = ops.compare("ne", test, 0)
+    return test
+
+
+# ------------------------------------------------------------------ if / else
+
+
+def _join(values, builders, spans, what: str, span):
+    """Make branch results agree: one tree, numbers fixed or promoted, same avals.
+
+    Returns (per-branch output leaves, treedef, static leaves by position)."""
+    flat = [trees.flatten(v, _number_or_array) for v in values]
+    treedef = flat[0][1]
+    for (_, t), s in zip(flat[1:], spans[1:]):
+        if t != treedef:
+            err = ShapeError(f"the branches of this {what} give different structures: "
+                             f"{trees.structure_text(treedef)} and {trees.structure_text(t)}",
+                             span)  # fmt: skip
+            for note_span, tree in ((spans[0], treedef), (s, t)):
+                err.add_note(f"this branch gives {trees.structure_text(tree)}", note_span)
+            raise err
+    n = len(flat[0][0])
+    statics: dict = {}
+    outs = [[] for _ in values]
+    for k in range(n):
+        leaves = [f[0][k] for f in flat]
+        if all(ops.is_scalar(x) for x in leaves) and all(x == leaves[0] for x in leaves) and all(
+            type(x) is type(leaves[0]) for x in leaves
+        ):
+            statics[k] = leaves[0]
+            continue
+        avals = [aval_of(x) for x in leaves]
+        if any(a.shape != avals[0].shape for a in avals):
+            err = ShapeError(
+                f"the branches of this {what} give different shapes: "
+                + " and ".join(str(a) for a in avals), span)  # fmt: skip
+            for note_span, a in zip(spans, avals):
+                err.add_note(f"this branch gives {a}", note_span)
+            raise err
+        dtype, weak = dtypes.promote_many(avals)
+        for i, (x, b) in enumerate(zip(leaves, builders)):
+            with trace_into(b):
+                outs[i].append(ops.convert(x, dtype, weak))
+    return outs, treedef, statics
+
+
+def _rebuild(treedef, statics, traced, n):
+    it = iter(traced)
+    leaves = [statics[k] if k in statics else next(it) for k in range(n)]
+    return trees.unflatten(treedef, leaves)
+
+
+def _branch_span(stmts, fallback):
+    for s in reversed(stmts):
+        return s.span
+    return fallback
+
+
+def traced_if(stmt, test, scope: Scope):
+    from .interp import ReturnValue, exec_block
+
+    index = ops.convert(_predicate(test, stmt.test.span), dtypes.i32)
+    runs = []
+    for body in (stmt.orelse, stmt.body):
+        builder, fork = Builder(), scope.fork()
+        with trace_into(builder):
+            result = exec_block(body, fork)
+        runs.append((builder, fork, result))
+    returned = [r is not None for _, _, r in runs]
+    spans = [_branch_span(stmt.orelse, stmt.span), _branch_span(stmt.body, stmt.span)]
+    if all(returned):
+        values = [r.value for _, _, r in runs]
+        names = None
+    elif not any(returned):
+        before = scope.vars
+        common = set(runs[0][1].vars) & set(runs[1][1].vars)
+        names = sorted(
+            n for n in common
+            if any(f.vars[n] is not before.get(n, _MISSING) for _, f, _ in runs)
+        )  # fmt: skip
+        values = [tuple(f.vars[n] for n in names) for _, f, _ in runs]
+    else:
+        raise JxTypeError("with a traced condition, either every branch returns or none does",
+                          stmt.span)  # fmt: skip
+    # Join in reading order (the if branch first) so messages name them as written.
+    builders = [b for b, _, _ in runs][::-1]
+    outs, treedef, statics = _join(values[::-1], builders, spans[::-1], "if", stmt.span)
+    results = _emit_cond(index, builders[::-1], outs[::-1])
+    CTX.span = stmt.span
+    value = _rebuild(treedef, statics, results, len(outs[0]) + len(statics))
+    if names is None:
+        return ReturnValue(value)
+    for n, v in zip(names, value):
+        scope.vars[n] = v
+    return None
+
+
+_MISSING = object()
+
+
+def _emit_cond(index, builders, outs):
+    closed = [close(b, o) for b, o in zip(builders, outs)]
+    union, seen = [], {}
+    for _, caps in closed:
+        for v in caps:
+            if id(v.var) not in seen:
+                seen[id(v.var)] = len(union)
+                union.append(v)
+    aligned = []
+    for program, caps in closed:
+        mapping = {id(v.var): var for v, var in zip(caps, program.inputs[: len(caps)])}
+        inputs = [mapping.get(id(u.var)) or Var(u.var.aval) for u in union]
+        aligned.append(Program(inputs, program.eqns, program.outputs))
+    if not aligned[0].outputs:
+        return []
+    return bind(prims.cond_p, index, *union, branches=tuple(aligned))
+
+
+def traced_select(node, test, scope):
+    from .interp import evaluate
+
+    pred = _predicate(test, node.test.span)
+    a, b = evaluate(node.body, scope), evaluate(node.orelse, scope)
+    builder = current_builder()
+    outs, treedef, statics = _join([b, a], [builder, builder], [node.orelse.span, node.body.span],
+                                   "conditional expression", node.span)  # fmt: skip
+    CTX.span = node.span
+    picked = [ops.where(pred, t, f) for f, t in zip(outs[0], outs[1])]
+    return _rebuild(treedef, statics, picked, len(picked) + len(statics))
+
+
+# ------------------------------------------------------------------ loops
+
+
+def _loop_state(stmt, scope):
+    names = sorted(n for n in assigned_names(stmt.body) if n in scope.vars)
+    return names, tuple(scope.vars[n] for n in names)
+
+
+def _trace_body(run, state_tree, avals, scope, extra_avals=()):
+    """Trace `run(fork, extra_tracers)` with the loop state bound to fresh inputs."""
+    builder, fork = Builder(), scope.fork()
+    with trace_into(builder):
+        ins = [builder.new_input(a) for a in avals]
+        extras = [builder.new_input(a) for a in extra_avals]
+        result = run(fork, trees.unflatten(state_tree, ins), extras)
+    return builder, result
+
+
+def _state_leaves(state):
+    leaves, tree = trees.flatten(state, _number_or_array)
+    avals = [aval_of(x).strong() for x in leaves]
+    return leaves, tree, avals
+
+
+def _fit_carry(builder, new_state, tree, avals, names, span):
+    """Check a body's new state against the carry; (outputs, new avals or None to retry)."""
+    leaves, new_tree = trees.flatten(new_state, _number_or_array)
+    if new_tree != tree:
+        raise ShapeError(f"the loop changes the structure of its state ({', '.join(names)}): "
+                         f"{trees.structure_text(tree)} becomes "
+                         f"{trees.structure_text(new_tree)}", span)  # fmt: skip
+    retry, outs, new_avals = False, [], []
+    for k, (x, a) in enumerate(zip(leaves, avals)):
+        b = aval_of(x)
+        if b.shape != a.shape:
+            raise ShapeError(f"a loop variable changes shape from {a} to {b.strong()}; loop state "
+                             "must keep its shape (a static range loop may change it)", span)  # fmt: skip
+        if b.dtype != a.dtype:
+            dtype, _ = dtypes.promote(a.update(weak=True), b.strong())
+            if dtype == a.dtype:
+                with trace_into(builder):
+                    x = ops.convert(x, a.dtype)
+            else:
+                retry = True
+                a = a.update(dtype=dtype)
+        elif b.weak:
+            with trace_into(builder):
+                x = ops.convert(x, a.dtype)
+        outs.append(x)
+        new_avals.append(a)
+    return outs, (new_avals if retry else None)
+
+
+def run_while(stmt, scope: Scope, top: bool):
+    from .interp import evaluate, exec_block, is_traced, truth
+
+    before = set(scope.vars)
+    test = evaluate(stmt.test, scope)
+    count = 0
+    while not is_traced(test):
+        if not truth(test, stmt.test.span):
+            _forget_new_names(scope, before)
+            return None
+        result = exec_block(stmt.body, scope, top)
+        if result is not None:
+            return result
+        count += 1
+        if count > STATIC_LOOP_LIMIT and (CTX.builders or CTX.depth):
+            raise JxRecursionError(
+                f"this while loop ran {STATIC_LOOP_LIMIT} times on a static condition while "
+                "tracing; make its condition depend on traced values", stmt.span)  # fmt: skip
+        test = evaluate(stmt.test, scope)
+    _traced_while(stmt, scope)
+    _forget_new_names(scope, before)
+    return None
+
+
+def _traced_while(stmt, scope):
+    from .interp import assign, evaluate, exec_block
+
+    names, state = _loop_state(stmt, scope)
+    init, tree, avals = _state_leaves(state)
+
+    def bind_state(fork, values):
+        for n, v in zip(names, values):
+            assign(ast.Name(stmt.span, n), v, fork)
+
+    for _ in range(4):
+        cb, cond_out = _trace_body(
+            lambda f, vals, _: (bind_state(f, vals), evaluate(stmt.test, f))[1], tree, avals, scope
+        )
+        with trace_into(cb):
+            pred = _predicate(cond_out, stmt.test.span)
+
+        def run_body(fork, values, _):
+            bind_state(fork, values)
+            if exec_block(stmt.body, fork) is not None:
+                raise JxTypeError("return inside a traced while loop is not supported; set a "
+                                  "variable and return after the loop", stmt.span)  # fmt: skip
+            return tuple(fork.vars[n] for n in names)
+
+        bb, new_state = _trace_body(run_body, tree, avals, scope)
+        outs, retry = _fit_carry(bb, new_state, tree, avals, names, stmt.span)
+        if retry is None:
+            break
+        avals = retry
+    cond_prog, cond_caps = close(cb, [pred])
+    body_prog, body_caps = close(bb, outs)
+    CTX.span = stmt.span
+    init = [ops.convert(x, a.dtype) for x, a in zip(init, avals)]
+    results = bind(prims.while_p, *cond_caps, *body_caps, *init, cond_program=cond_prog,
+                   body_program=body_prog, cond_nconsts=len(cond_caps),
+                   body_nconsts=len(body_caps))  # fmt: skip
+    for n, v in zip(names, trees.unflatten(tree, results)):
+        scope.vars[n] = v
+
+
+def _forget_new_names(scope, before):
+    for n in [n for n in scope.vars if n not in before]:
+        del scope.vars[n]
+
+
+def _static_items(iterable, span):
+    """The items of a loop over a static or concrete value, or None if it must be traced."""
+    if isinstance(iterable, range):
+        return iterable
+    if isinstance(iterable, tuple):
+        return iterable
+    if isinstance(iterable, dict):
+        return tuple(iterable)
+    items = getattr(iterable, "static_items", None)
+    if items is not None:
+        return items()
+    if isinstance(iterable, np.ndarray) and not CTX.builders:
+        if iterable.ndim == 0:
+            raise JxTypeError("cannot iterate over a 0-d array", span)
+        return [iterable[i] for i in range(iterable.shape[0])]
+    if ops.is_array(iterable):
+        if not aval_of(iterable).shape:
+            raise JxTypeError("cannot iterate over a 0-d array", span)
+        return None
+    raise JxTypeError(f"cannot iterate over {describe(iterable)}", span)
+
+
+def run_for(stmt, scope: Scope, top: bool):
+    from .interp import assign, evaluate, exec_block
+
+    iterable = evaluate(stmt.iter, scope)
+    before = set(scope.vars)
+    items = _static_items(iterable, stmt.iter.span)
+    if items is not None:
+        for item in items:
+            assign(stmt.target, item, scope)
+            result = exec_block(stmt.body, scope, top)
+            if result is not None:
+                return result
+        _forget_new_names(scope, before)
+        return None
+    _traced_for(stmt, iterable, scope)
+    _forget_new_names(scope, before)
+    return None
+
+
+def _traced_for(stmt, xs, scope):
+    from .interp import assign, exec_block
+
+    xs = ops.as_array(xs)
+    xa = aval_of(xs)
+    names, state = _loop_state(stmt, scope)
+    names = [n for n in names if n not in _target_names(stmt.target)]
+    state = tuple(scope.vars[n] for n in names)
+    init, tree, avals = _state_leaves(state)
+    slice_aval = xa.update(shape=xa.shape[1:])
+
+    def run_body(fork, values, extras):
+        for n, v in zip(names, values):
+            fork.vars[n] = v
+        assign(stmt.target, extras[0], fork)
+        if exec_block(stmt.body, fork) is not None:
+            raise JxTypeError("return inside a loop over a traced array is not supported",
+                              stmt.span)  # fmt: skip
+        return tuple(fork.vars[n] for n in names)
+
+    for _ in range(4):
+        bb, new_state = _trace_body(run_body, tree, avals, scope, (slice_aval,))
+        outs, retry = _fit_carry(bb, new_state, tree, avals, names, stmt.span)
+        if retry is None:
+            break
+        avals = retry
+    body, caps = close(bb, outs)
+    CTX.span = stmt.span
+    init = [ops.convert(x, a.dtype) for x, a in zip(init, avals)]
+    results = bind(prims.scan_p, *caps, *init, xs, body=body, length=xa.shape[0],
+                   num_consts=len(caps), num_carry=len(init), reverse=False)  # fmt: skip
+    for n, v in zip(names, trees.unflatten(tree, results)):
+        scope.vars[n] = v
+
+
+def _target_names(target) -> set:
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, ast.TupleExpr):
+        return set().union(*(_target_names(e) for e in target.elts))
+    return set()
+
+
+# ------------------------------------------------------------------ comprehensions
+
+
+def comprehension(node, scope: Scope):
+    from .interp import evaluate
+
+    first = node.generators[0]
+    iterable = evaluate(first.iter, scope)
+    items = _static_items(iterable, first.iter.span)
+    if items is None:
+        if len(node.generators) > 1 or first.ifs:
+            raise JxTypeError("a comprehension over a traced array takes one 'for' and no 'if' "
+                              "(the result's length must be static)", node.span)  # fmt: skip
+        return _traced_comprehension(node, iterable, scope)
+    results: list = []
+    _static_comprehension(node, 0, Scope(scope), results, items)
+    return stack_results(results, node.span)
+
+
+def _static_comprehension(node, level, scope, results, items=None):
+    from .interp import assign, evaluate, truth
+
+    gen = node.generators[level]
+    if items is None:
+        iterable = evaluate(gen.iter, scope)
+        items = _static_items(iterable, gen.iter.span)
+        if items is None:
+            raise JxTypeError("a nested comprehension cannot loop over a traced array",
+                              gen.iter.span)  # fmt: skip
+    for item in items:
+        assign(gen.target, item, scope)
+        keep = True
+        for cond in gen.ifs:
+            c = evaluate(cond, scope)
+            if isinstance(c, Tracer):
+                raise JxTypeError("a comprehension filter must be static: a traced filter makes "
+                                  "the length data-dependent; use where()", cond.span)  # fmt: skip
+            if not truth(c, cond.span):
+                keep = False
+                break
+        if not keep:
+            continue
+        if level + 1 < len(node.generators):
+            _static_comprehension(node, level + 1, scope, results)
+        else:
+            results.append(evaluate(node.elt, scope))
+
+
+def stack_results(results, span):
+    """Stack a list of trees leaf by leaf (numbers and arrays); the comprehension's value."""
+    if not results:
+        return np.zeros((0,), dtypes.f32)
+    flat = [trees.flatten(r, _number_or_array) for r in results]
+    tree = flat[0][1]
+    if any(t != tree for _, t in flat):
+        raise ShapeError("the elements of a comprehension have different structures", span)
+    CTX.span = span
+    try:
+        leaves = [ops.array([f[0][k] for f in flat]) for k in range(len(flat[0][0]))]
+    except JxError as e:
+        raise e.with_span(span) from None
+    return trees.unflatten(tree, leaves)
+
+
+def _traced_comprehension(node, xs, scope):
+    from .interp import assign, evaluate
+
+    gen = node.generators[0]
+    xs = ops.as_array(xs)
+    xa = aval_of(xs)
+    builder, fork = Builder(), Scope(scope)
+    with trace_into(builder):
+        x = builder.new_input(xa.update(shape=xa.shape[1:]).strong())
+        assign(gen.target, x, fork)
+        value = evaluate(node.elt, fork)
+        leaves, tree = trees.flatten(value, _number_or_array)
+        leaves = [ops.as_array(v) for v in leaves]
+    body, caps = close(builder, leaves)
+    CTX.span = node.span
+    ys = bind(prims.scan_p, *caps, xs, body=body, length=xa.shape[0], num_consts=len(caps),
+              num_carry=0, reverse=False)  # fmt: skip
+    return trees.unflatten(tree, ys)

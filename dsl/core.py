@@ -1,0 +1,201 @@
+"""Tracing: tracers, program builders and `bind`, the one door to every primitive.
+
+While a function is traced, a `Builder` is on the stack and `bind` appends an equation to
+it, returning `Tracer`s (a builder and a Var or Literal). With no builder on the stack
+(top-level code) `bind` runs the primitive at once on the current backend: that is eager
+execution, equation by equation. A tracer of an outer builder used inside an inner one
+(a branch or loop body) is captured as an extra input of the inner program, so
+sub-programs are closed. `CTX` holds the span of the expression being evaluated and the
+backend, so every equation and error knows where it came from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .dtypes import ShapedArray
+from .errors import JxError, JxRuntimeError, Span
+from .errors import TypeError as JxTypeError
+from .ir import Eqn, Literal, Program, Var
+
+
+class Context:
+    __slots__ = ("span", "backend", "builders", "depth", "echo", "out")
+
+    def __init__(self):
+        self.span: Span | None = None
+        self.backend = None
+        self.builders: list[Builder] = []
+        self.depth = 0  # nesting of jx function calls, for the recursion limit
+        self.echo = None  # the REPL's printer of expression statements
+        self.out = None  # where print() writes (sys.stdout when None)
+
+
+CTX = Context()
+
+
+class Tracer:
+    """A traced array value: what a program builder knows about it."""
+
+    __slots__ = ("builder", "var")
+    __array_priority__ = 1000
+
+    def __init__(self, builder: Builder, var):
+        self.builder = builder
+        self.var = var
+
+    @property
+    def aval(self) -> ShapedArray:
+        return self.var.aval
+
+    @property
+    def shape(self) -> tuple:
+        return self.var.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.var.aval.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.var.aval.shape)
+
+    def __bool__(self):
+        raise JxTypeError(
+            "a traced value has no concrete truth value here; use where() or an if on a scalar"
+        )
+
+    def __repr__(self) -> str:
+        return f"Traced<{self.aval}>"
+
+
+class Builder:
+    """Collects the equations of one program being traced."""
+
+    def __init__(self):
+        self.inputs: list[Var] = []
+        self.eqns: list[Eqn] = []
+        self.captured: dict[int, tuple[object, Var]] = {}
+
+    def new_input(self, aval: ShapedArray) -> Tracer:
+        var = Var(aval)
+        self.inputs.append(var)
+        return Tracer(self, var)
+
+    def lift(self, value):
+        """The Var or Literal standing for `value` inside this builder."""
+        if type(value) is Tracer:
+            if value.builder is self:
+                return value.var
+            if type(value.var) is Literal:
+                return value.var
+            key = id(value.var)
+            if key not in self.captured:
+                self.captured[key] = (value, Var(value.var.aval))
+            return self.captured[key][1]
+        array = np.asarray(value)
+        return Literal(array, ShapedArray(array.shape, array.dtype, False))
+
+    def build(self, outputs) -> tuple[Program, list]:
+        """The closed program (explicit inputs, then captures) and the captured values."""
+        outs = [self.lift(o) for o in outputs]
+        captured = list(self.captured.values())
+        program = Program(self.inputs + [var for _, var in captured], self.eqns, outs)
+        return program, [value for value, _ in captured]
+
+
+def current_builder() -> Builder | None:
+    return CTX.builders[-1] if CTX.builders else None
+
+
+class trace_into:
+    """`with trace_into(builder):` makes binds inside record into `builder`."""
+
+    def __init__(self, builder: Builder):
+        self.builder = builder
+
+    def __enter__(self):
+        CTX.builders.append(self.builder)
+        return self.builder
+
+    def __exit__(self, *exc):
+        CTX.builders.pop()
+
+
+def aval_of(x) -> ShapedArray:
+    t = type(x)
+    if t is Tracer:
+        return x.var.aval
+    if t is np.ndarray:
+        return ShapedArray(x.shape, x.dtype, False)
+    if t is bool or isinstance(x, np.bool_):
+        return ShapedArray((), dtypes.bool_, False)
+    if t is int:
+        return ShapedArray((), dtypes.i32, True)
+    if t is float:
+        return ShapedArray((), dtypes.f32, True)
+    if isinstance(x, np.generic):
+        return ShapedArray((), dtypes.canonical(x.dtype), False)
+    raise JxTypeError(f"expected an array, got {describe(x)}")
+
+
+def describe(x) -> str:
+    """A short user-facing description of a value's kind."""
+    if type(x) is Tracer or isinstance(x, np.ndarray):
+        return f"an array {aval_of(x)}"
+    if isinstance(x, bool):
+        return "a bool"
+    if isinstance(x, int):
+        return "an int"
+    if isinstance(x, float):
+        return "a float"
+    if isinstance(x, tuple):
+        return f"a tuple of {len(x)}"
+    if isinstance(x, dict):
+        return "a record"
+    if x is None:
+        return "None"
+    if isinstance(x, str):
+        return "a string"
+    kind = getattr(x, "jx_kind", None)
+    return kind or type(x).__name__
+
+
+def literal(value, dtype: np.dtype, weak: bool):
+    """A scalar constant of `dtype`: a Literal tracer while tracing, else a 0-d array."""
+    array = np.asarray(value, dtype=dtype)
+    builder = current_builder()
+    if builder is None:
+        return array
+    return Tracer(builder, Literal(array, ShapedArray((), dtype, weak)))
+
+
+def bind(prim, *args, **params):
+    """Apply a primitive: record it while tracing, run it at once otherwise."""
+    builder = CTX.builders[-1] if CTX.builders else None
+    if builder is None:
+        avals = [aval_of(a) for a in args]
+        _abstract(prim, avals, params)
+        arrays = [a if type(a) is np.ndarray else np.asarray(a) for a in args]
+        try:
+            outs = CTX.backend.run_eqn(prim, arrays, params)
+        except JxError:
+            raise
+        except Exception as e:  # a backend failure is the runtime's, with the user's span
+            raise JxRuntimeError(f"{prim.name} failed on the backend: {e}", CTX.span) from None
+        return outs if prim.multiple_results else outs[0]
+    ins = [builder.lift(a) for a in args]
+    out_avals = _abstract(prim, [v.aval for v in ins], params)
+    outs = [Var(a) for a in out_avals]
+    builder.eqns.append(Eqn(prim, ins, outs, params, CTX.span))
+    if prim.multiple_results:
+        return [Tracer(builder, v) for v in outs]
+    return Tracer(builder, outs[0])
+
+
+def _abstract(prim, avals, params):
+    try:
+        return prim.abstract_eval(*avals, **params)
+    except JxError as e:
+        raise e.with_span(CTX.span) from None

@@ -1,0 +1,121 @@
+"""Top-level effects: print, save, load and assert (LANGUAGE.md section 7).
+
+They exist only at the top level (the checker refuses them in functions, and
+`call_builtin` refuses them while tracing). `save` writes atomically: a temporary file in
+the target's folder, then a rename, so a failure never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+from . import dtypes, ops
+from .builtins import builtin
+from .core import CTX, describe
+from .errors import AssertionError as JxAssertionError
+from .errors import JxRuntimeError
+from .errors import TypeError as JxTypeError
+
+
+def format_value(v) -> str:
+    """What print() shows: NumPy's str() for arrays, Python's look for the rest."""
+    if isinstance(v, np.ndarray):
+        return str(v)
+    if isinstance(v, np.dtype):
+        return dtypes.short(v)
+    if isinstance(v, tuple):
+        inner = ", ".join(format_value(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {format_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return str(v)
+    text = getattr(v, "jx_str", None)
+    return text() if text is not None else repr(v)
+
+
+@builtin("print", effect=True)
+def print_(*values, sep=" ", end="\n"):
+    out = CTX.out or sys.stdout
+    out.write(sep.join(format_value(v) for v in values) + end)
+    out.flush()
+
+
+def _path(path) -> str:
+    if not isinstance(path, str):
+        raise JxTypeError(f"a file path must be a string literal, got {describe(path)}")
+    return os.path.abspath(path)
+
+
+def _host(x) -> np.ndarray:
+    if not ops.is_array(x) and not ops.is_scalar(x):
+        raise JxTypeError(f"save() writes arrays, got {describe(x)}")
+    return np.asarray(x)
+
+
+@builtin("save", effect=True)
+def save(path, *arrays, **named):
+    target = _path(path)
+    if target.endswith(".npy"):
+        if len(arrays) != 1 or named:
+            raise JxTypeError('save("x.npy", x) takes exactly one array; use .npz for several')
+        payload = _host(arrays[0])
+    elif target.endswith(".npz"):
+        if arrays and named:
+            raise JxTypeError("save(.npz) takes either positional or named arrays, not both")
+        payload = {f"arr_{i}": _host(a) for i, a in enumerate(arrays)}
+        payload.update({k: _host(v) for k, v in named.items()})
+    else:
+        raise JxTypeError("save() writes .npy or .npz files")
+    folder = os.path.dirname(target)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".jx-save-", suffix=".tmp")
+    except OSError as e:
+        raise JxRuntimeError(f"cannot write {path}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if isinstance(payload, dict):
+                np.savez(f, **payload)
+            else:
+                np.save(f, payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise JxRuntimeError(f"cannot write {path}: {e.strerror}") from None
+        raise
+
+
+@builtin("load", effect=True)
+def load(path):
+    target = _path(path)
+    try:
+        data = np.load(target, allow_pickle=False)
+    except FileNotFoundError:
+        raise JxRuntimeError(f"no such file: {path}") from None
+    except (OSError, ValueError) as e:
+        raise JxRuntimeError(f"cannot read {path}: {e}") from None
+    if isinstance(data, np.ndarray):
+        return data.astype(dtypes.canonical(data.dtype), copy=False)
+    with data:
+        return {k: data[k].astype(dtypes.canonical(data[k].dtype), copy=False) for k in data.files}
+
+
+def run_assert(stmt, scope):
+    from .interp import evaluate, truth
+
+    value = evaluate(stmt.test, scope)
+    CTX.span = stmt.span
+    if not truth(value, stmt.test.span):
+        message = "assertion failed"
+        if stmt.msg is not None:
+            msg = evaluate(stmt.msg, scope)
+            message = msg if isinstance(msg, str) else format_value(msg)
+        raise JxAssertionError(message, stmt.span)

@@ -1,0 +1,229 @@
+"""NumPy indexing and `.at[]` updates, composed from slice/rev/reshape/gather/scatter.
+
+Static ints and slices become one `slice` (plus `rev` for negative steps) and a reshape;
+`None` inserts unit axes; integer arrays and traced scalars are advanced indices,
+broadcast together and folded into one flat `gather` along a merged axis, placed as NumPy
+places them (where the first one was if they are adjacent, else in front). Static indices
+out of range are an IndexError; traced ones are clamped into range (as JAX does), after
+negative values wrap once. Updates compute the flat positions the index selects and
+scatter into the flattened array.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import dtypes, ops, prims
+from .core import Tracer, aval_of, bind, describe
+from .errors import IndexError as JxIndexError
+from .errors import TypeError as JxTypeError
+
+
+def _is_static_index_item(item) -> bool:
+    return (
+        item is None
+        or item is Ellipsis
+        or isinstance(item, slice)
+        or (isinstance(item, (int, np.integer)) and not isinstance(item, bool))
+        or isinstance(item, np.ndarray)
+    )
+
+
+def _as_index_array(item, span_text="index"):
+    if isinstance(item, (list, tuple)):
+        item = ops.array(item)
+    a = aval_of(item)
+    if a.dtype == dtypes.bool_:
+        raise JxIndexError(
+            "boolean mask indexing makes a data-dependent shape; use where(mask, x, other) "
+            "or a reduction such as sum(where(mask, x, 0))"
+        )
+    if not dtypes.is_int(a.dtype):
+        raise JxIndexError(f"an {span_text} must be an integer, got {dtypes.short(a.dtype)}")
+    return ops.as_array(item)
+
+
+def _expand(index, ndim: int) -> list:
+    items = list(index) if isinstance(index, tuple) else [index]
+    if sum(1 for i in items if i is Ellipsis) > 1:
+        raise JxIndexError("an index can only have a single ellipsis ('...')")
+    consuming = sum(1 for i in items if i is not None and i is not Ellipsis)
+    if consuming > ndim:
+        raise JxIndexError(
+            f"too many indices for an array of {ndim} dimensions: {consuming} were given"
+        )
+    if Ellipsis in [i for i in items if not isinstance(i, (np.ndarray, Tracer))]:
+        k = next(k for k, i in enumerate(items) if i is Ellipsis)
+        items[k : k + 1] = [slice(None)] * (ndim - consuming)
+    else:
+        items += [slice(None)] * (ndim - consuming)
+    return items
+
+
+def getitem(x, index):
+    x = ops.as_array(x)
+    a = aval_of(x)
+    items = _expand(index, a.ndim)
+    # None: insert a unit axis and index it with a full slice.
+    if any(i is None for i in items):
+        shape, k = [], 0
+        for item in items:
+            if item is None:
+                shape.append(1)
+            else:
+                shape.append(a.shape[k])
+                k += 1
+        x = ops.reshape(x, tuple(shape))
+        a = aval_of(x)
+        items = [slice(None) if i is None else i for i in items]
+    for item in items:
+        if isinstance(item, float) or isinstance(item, bool) or isinstance(item, str):
+            raise JxIndexError(f"an index must be an int, a slice or an int array, got {item!r}")
+    advanced = [
+        k for k, i in enumerate(items) if not isinstance(i, (slice, int, np.integer))
+    ]
+    starts, limits, strides, flips, drop = [], [], [], [], []
+    for k, item in enumerate(items):
+        n = a.shape[k]
+        if isinstance(item, slice):
+            for part in (item.start, item.stop, item.step):
+                if part is not None and not isinstance(part, (int, np.integer)):
+                    raise JxIndexError(
+                        f"slice bounds must be static ints, got {describe(part)}; "
+                        "use dynamic_slice for traced starts"
+                    )
+            if item.step == 0:
+                raise JxIndexError("slice step cannot be zero")
+            start, stop, step = item.indices(n)
+            count = len(range(start, stop, step))
+            if step < 0:
+                flips.append(k)
+                start, step = n - 1 - start, -step
+            starts.append(start)
+            limits.append(start + (count - 1) * step + 1 if count else start)
+            strides.append(step)
+        elif isinstance(item, (int, np.integer)) and not advanced:
+            if not -n <= item < n:
+                raise JxIndexError(f"index {item} is out of bounds for axis {k} with size {n}")
+            starts.append(int(item) % n)
+            limits.append(int(item) % n + 1)
+            strides.append(1)
+            drop.append(k)
+        else:
+            starts.append(0)
+            limits.append(n)
+            strides.append(1)
+    if flips:
+        x = bind(prims.rev_p, x, dimensions=tuple(flips))
+        # After reversing, the slice is taken over the reversed axis.
+    if (starts, limits, strides) != ([0] * a.ndim, list(a.shape), [1] * a.ndim):
+        x = ops.static_slice(x, starts, limits, strides)
+    if drop:
+        x = ops.reshape(x, tuple(d for k, d in enumerate(aval_of(x).shape) if k not in drop))
+    if not advanced:
+        return x
+    return _advanced(x, items, advanced)
+
+
+def _advanced(x, items, advanced):
+    a = aval_of(x)
+    indices = []
+    for k in advanced:
+        item = items[k]
+        n = a.shape[k]
+        if isinstance(item, (int, np.integer)):
+            if not -n <= item < n:
+                raise JxIndexError(f"index {item} is out of bounds for axis {k} with size {n}")
+            item = np.asarray(int(item) % n, dtype=np.int32)
+        elif isinstance(item, np.ndarray) and item.dtype.kind in "iu":
+            bad = (item < -n) | (item >= n)
+            if bad.any():
+                raise JxIndexError(
+                    f"index {int(item[bad].flat[0])} is out of bounds for axis {k} with size {n}"
+                )
+        indices.append(_as_index_array(item))
+    shape = ops.broadcast_shapes(*(aval_of(i).shape for i in indices))
+    flat = None
+    for k, idx in zip(advanced, indices):
+        n = a.shape[k]
+        idx = ops.convert(idx, dtypes.i32) if aval_of(idx).dtype != dtypes.i32 else idx
+        idx = ops.where(ops.compare("lt", idx, 0), ops.binary("add", idx, n), idx)
+        idx = ops.binary("min", ops.binary("max", idx, 0), max(n - 1, 0))
+        idx = ops.broadcast_to(idx, shape)
+        flat = idx if flat is None else ops.binary("add", ops.binary("mul", flat, n), idx)
+    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1))
+    pos = advanced[0] if adjacent else 0
+    rest = [k for k in range(a.ndim) if k not in advanced]
+    perm = rest[:pos] + advanced + rest[pos:]
+    x = ops.transpose(x, perm)
+    merged = math.prod(a.shape[k] for k in advanced)
+    tshape = aval_of(x).shape
+    x = ops.reshape(x, tshape[:pos] + (merged,) + tshape[pos + len(advanced) :])
+    return bind(prims.gather_p, x, flat, axis=pos)
+
+
+def _static_positions(shape, index):
+    """Flat positions selected by a fully static index, computed by NumPy itself."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not all(_is_static_index_item(i) for i in items):
+        return None
+    if any(isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in items):
+        return None
+    try:
+        return np.arange(math.prod(shape), dtype=np.int32).reshape(shape)[index]
+    except IndexError as e:
+        raise JxIndexError(str(e)) from None
+
+
+def update(x, index, value, mode: str):
+    """`x.at[index].<mode>(value)` for mode in set, add, mul, min, max."""
+    x = ops.as_array(x)
+    a = aval_of(x)
+    positions = _static_positions(a.shape, index)
+    if positions is None:
+        iota = ops.reshape(ops.iota(dtypes.i32, (a.size,)), a.shape)
+        positions = getitem(iota, index)
+    else:
+        positions = ops.literal_array(positions) if positions.ndim else positions
+    pshape = aval_of(positions).shape
+    value = ops.convert(value, a.dtype) if not ops.is_scalar(value) else value
+    try:
+        value = ops.broadcast_to(ops.convert(value, a.dtype), pshape)
+    except Exception as e:
+        raise type(e)(f"cannot update a selection of shape {pshape} with a value of shape "
+                      f"{ops.shape(value)}") from None  # fmt: skip
+    flat_x = ops.reshape(x, (a.size,))
+    flat_p = ops.reshape(ops.as_array(positions), (-1,))
+    flat_v = ops.reshape(value, (-1,))
+    out = bind(prims.scatter_p, flat_x, flat_p, flat_v, axis=0, mode=mode)
+    return ops.reshape(out, a.shape)
+
+
+class AtHelper:
+    """`x.at`: indexing it gives an `AtIndexed` with the update methods."""
+
+    jx_kind = "an .at helper"
+
+    def __init__(self, x):
+        self.x = x
+
+    def getitem(self, index):
+        return AtIndexed(self.x, index)
+
+
+class AtIndexed:
+    jx_kind = "an .at[...] selection"
+    METHODS = ("set", "add", "mul", "min", "max", "get")
+
+    def __init__(self, x, index):
+        self.x = x
+        self.index = index
+
+    def method(self, name):
+        if name not in self.METHODS:
+            raise JxTypeError(f"x.at[...] has no method '{name}'; it has {', '.join(self.METHODS)}")
+        if name == "get":
+            return lambda: getitem(self.x, self.index)
+        return lambda value: update(self.x, self.index, value, name)

@@ -1,0 +1,545 @@
+"""The evaluator: runs or traces the AST.
+
+One evaluator serves both modes. With no program builder on the stack (a script's top
+level) every operation runs at once on the backend; inside a function call it is traced
+into IR (`core.bind` decides). Static values (Python numbers, tuples, records, shapes,
+functions) are computed here directly. Traced control flow is handed to `control.py`,
+calls to `functions.py`. `CTX.span` follows the node being evaluated so equations and
+errors carry the user's location.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from . import ast, ops
+from .core import CTX, Tracer, current_builder, describe
+from .errors import IndexError as JxIndexError
+from .errors import JxError, PurityError, ShapeError
+from .errors import TypeError as JxTypeError
+from .errors import ValueError as JxValueError
+from .indexing import AtHelper, AtIndexed, getitem
+from .values import Builtin, Closure, Module, Scope
+
+
+class ReturnValue:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+# ------------------------------------------------------------------ statements
+
+
+def exec_block(stmts, scope: Scope, top: bool = False):
+    """Run statements; a ReturnValue if one of them returned."""
+    stmts = _fold_early_returns(stmts)
+    for stmt in stmts:
+        result = exec_stmt(stmt, scope, top)
+        if result is not None:
+            return result
+    return None
+
+
+def _always_returns(stmts) -> bool:
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, ast.Return):
+        return True
+    if isinstance(last, ast.If):
+        return _always_returns(last.body) and _always_returns(last.orelse)
+    return False
+
+
+def _fold_early_returns(stmts):
+    """`if c: return a` followed by more statements: those become the else branch.
+
+    This keeps every traced `if` a two-armed expression, so `return` inside a branch works
+    the same whether the condition is static or traced.
+    """
+    stmts = tuple(stmts)
+    for k, stmt in enumerate(stmts[:-1]):
+        if isinstance(stmt, ast.If):
+            rest = stmts[k + 1 :]
+            body_ret, else_ret = _always_returns(stmt.body), _always_returns(stmt.orelse)
+            if body_ret and not else_ret:
+                new = ast.If(stmt.span, stmt.test, stmt.body, stmt.orelse + rest)
+                return stmts[:k] + (new,)
+            if else_ret and not body_ret:
+                new = ast.If(stmt.span, stmt.test, stmt.body + rest, stmt.orelse)
+                return stmts[:k] + (new,)
+    return stmts
+
+
+def exec_stmt(stmt, scope: Scope, top: bool):
+    CTX.span = stmt.span
+    handler = _STMTS[type(stmt)]
+    return handler(stmt, scope, top)
+
+
+def _exec_expr(stmt, scope, top):
+    value = evaluate(stmt.value, scope)
+    if top and CTX.echo is not None and value is not None:
+        CTX.echo(value)
+
+
+def _exec_assign(stmt, scope, top):
+    value = evaluate(stmt.value, scope)
+    for target in stmt.targets:
+        assign(target, value, scope)
+
+
+def _exec_aug(stmt, scope, top):
+    target = stmt.target
+    if not isinstance(target, ast.Name):
+        raise PurityError("arrays are immutable; use x = x.at[i].add(v) instead of x[i] += v",
+                          stmt.span)  # fmt: skip
+    value = binary_op(stmt.op, scope.lookup(target.id, target.span), evaluate(stmt.value, scope),
+                      stmt.span)  # fmt: skip
+    scope.vars[target.id] = value
+
+
+def assign(target, value, scope: Scope):
+    if isinstance(target, ast.Name):
+        scope.vars[target.id] = value
+    elif isinstance(target, ast.TupleExpr):
+        parts = unpack(value, len(target.elts), target.span)
+        for t, v in zip(target.elts, parts):
+            assign(t, v, scope)
+    elif isinstance(target, ast.Subscript):
+        raise PurityError("arrays are immutable; use x = x.at[i].set(v)", target.span)
+    elif isinstance(target, ast.Attribute):
+        raise PurityError("values are immutable; attributes cannot be assigned", target.span)
+    else:
+        raise JxTypeError("cannot assign to this expression", target.span)
+
+
+def unpack(value, n: int, span):
+    if isinstance(value, tuple):
+        if len(value) != n:
+            raise JxValueError(f"cannot unpack a tuple of {len(value)} into {n} names", span)
+        return value
+    unpackable = getattr(value, "unpack", None)
+    if unpackable is not None:
+        return unpackable(n, span)
+    if ops.is_array(value):
+        shape = ops.shape(value)
+        if not shape:
+            raise JxTypeError("cannot unpack a 0-d array", span)
+        if shape[0] != n:
+            raise JxValueError(f"cannot unpack an array with leading axis {shape[0]} into {n} "
+                               "names", span)  # fmt: skip
+        return tuple(getitem(value, i) for i in range(n))
+    raise JxTypeError(f"cannot unpack {describe(value)}", span)
+
+
+def _exec_def(stmt, scope, top):
+    scope.vars[stmt.name] = make_closure(stmt.name, stmt.params, stmt.body, scope, stmt.span)
+
+
+def make_closure(name, params, body, scope, span):
+    defaults = {p.name: evaluate(p.default, scope) for p in params if p.default is not None}
+    return Closure(name, params, body, scope, defaults, span)
+
+
+def _exec_return(stmt, scope, top):
+    return ReturnValue(None if stmt.value is None else evaluate(stmt.value, scope))
+
+
+def _exec_if(stmt, scope, top):
+    test = evaluate(stmt.test, scope)
+    if is_traced(test):
+        from .control import traced_if
+
+        return traced_if(stmt, test, scope)
+    branch = stmt.body if truth(test, stmt.test.span) else stmt.orelse
+    return exec_block(branch, scope, top)
+
+
+def _exec_while(stmt, scope, top):
+    from .control import run_while
+
+    return run_while(stmt, scope, top)
+
+
+def _exec_for(stmt, scope, top):
+    from .control import run_for
+
+    return run_for(stmt, scope, top)
+
+
+def _exec_assert(stmt, scope, top):
+    from .effects import run_assert
+
+    run_assert(stmt, scope)
+
+
+def _exec_pass(stmt, scope, top):
+    return None
+
+
+def _exec_import(stmt, scope, top):
+    from .modules import import_module
+
+    module = import_module(stmt.module, stmt.span, scope)
+    scope.vars[stmt.alias or stmt.module.split(".")[-1]] = module
+
+
+def _exec_import_from(stmt, scope, top):
+    from .modules import import_module
+
+    module = import_module(stmt.module, stmt.span, scope)
+    for name, alias in stmt.names:
+        scope.vars[alias or name] = module.attr(name, stmt.span)
+
+
+def _exec_forbidden(stmt, scope, top):
+    raise PurityError(f"'{stmt.keyword}' is not part of jx: values are immutable and functions "
+                      "pure; rebind a name instead", stmt.span)  # fmt: skip
+
+
+_STMTS = {
+    ast.ExprStmt: _exec_expr, ast.Assign: _exec_assign, ast.AugAssign: _exec_aug,
+    ast.FunctionDef: _exec_def, ast.Return: _exec_return, ast.If: _exec_if,
+    ast.While: _exec_while, ast.For: _exec_for, ast.Assert: _exec_assert, ast.Pass: _exec_pass,
+    ast.Import: _exec_import, ast.ImportFrom: _exec_import_from, ast.Forbidden: _exec_forbidden,
+}  # fmt: skip
+
+
+# ------------------------------------------------------------------ truth and tracing
+
+
+def is_traced(x) -> bool:
+    return type(x) is Tracer
+
+
+def truth(value, span) -> bool:
+    """A static or concrete condition as a Python bool (NumPy's rules)."""
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        if np.size(value) != 1:
+            raise JxTypeError(
+                f"the truth value of an array of shape {np.shape(value)} is ambiguous; "
+                "use any() or all()", span)  # fmt: skip
+        return bool(np.asarray(value).reshape(()))
+    if type(value) is Tracer:
+        raise JxTypeError("a traced value has no truth value here", span)
+    return bool(value)
+
+
+# ------------------------------------------------------------------ expressions
+
+
+def evaluate(node, scope: Scope):
+    CTX.span = node.span
+    return _EXPRS[type(node)](node, scope)
+
+
+def _name(node, scope):
+    return scope.lookup(node.id, node.span)
+
+
+def _const(node, scope):
+    return node.value
+
+
+def _tuple(node, scope):
+    out = []
+    for e in node.elts:
+        if isinstance(e, ast.Starred):
+            v = evaluate(e.value, scope)
+            if not isinstance(v, tuple):
+                raise JxTypeError(f"only tuples can be unpacked with *, got {describe(v)}", e.span)
+            out.extend(v)
+        else:
+            out.append(evaluate(e, scope))
+    return tuple(out)
+
+
+def _list(node, scope):
+    values = [evaluate(e, scope) for e in node.elts]
+    CTX.span = node.span
+    try:
+        return ops.array(values)
+    except JxError as e:
+        raise e.with_span(node.span) from None
+
+
+def _dict(node, scope):
+    return {k: evaluate(v, scope) for k, v in zip(node.keys, node.values)}
+
+
+_BINARY_STATIC = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "<<": operator.lshift,
+    ">>": operator.rshift, "&": operator.and_, "|": operator.or_, "^": operator.xor,
+}  # fmt: skip
+
+_BINARY_ARRAY = {
+    "+": lambda x, y: ops.binary("add", x, y), "-": lambda x, y: ops.binary("sub", x, y),
+    "*": lambda x, y: ops.binary("mul", x, y), "/": ops.true_divide,
+    "//": lambda x, y: ops.binary("floor_divide", x, y), "%": lambda x, y: ops.binary("rem", x, y),
+    "**": ops.power, "@": ops.matmul,
+    "<<": lambda x, y: ops.binary("shift_left", x, y),
+    ">>": lambda x, y: ops.binary("shift_right", x, y),
+    "&": lambda x, y: ops.binary("and", x, y), "|": lambda x, y: ops.binary("or", x, y),
+    "^": lambda x, y: ops.binary("xor", x, y),
+}  # fmt: skip
+
+
+def binary_op(op: str, x, y, span):
+    if ops.is_scalar(x) and ops.is_scalar(y):
+        if op == "@":
+            raise JxTypeError("@ needs arrays, not numbers", span)
+        try:
+            return _BINARY_STATIC[op](x, y)
+        except ZeroDivisionError:
+            return _BINARY_ARRAY[op](ops.as_array(x), y)
+        except (OverflowError, ValueError) as e:
+            raise JxValueError(str(e), span) from None
+    if isinstance(x, tuple) and isinstance(y, tuple) and op == "+":
+        return x + y
+    hook = getattr(x, "binary_op", None) or getattr(y, "binary_op", None)
+    if hook is not None:
+        return hook(op, x, y, span)
+    for v in (x, y):
+        if not (ops.is_array(v) or ops.is_scalar(v) or isinstance(v, (tuple, list))):
+            raise JxTypeError(f"unsupported operand for {op}: {describe(v)}", span)
+        if isinstance(v, tuple) and not all(ops.is_array(e) or ops.is_scalar(e) for e in v):
+            raise JxTypeError(f"unsupported operand for {op}: {describe(v)}", span)
+    return _BINARY_ARRAY[op](x, y)
+
+
+def _binop(node, scope):
+    x = evaluate(node.left, scope)
+    y = evaluate(node.right, scope)
+    CTX.span = node.span
+    try:
+        return binary_op(node.op, x, y, node.span)
+    except JxError as e:
+        raise e.with_span(node.span) from None
+
+
+def _unary(node, scope):
+    x = evaluate(node.operand, scope)
+    CTX.span = node.span
+    hook = getattr(x, "unary_op", None)
+    if hook is not None:
+        return hook(node.op, node.span)
+    if node.op == "not":
+        if is_traced(x):
+            return ops.logical_not(x)
+        return not truth(x, node.span)
+    if ops.is_scalar(x):
+        return {"-": operator.neg, "+": operator.pos, "~": operator.invert}[node.op](x)
+    if not ops.is_array(x):
+        raise JxTypeError(f"unsupported operand for unary {node.op}: {describe(x)}", node.span)
+    if node.op == "-":
+        return ops.unary("neg", x)
+    if node.op == "+":
+        return x
+    return ops.unary("not", x)
+
+
+_COMPARE_NAMES = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+_COMPARE_STATIC = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+                   "==": operator.eq, "!=": operator.ne}  # fmt: skip
+
+
+def compare_op(op, x, y, span):
+    if ops.is_array(x) or ops.is_array(y):
+        for v in (x, y):
+            if not (ops.is_array(v) or ops.is_scalar(v) or isinstance(v, (tuple, list))):
+                if op in ("==", "!="):
+                    return op == "!="
+                raise JxTypeError(f"cannot compare {describe(x)} and {describe(y)}", span)
+        return ops.compare(_COMPARE_NAMES[op], x, y)
+    hook = getattr(x, "compare_op", None) or getattr(y, "compare_op", None)
+    if hook is not None:
+        return hook(op, x, y, span)
+    try:
+        return _COMPARE_STATIC[op](x, y)
+    except TypeError:
+        raise JxTypeError(f"cannot compare {describe(x)} and {describe(y)} with {op}",
+                          span) from None  # fmt: skip
+
+
+def _compare(node, scope):
+    left = evaluate(node.left, scope)
+    result = None
+    for op, right_node in zip(node.ops, node.comparators):
+        right = evaluate(right_node, scope)
+        CTX.span = node.span
+        try:
+            part = compare_op(op, left, right, node.span)
+        except JxError as e:
+            raise e.with_span(node.span) from None
+        result = part if result is None else _and(result, part, node.span)
+        left = right
+    return result
+
+
+def _and(a, b, span):
+    if is_traced(a) or is_traced(b):
+        return ops.logical("and", a, b)
+    return b if truth(a, span) else a
+
+
+def _boolop(node, scope):
+    value = evaluate(node.values[0], scope)
+    for nxt in node.values[1:]:
+        if is_traced(value):
+            other = evaluate(nxt, scope)
+            value = ops.logical("and" if node.op == "and" else "or", value, other)
+            continue
+        t = truth(value, node.span)
+        if (node.op == "and" and not t) or (node.op == "or" and t):
+            return value
+        value = evaluate(nxt, scope)
+    return value
+
+
+def _ifexp(node, scope):
+    test = evaluate(node.test, scope)
+    if not is_traced(test):
+        return evaluate(node.body if truth(test, node.test.span) else node.orelse, scope)
+    from .control import traced_select
+
+    return traced_select(node, test, scope)
+
+
+def _lambda(node, scope):
+    return make_closure("<lambda>", node.params, (ast.Return(node.body.span, node.body),), scope,
+                        node.span)  # fmt: skip
+
+
+def _call(node, scope):
+    from .functions import call
+
+    fn = evaluate(node.func, scope)
+    args = []
+    for a in node.args:
+        if isinstance(a, ast.Starred):
+            v = evaluate(a.value, scope)
+            if not isinstance(v, tuple):
+                raise JxTypeError(f"only tuples can be unpacked with *, got {describe(v)}", a.span)
+            args.extend(v)
+        else:
+            args.append(evaluate(a, scope))
+    kwargs = {k.name: evaluate(k.value, scope) for k in node.keywords}
+    CTX.span = node.span
+    return call(fn, args, kwargs, node.span)
+
+
+def _attribute(node, scope):
+    value = evaluate(node.value, scope)
+    CTX.span = node.span
+    return get_attribute(value, node.attr, node.span)
+
+
+def get_attribute(value, attr: str, span):
+    if isinstance(value, Module):
+        return value.attr(attr, span)
+    if isinstance(value, AtIndexed):
+        return Builtin(f"at[...].{attr}", value.method(attr))
+    hook = getattr(value, "attribute", None)
+    if hook is not None:
+        return hook(attr, span)
+    if ops.is_array(value):
+        from .builtins import array_attribute
+
+        return array_attribute(value, attr, span)
+    if isinstance(value, np.dtype) and attr == "name":
+        from .dtypes import short
+
+        return short(value)
+    raise JxTypeError(f"{describe(value)} has no attribute '{attr}'", span)
+
+
+def _subscript(node, scope):
+    value = evaluate(node.value, scope)
+    index = _index(node.index, scope)
+    CTX.span = node.span
+    try:
+        return subscript(value, index, node.span)
+    except JxError as e:
+        raise e.with_span(node.span) from None
+
+
+def subscript(value, index, span):
+    if isinstance(value, AtHelper):
+        return value.getitem(index)
+    if isinstance(value, tuple):
+        if isinstance(index, slice) or (isinstance(index, int) and not isinstance(index, bool)):
+            try:
+                return value[index]
+            except IndexError:
+                raise JxIndexError(f"tuple index {index} is out of range for a tuple of "
+                                   f"{len(value)}", span) from None  # fmt: skip
+        raise JxTypeError(f"a tuple index must be a static int or slice, got {describe(index)}",
+                          span)  # fmt: skip
+    if isinstance(value, dict):
+        if not isinstance(index, str):
+            raise JxTypeError("a record is indexed by a string key", span)
+        if index not in value:
+            from .values import did_you_mean
+
+            raise JxIndexError(f"record has no key '{index}'{did_you_mean(index, value)}", span)
+        return value[index]
+    hook = getattr(value, "getitem", None)
+    if hook is not None:
+        return hook(index, span)
+    if ops.is_array(value):
+        return getitem(value, index)
+    raise JxTypeError(f"{describe(value)} cannot be indexed", span)
+
+
+def _index(node, scope):
+    if isinstance(node, ast.TupleExpr):
+        return tuple(_index_item(e, scope) for e in node.elts)
+    return _index_item(node, scope)
+
+
+def _index_item(node, scope):
+    if isinstance(node, ast.Slice):
+        return slice(*(None if p is None else evaluate(p, scope)
+                       for p in (node.lower, node.upper, node.step)))  # fmt: skip
+    if isinstance(node, ast.EllipsisLit):
+        return Ellipsis
+    value = evaluate(node, scope)
+    if isinstance(value, list):
+        return ops.array(value)
+    return value
+
+
+def _listcomp(node, scope):
+    from .control import comprehension
+
+    return comprehension(node, scope)
+
+
+def _ellipsis(node, scope):
+    return Ellipsis
+
+
+def _starred(node, scope):
+    raise JxTypeError("a starred expression is only allowed in calls and tuples", node.span)
+
+
+_EXPRS = {
+    ast.Name: _name, ast.Const: _const, ast.TupleExpr: _tuple, ast.ListExpr: _list,
+    ast.DictExpr: _dict, ast.BinOp: _binop, ast.UnaryOp: _unary, ast.Compare: _compare,
+    ast.BoolOp: _boolop, ast.IfExp: _ifexp, ast.Lambda: _lambda, ast.Call: _call,
+    ast.Attribute: _attribute, ast.Subscript: _subscript, ast.ListComp: _listcomp,
+    ast.EllipsisLit: _ellipsis, ast.Starred: _starred,
+}  # fmt: skip
+
+
+def in_function() -> bool:
+    return current_builder() is not None or CTX.depth > 0
+
+
+__all__ = ["exec_block", "evaluate", "ReturnValue", "ShapeError", "Closure"]

@@ -1,0 +1,89 @@
+"""Imports: the standard library (`.jx` files shipped in `jx.stdlib`, or modules built in
+Python such as `random`), then `NAME.jx` beside the importing file; anything else is an
+ImportError. A module runs its top level once per backend and is cached by path.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+from . import check, syntax
+from .builtins import BUILTINS
+from .core import CTX
+from .errors import ImportError as JxImportError
+from .values import Module, Scope
+
+#: Modules implemented in Python: name -> function building the Module.
+NATIVE: dict = {}
+
+_CACHE: dict = {}
+_LOADING: set = set()
+
+
+def builtins_scope() -> Scope:
+    return Scope(None, vars=dict(BUILTINS))
+
+
+def module_scope(path: str | None = None) -> Scope:
+    scope = Scope(builtins_scope(), is_module=True)
+    scope.vars["__file__"] = path
+    return scope
+
+
+def _importer_dir(scope: Scope) -> str:
+    while scope is not None and not scope.is_module:
+        scope = scope.parent
+    path = scope.vars.get("__file__") if scope is not None else None
+    return os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+
+
+def find_module(name: str, scope: Scope) -> str | None:
+    stdlib = resources.files("jx.stdlib").joinpath(f"{name}.jx")
+    if stdlib.is_file():
+        return str(stdlib)
+    local = os.path.join(_importer_dir(scope), *name.split(".")) + ".jx"
+    return local if os.path.isfile(local) else None
+
+
+def import_module(name: str, span, scope: Scope) -> Module:
+    key = (name, CTX.backend.name if CTX.backend else None)
+    if name in NATIVE:
+        if key not in _CACHE:
+            _CACHE[key] = NATIVE[name]()
+        return _CACHE[key]
+    path = find_module(name, scope)
+    if path is None:
+        known = sorted(set(NATIVE) | {p.name[:-3] for p in resources.files("jx.stdlib").iterdir()
+                                      if p.name.endswith(".jx")})  # fmt: skip
+        raise JxImportError(f"no module named '{name}' (the standard library has "
+                            f"{', '.join(known)}; or put {name}.jx beside this file)", span)  # fmt: skip
+    key = (path, key[1])
+    if key in _CACHE:
+        return _CACHE[key]
+    if key in _LOADING:
+        raise JxImportError(f"circular import of '{name}'", span)
+    _LOADING.add(key)
+    try:
+        module = load_module(name, path)
+    finally:
+        _LOADING.discard(key)
+    _CACHE[key] = module
+    return module
+
+
+def load_module(name: str, path: str) -> Module:
+    from .interp import exec_block
+
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    tree = syntax.parse(text, path)
+    check.check_module(tree)
+    scope = module_scope(path)
+    saved = CTX.builders, CTX.depth
+    CTX.builders, CTX.depth = [], 0
+    try:
+        exec_block(tree.body, scope, top=True)
+    finally:
+        CTX.builders, CTX.depth = saved
+    return Module(name, {k: v for k, v in scope.vars.items() if not k.startswith("_")})

@@ -1,0 +1,153 @@
+"""The kinds of value a jx program handles besides arrays, numbers, tuples and records.
+
+`Scope` is a chain of name tables (function locals, then enclosing functions, the
+module, the built-ins). `Closure` is a jx function (a `def` or `lambda` and the scope it
+was defined in). `Builtin` wraps a Python function the language provides; `Module` is an
+imported namespace. All carry a `jx_kind` used in error messages.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+
+from .errors import NameError as JxNameError
+from .errors import TypeError as JxTypeError
+
+
+class Scope:
+    __slots__ = ("vars", "parent", "is_module", "reads")
+
+    def __init__(self, parent: Scope | None = None, is_module: bool = False, vars=None):
+        self.vars: dict = {} if vars is None else vars
+        self.parent = parent
+        self.is_module = is_module
+        self.reads = None
+
+    def lookup(self, name: str, span=None):
+        scope = self
+        while scope is not None:
+            vars_ = scope.vars
+            if name in vars_:
+                value = vars_[name]
+                if scope.is_module and READS:
+                    READS[-1].append((vars_, name, value))
+                return value
+            scope = scope.parent
+        raise JxNameError(f"name '{name}' is not defined{did_you_mean(name, self.names())}", span)
+
+    def names(self) -> set:
+        out, scope = set(), self
+        while scope is not None:
+            out |= set(scope.vars)
+            scope = scope.parent
+        return out
+
+    def fork(self) -> Scope:
+        """A copy of this scope's own table (for tracing a branch), same parents."""
+        return Scope(self.parent, self.is_module, dict(self.vars))
+
+
+#: Stack of lists recording module-level reads made while tracing (for cache validity).
+READS: list = []
+
+
+def did_you_mean(name: str, candidates) -> str:
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class Closure:
+    """A jx function: its definition, defaults and the scope it closes over."""
+
+    jx_kind = "a function"
+    __slots__ = ("name", "params", "body", "scope", "defaults", "span", "cache", "__weakref__")
+
+    def __init__(self, name, params, body, scope, defaults, span):
+        self.name = name
+        self.params = params  # tuple of ast.Param
+        self.body = body  # tuple of statements
+        self.scope = scope
+        self.defaults = defaults  # dict name -> value
+        self.span = span
+        self.cache: dict = {}
+
+    def __repr__(self) -> str:
+        return f"<function {self.name}>"
+
+    def bind_args(self, args, kwargs, span):
+        """Map call arguments to parameter names, Python-style; TypeError on a bad call."""
+        bound = {}
+        positional = [p for p in self.params if not p.star]
+        star = next((p for p in self.params if p.star), None)
+        if len(args) > len(positional) and star is None:
+            raise JxTypeError(
+                f"{self.name}() takes {_count(len(positional))} but {len(args)} were given", span
+            )
+        for p, a in zip(positional, args):
+            bound[p.name] = a
+        if star is not None:
+            bound[star.name] = tuple(args[len(positional) :])
+        for k, v in kwargs.items():
+            if k not in {p.name for p in positional}:
+                raise JxTypeError(f"{self.name}() got an unexpected keyword argument '{k}'", span)
+            if k in bound:
+                raise JxTypeError(f"{self.name}() got multiple values for argument '{k}'", span)
+            bound[k] = v
+        for p in positional:
+            if p.name not in bound:
+                if p.name in self.defaults:
+                    bound[p.name] = self.defaults[p.name]
+                else:
+                    raise JxTypeError(f"{self.name}() missing argument '{p.name}'", span)
+        return bound
+
+
+def _count(n: int) -> str:
+    return f"{n} argument" + ("" if n == 1 else "s")
+
+
+class Builtin:
+    """A function the language provides, implemented in Python over `ops`."""
+
+    __slots__ = ("name", "fn", "effect", "signature")
+    jx_kind = "a built-in function"
+
+    def __init__(self, name: str, fn, effect: bool = False):
+        self.name = name
+        self.fn = fn
+        self.effect = effect
+        try:
+            self.signature = inspect.signature(fn)
+        except (TypeError, ValueError):
+            self.signature = None
+
+    def check_args(self, args, kwargs, span):
+        if self.signature is None:
+            return
+        try:
+            self.signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise JxTypeError(f"{self.name}(): {e}", span) from None
+
+    def __repr__(self) -> str:
+        return f"<built-in {self.name}>"
+
+
+class Module:
+    """An imported namespace: a jx module's top-level names, or a built-in module."""
+
+    jx_kind = "a module"
+
+    def __init__(self, name: str, members: dict):
+        self.name = name
+        self.members = members
+
+    def attr(self, name: str, span=None):
+        if name.startswith("_") or name not in self.members:
+            hint = did_you_mean(name, [m for m in self.members if not m.startswith("_")])
+            raise JxNameError(f"module '{self.name}' has no member '{name}'{hint}", span)
+        return self.members[name]
+
+    def __repr__(self) -> str:
+        return f"<module {self.name}>"
