@@ -1,0 +1,158 @@
+"""Static PRNG key linearity at a script's top level, so `jx check` reports reuse before
+anything runs.
+
+It follows names bound to keys made by `random.key/split/fold_in/wrap_key_data` through
+the top-level statements. Passing such a name (or `ks[i]` with a static `i`) to any call
+but `random.key_data`/`len` consumes it; a second consumption is a KeyReuseError naming
+the first. Exclusive `if` branches count once; a loop body that consumes a key it does
+not rebind reuses it on every iteration. Function bodies are checked when traced
+(`prng.py`), where the values of arguments are known.
+"""
+
+from __future__ import annotations
+
+from . import ast
+from .check import bound_names
+from .errors import KeyReuseError
+
+PRODUCERS = {"key", "split", "fold_in", "wrap_key_data"}
+NOT_USES = {"key_data", "len"}
+
+
+class _State:
+    def __init__(self):
+        self.uses: dict = {}  # path -> span
+
+
+class KeyChecker:
+    def __init__(self):
+        self.random_names: set = set()  # aliases of the random module
+        self.imported: dict = {}  # local name -> random function name
+
+    def run(self, module: ast.Module) -> None:
+        self.block(module.body, {}, frozenset())
+
+    def _func_name(self, func) -> str | None:
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if func.value.id in self.random_names:
+                return func.attr
+        if isinstance(func, ast.Name):
+            return self.imported.get(func.id, func.id if func.id == "len" else None)
+        return None
+
+    def block(self, stmts, keys: dict, loop_outer: frozenset) -> dict:
+        for s in stmts:
+            keys = self.stmt(s, keys, loop_outer)
+        return keys
+
+    def stmt(self, s, keys, loop_outer):
+        if isinstance(s, ast.Import) and s.module == "random":
+            self.random_names.add(s.alias or "random")
+        elif isinstance(s, ast.ImportFrom) and s.module == "random":
+            for name, alias in s.names:
+                self.imported[alias or name] = name
+        elif isinstance(s, ast.Assign):
+            self.expr(s.value, keys, loop_outer)
+            for t in s.targets:
+                keys = self.bind(t, s.value, keys)
+        elif isinstance(s, ast.AugAssign):
+            self.expr(s.value, keys, loop_outer)
+            keys = self.bind(s.target, None, keys)
+        elif isinstance(s, (ast.ExprStmt, ast.Return)) and s.value is not None:
+            self.expr(s.value, keys, loop_outer)
+        elif isinstance(s, ast.Assert):
+            self.expr(s.test, keys, loop_outer)
+        elif isinstance(s, ast.If):
+            self.expr(s.test, keys, loop_outer)
+            states = {id(st): st for st, _ in keys.values()}
+            before = {k: dict(st.uses) for k, st in states.items()}
+            taken = []
+            for body in (s.body, s.orelse):
+                self.block(body, dict(keys), loop_outer)
+                taken.append({k: dict(st.uses) for k, st in states.items()})
+                for k, st in states.items():
+                    st.uses = dict(before[k])
+            # Exclusive branches: a key used in both is used once.
+            for uses in taken:
+                for k, st in states.items():
+                    for path, span in uses[k].items():
+                        st.uses.setdefault(path, span)
+            rebound = bound_names(s.body) | bound_names(s.orelse)
+            keys = {n: v for n, v in keys.items() if n not in rebound}
+        elif isinstance(s, (ast.For, ast.While)):
+            head = s.iter if isinstance(s, ast.For) else s.test
+            self.expr(head, keys, loop_outer)
+            rebound = bound_names(s.body)
+            outer = frozenset(n for n in keys if n not in rebound) | loop_outer
+            keys = self.block(s.body, dict(keys), outer)
+        return keys
+
+    def bind(self, target, value, keys):
+        keys = dict(keys)
+        if isinstance(target, ast.Name):
+            keys.pop(target.id, None)
+            if value is not None and self._produces_key(value):
+                keys[target.id] = (_State(), ())
+            elif isinstance(value, ast.Name) and value.id in keys:
+                keys[target.id] = keys[value.id]
+        elif isinstance(target, ast.TupleExpr):
+            fresh = value is not None and self._produces_key(value)
+            for t in target.elts:
+                if isinstance(t, ast.Name):
+                    keys.pop(t.id, None)
+                    if fresh:
+                        keys[t.id] = (_State(), ())
+        return keys
+
+    def _produces_key(self, value) -> bool:
+        return isinstance(value, ast.Call) and self._func_name(value.func) in PRODUCERS
+
+    def expr(self, e, keys, loop_outer):
+        if isinstance(e, ast.Call):
+            consumes = self._func_name(e.func) not in NOT_USES
+            for a in list(e.args) + [k.value for k in e.keywords]:
+                target = self._key_ref(a, keys)
+                if target is None:
+                    self.expr(a, keys, loop_outer)
+                elif consumes:
+                    self.use(target, a, keys, loop_outer)
+            self.expr(e.func, keys, loop_outer)
+            return
+        if isinstance(e, (ast.Lambda, ast.ListComp)):
+            return
+        for name in e.__dataclass_fields__:
+            value = getattr(e, name)
+            if isinstance(value, ast.Node) and name != "span":
+                self.expr(value, keys, loop_outer)
+            elif isinstance(value, tuple):
+                for v in value:
+                    if isinstance(v, ast.Node):
+                        self.expr(v, keys, loop_outer)
+
+    def _key_ref(self, a, keys):
+        if isinstance(a, ast.Name) and a.id in keys:
+            return a.id, ()
+        if (isinstance(a, ast.Subscript) and isinstance(a.value, ast.Name) and a.value.id in keys
+                and isinstance(a.index, ast.Const) and isinstance(a.index.value, int)):  # fmt: skip
+            return a.value.id, (a.index.value,)
+        return None
+
+    def use(self, target, node, keys, loop_outer):
+        name, sub = target
+        state, base = keys[name]
+        path = base + sub
+        if name in loop_outer:
+            raise KeyReuseError(f"key '{name}' is used in a loop body without being rebound: "
+                                "every iteration would reuse it; split it inside the loop",
+                                node.span)  # fmt: skip
+        for other, first in state.uses.items():
+            if other[: len(path)] == path or path[: len(other)] == other:
+                err = KeyReuseError(f"PRNG key '{name}' was already used; split it for fresh "
+                                    "keys (k1, k2 = random.split(k))", node.span)  # fmt: skip
+                err.add_note("first used here", first)
+                raise err
+        state.uses[path] = node.span
+
+
+def check_keys(module: ast.Module) -> None:
+    KeyChecker().run(module)

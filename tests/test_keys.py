@@ -1,0 +1,155 @@
+"""PRNG key linearity (LANGUAGE.md section 6): what is a use, what is a reuse, and where
+the error points. These need no JAX."""
+
+import numpy as np
+import pytest
+
+import jx
+
+
+def run(src):
+    return jx.compile(src)
+
+
+def reuse_error(src):
+    with pytest.raises(jx.KeyReuseError) as info:
+        run(src)
+    return info.value
+
+
+def test_top_level_reuse_found_before_running():
+    err = reuse_error(
+        "import random\n"
+        "k = random.key(0)\n"
+        "a = random.normal(k, (3,))\n"
+        "b = random.uniform(k, (3,))\n"
+    )
+    assert err.span.line == 4
+    assert err.notes and err.notes[0][1].line == 3
+    assert "first used here" in err.render()
+
+
+def test_check_command_reports_top_level_reuse(tmp_path):
+    import subprocess
+    import sys
+
+    f = tmp_path / "reuse.jx"
+    f.write_text("import random\nk = random.key(0)\nx = random.normal(k)\ny = random.normal(k)\n")
+    proc = subprocess.run([sys.executable, "-m", "jx.cli", "check", str(f)], capture_output=True,
+                          text=True)  # fmt: skip
+    assert proc.returncode == 1
+    assert ":4:" in proc.stderr.splitlines()[0] and "KeyReuseError" in proc.stderr
+
+
+def test_reuse_in_a_static_loop_inside_a_function():
+    err = reuse_error(
+        "import random\n"
+        "def noisy(x, key):\n"
+        "    y = x\n"
+        "    for i in range(3):\n"
+        "        y = y + random.normal(key, x.shape)\n"
+        "    return y\n"
+        "z = noisy(zeros(2), random.key(1))\n"
+    )
+    assert err.span.line == 5
+    assert err.notes[0][1].line == 5
+
+
+def test_rebinding_in_the_loop_is_fine():
+    m = run(
+        "import random\n"
+        "def noisy(x, key):\n"
+        "    y = x\n"
+        "    for i in range(3):\n"
+        "        key, sub = random.split(key)\n"
+        "        y = y + random.normal(sub, x.shape)\n"
+        "    return y\n"
+        "z = noisy(zeros(2), random.key(1))\n"
+    )
+    assert m.z.shape == (2,)
+
+
+def test_exclusive_branches_are_one_use():
+    m = run(
+        "import random\n"
+        "def f(x, key):\n"
+        "    if x > 0:\n"
+        "        y = random.normal(key)\n"
+        "    else:\n"
+        "        y = random.uniform(key)\n"
+        "    return y\n"
+        "a = f(1.0, random.key(0))\n"
+        "k = random.key(3)\n"
+        "if True:\n"
+        "    b = random.normal(k)\n"
+        "else:\n"
+        "    b = random.uniform(k)\n"
+    )
+    assert np.isfinite(m.a) and np.isfinite(m.b)
+
+
+def test_key_array_elements_are_distinct_keys():
+    m = run(
+        "import random\n"
+        "ks = random.split(random.key(7), 8)\n"
+        "a = random.normal(ks[0])\n"
+        "b = random.normal(ks[1])\n"
+        "n = len(ks)\n"
+        "s = ks.shape\n"
+    )
+    assert m.n == 8 and m.s == (8,)
+    assert m.a != m.b
+
+
+def test_same_element_twice_is_reuse():
+    err = reuse_error(
+        "import random\nks = random.split(random.key(7), 4)\n"
+        "a = random.normal(ks[2])\nb = random.normal(ks[2])\n"
+    )
+    assert err.span.line == 4
+
+
+def test_key_data_is_not_a_use():
+    m = run("import random\nk = random.key(0)\nd = random.key_data(k)\nk1, k2 = random.split(k)\n")
+    assert list(m.d) == [0, 0]
+
+
+def test_passing_a_key_to_a_function_uses_it():
+    err = reuse_error(
+        "import random\n"
+        "def draw(k) = random.normal(k)\n"
+        "k = random.key(0)\n"
+        "a = draw(k)\n"
+        "b = draw(k)\n"
+    )
+    assert err.span.line == 5
+
+
+def test_traced_loop_body_cannot_consume_an_outer_key():
+    with pytest.raises(jx.KeyReuseError) as info:
+        run(
+            "import random\n"
+            "def f(x, key):\n"
+            "    while x < 10.0:\n"
+            "        x = x + random.uniform(key)\n"
+            "    return x\n"
+            "y = f(0.0, random.key(0))\n"
+        )
+    assert info.value.span.line == 4
+
+
+def test_keys_have_no_arithmetic():
+    with pytest.raises(jx.TypeError):
+        run("import random\nk = random.key(0)\nj = k + 1\n")
+
+
+def test_global_rng_call_is_a_type_error():
+    with pytest.raises(jx.TypeError) as info:
+        run("import random\nx = random.normal((3, 3))\n")
+    assert info.value.span.line == 2
+
+
+def test_single_key_needed():
+    with pytest.raises(jx.TypeError) as info:
+        run("import random\nks = random.split(random.key(0), 3)\nx = random.normal(ks)\n")
+    assert "single key" in info.value.message
