@@ -17,7 +17,7 @@ import itertools
 import re
 from importlib import resources
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.indenter import Indenter
 from lark.parsers.lalr_interactive_parser import InteractiveParser
@@ -91,8 +91,8 @@ def _parser() -> Lark:
 def parse(text: str, name: str = "<string>") -> ast.Module:
     """Parse jx source text into a Module; raise JxSyntaxError on bad input."""
     source = Source(name, text)
+    text = text if text.endswith("\n") else text + "\n"
     try:
-        text = text if text.endswith("\n") else text + "\n"
         tree = _parser().parse(text)
     except UnexpectedInput as e:
         raise _syntax_error(e, source, text) from None
@@ -120,18 +120,20 @@ def parse_expression(text: str, name: str = "<string>") -> ast.Node:
 # fmt: off
 _OPENERS = {"LPAR": "')'", "LSQB": "']'", "LBRACE": "'}'"}
 _CLOSERS = {"RPAR", "RSQB", "RBRACE"}
-_OPERANDS = {"NAME", "DEC_NUMBER", "HEX_NUMBER", "FLOAT_NUMBER", "STRING", *_CLOSERS}
 _HEADERS = {"DEF": "function definition", "IF": "'if' statement", "ELIF": "'elif' statement",
             "ELSE": "'else' statement", "FOR": "'for' statement", "WHILE": "'while' statement"}
 _LAYOUT = {"_NEWLINE": "the end of the line", "$END": "the end of the input",
            "_INDENT": "an indented block", "_DEDENT": "the end of the block"}
 _CATEGORIES = {"NAME": "a name", "DEC_NUMBER": "a number", "HEX_NUMBER": "a number",
-               "FLOAT_NUMBER": "a number", "STRING": "a string", "AUGASSIGN": "'+=' or the like"}
+               "FLOAT_NUMBER": "a number", "STRING": "a string",
+               "AUGASSIGN": "an augmented assignment such as '+='"}
 _EXPR_STARTS = {"a name", "a number", "a string", "'('", "'['", "'{'", "'+'", "'-'", "'~'",
                 "'not'", "'lambda'", "'...'", "'None'", "'True'", "'False'"}
 _OPERATORS = {"'+'", "'-'", "'*'", "'/'", "'//'", "'%'", "'@'", "'**'", "'<<'", "'>>'", "'&'",
               "'^'", "'|'", "'<'", "'>'", "'=='", "'>='", "'<='", "'!='", "'and'", "'or'", "'if'",
               "'.'", "'('", "'['"}
+_OPERANDS = {"a name", "a number", "a string", "'...'", "'None'", "'True'", "'False'", "')'", "']'",
+             "'}'", *_LAYOUT.values()}
 _NAME_AFTER = {"DEF": "a function name", "IMPORT": "a module name", "FROM": "a module name",
                "DOT": "an attribute name"}
 _NOT_IN_JX = {"async", "await", "break", "class", "continue", "except", "finally", "is", "raise",
@@ -166,6 +168,8 @@ def _expected(accepts: set[str]) -> list[str]:
     if "'*'" in shown:
         shown -= _OPERATORS
         groups.append("an operator")
+    if "the end of the line" in shown:
+        shown.discard("';'")  # true, but never what was meant
     layout = sorted(shown & set(_LAYOUT.values()))
     return groups + sorted(shown - set(layout)) + layout
 
@@ -187,9 +191,7 @@ def _innermost(stack: list, kinds) -> Token | None:
 
 def _last_token(item) -> Token | None:
     """The operator, keyword or opening bracket just shifted, if that is what came last."""
-    if isinstance(item, Tree) and str(item.data).startswith("_") and item.children:
-        item = item.children[-1]
-    if isinstance(item, Token) and item.type not in _OPERANDS:
+    if isinstance(item, Token) and _shown(item.type) not in _OPERANDS:
         return item
     return None
 
@@ -258,45 +260,41 @@ def _syntax_error(e: UnexpectedInput, source: Source, text: str) -> JxSyntaxErro
     after = f" after '{prev}'" if prev is not None else ""
     opener = _innermost(stack, _OPENERS)
     context = _innermost(stack, {*_OPENERS, *_HEADERS, "LAMBDA"})
-
+    expected = _expected(accepts)
     if token.type == "_INDENT":
-        return JxSyntaxError("unexpected indent", span)
-    if token.type == "$END" and opener is not None:
-        return JxSyntaxError(f"'{opener}' was never closed", _token_span(opener, source))
-    if "_INDENT" in accepts:
+        message = "unexpected indent"
+    elif token.type == "$END" and opener is not None:
+        message, span = f"'{opener}' was never closed", _token_span(opener, source)
+    elif "_INDENT" in accepts:
         header = _innermost(stack, _HEADERS)
         where = f" after {_HEADERS[header.type]} on line {header.line}" if header else ""
-        return JxSyntaxError(f"expected an indented block{where}", span)
-    if token.value == "=" and prev is None and "EQUAL" not in accepts:
-        return JxSyntaxError("unexpected '='; did you mean '=='?", span)
-    if {"a name", "a number"} <= shown:
-        return JxSyntaxError(f"expected an expression{after}, found {found}", span)
-    if accepts == {"NAME"}:
+        message = f"expected an indented block{where}"
+    elif token.value == "=" and "'=='" in shown and "EQUAL" not in accepts:
+        message = "unexpected '='; did you mean '=='?"
+    elif {"a name", "a number"} <= shown:
+        message = f"expected an expression{after}, found {found}"
+    elif accepts == {"NAME"}:
         what = _NAME_AFTER.get(prev.type if prev else "", "a name")
         keyword = " (a keyword)" if str(token.value).isidentifier() else ""
-        return JxSyntaxError(f"expected {what}{after}, found {found}{keyword}", span)
-    if context is not None and context.type == "LAMBDA" and "COLON" in accepts:
-        return JxSyntaxError(f"expected ',' or ':' in the lambda parameters, found {found}", span)
-    if context is not None and context.type in _HEADERS and "COLON" in accepts:
+        message = f"expected {what}{after}, found {found}{keyword}"
+    elif context is not None and context.type == "LAMBDA" and "COLON" in accepts:
+        message = f"expected ',' or ':' in the lambda parameters, found {found}"
+    elif context is not None and context.type in _HEADERS and "COLON" in accepts:
         wanted = "':' or '='" if "EQUAL" in accepts else "':'"
-        return JxSyntaxError(f"expected {wanted}, found {found}", span)
-    if _shown(token.type) in _EXPR_STARTS and "'*'" in shown:
-        closer = _OPENERS[opener.type] if opener is not None else None
-        if closer is not None and context is opener:
-            error = JxSyntaxError(
-                f"expected ',' or {closer}, found {found}; perhaps you forgot a comma?", span
-            )
-            if opener.line != token.line:
-                error.add_note(f"'{opener}' opened here", _token_span(opener, source))
-            return error
-        if "_NEWLINE" in accepts:
-            return JxSyntaxError(
-                f"expected an operator or the end of the line, found {found}", span
-            )
-    expected = _expected(accepts)
-    if len(expected) <= 4:
-        return JxSyntaxError(f"expected {_either(expected)}, found {found}", span)
-    return JxSyntaxError(f"invalid syntax: unexpected {found}", span)
+        message = f"expected {wanted}, found {found}"
+    elif "'*'" in shown and "_NEWLINE" in accepts:
+        message = f"expected an operator or the end of the line, found {found}"
+    elif "'*'" in shown and context is opener is not None and _shown(token.type) in _EXPR_STARTS:
+        closer = _OPENERS[opener.type]
+        message = f"expected ',' or {closer}, found {found}; perhaps you forgot a comma?"
+    elif len(expected) <= 4:
+        message = f"expected {_either(expected)}, found {found}"
+    else:
+        message = f"invalid syntax: unexpected {found}"
+    error = JxSyntaxError(message, span)
+    if opener is not None and opener.line < span.line:
+        error.add_note(f"'{opener}' opened here", _token_span(opener, source))
+    return error
 
 
 # ------------------------------------------------------------------ tree -> AST
