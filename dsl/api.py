@@ -10,14 +10,16 @@ on the default backend). Every call runs with the module's backend.
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import numpy as np
 
-from . import dtypes, syntax, trees
+from . import ast, dtypes, syntax, trees
 from .check import check_module
-from .core import CTX, describe
-from .errors import PurityError
+from .core import CTX, aval_of, describe
+from .errors import JxError, PurityError
 from .errors import RecursionError as JxRecursionError
+from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .modules import module_scope
 from .values import Builtin, Closure, Module
@@ -35,11 +37,18 @@ def get_backend(name: str):
     raise JxValueError(f"unknown backend '{name}'; choose one of {', '.join(BACKENDS)}")
 
 
+#: Python frames the evaluator may need: each level of jx calls takes a few dozen, and jx's
+#: own limit (functions.MAX_DEPTH) should be what stops a runaway recursion, with its message.
+PYTHON_RECURSION_LIMIT = 20_000
+
+
 @contextlib.contextmanager
 def using(backend):
     """Run jx code with `backend`, converting Python's own recursion failure to a JxError."""
     saved = CTX.backend, CTX.builders, CTX.depth
     CTX.backend, CTX.builders, CTX.depth = backend, [], 0
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, PYTHON_RECURSION_LIMIT))
     try:
         yield
     except RecursionError:
@@ -47,16 +56,19 @@ def using(backend):
                                CTX.span) from None  # fmt: skip
     finally:
         CTX.backend, CTX.builders, CTX.depth = saved
+        sys.setrecursionlimit(limit)
 
 
 def to_jx(value, what="value"):
     """A host value as a jx value."""
     if isinstance(value, Function):
         return value.value
-    if isinstance(value, np.ndarray):
-        return np.asarray(value, dtype=dtypes.canonical(value.dtype))
-    if isinstance(value, np.generic):
-        return np.asarray(value, dtype=dtypes.canonical(value.dtype))
+    if isinstance(value, (np.ndarray, np.generic)):
+        try:
+            return np.asarray(value, dtype=dtypes.canonical(value.dtype))
+        except ValueError:
+            raise JxTypeError(f"the {what} has dtype {value.dtype}, which jx does not "
+                              "have") from None  # fmt: skip
     if isinstance(value, (bool, int, float)) or value is None or isinstance(value, str):
         return value
     if isinstance(value, tuple):
@@ -73,11 +85,22 @@ def to_jx(value, what="value"):
     raise JxValueError(f"cannot pass {type(value).__name__} into jx as the {what}")
 
 
-def to_host(value, backend):
+def to_host(value, backend, numbers=False):
+    """A jx value for Python; with `numbers`, static numbers leave as arrays too (results)."""
     if isinstance(value, (Closure, Builtin)) or hasattr(value, "jx_call"):
         return Function(value, backend)
-    leaves, tree = trees.flatten(value, lambda x: isinstance(x, np.ndarray))
-    return trees.unflatten(tree, [backend.to_host(x) for x in leaves])
+    kinds = (np.ndarray, bool, int, float) if numbers else np.ndarray
+    leaves, tree = trees.flatten(value, lambda x: isinstance(x, kinds))
+    return trees.unflatten(tree, [backend.to_host(_as_array(x)) for x in leaves])
+
+
+def _as_array(x) -> np.ndarray:
+    if isinstance(x, np.ndarray):
+        return x
+    try:  # a static number takes its literal's dtype (i32, f32, bool), as jit's outputs do
+        return np.asarray(x, dtype=aval_of(x).dtype)
+    except OverflowError:  # an int beyond i32 is kept whole rather than wrapped
+        return np.asarray(x, dtype=dtypes.i64)
 
 
 class Function:
@@ -94,20 +117,31 @@ class Function:
     def __call__(self, *args, **kwargs):
         from .functions import call
 
-        args = [to_jx(a, "argument") for a in args]
-        kwargs = {k: to_jx(v, "argument") for k, v in kwargs.items()}
+        args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
-            return to_host(call(self.value, args, kwargs, None), self.backend)
+            return to_host(call(self.value, args, kwargs, None), self.backend, numbers=True)
 
     def ir(self, *args, **kwargs) -> str:
         """The traced program for these arguments, printed like a jaxpr."""
         from .functions import trace_call, traced_leaf
 
-        args = [to_jx(a, "argument") for a in args]
-        kwargs = {k: to_jx(v, "argument") for k, v in kwargs.items()}
+        args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
             program = trace_call(self.value, args, kwargs, traced_leaf, None)[0]
         return str(program)
+
+    def _arguments(self, args, kwargs):
+        """Host arguments as jx values, checked against the signature. A call from Python has
+        no jx call site, so a bad argument is reported at the function's definition."""
+        span = getattr(self.value, "span", None)
+        try:
+            args = [to_jx(a, "argument") for a in args]
+            kwargs = {k: to_jx(v, "argument") for k, v in kwargs.items()}
+            if isinstance(self.value, Closure):
+                self.value.bind_args(args, kwargs, span)
+        except JxError as e:
+            raise e.with_span(span) from None
+        return args, kwargs
 
 
 class CompiledModule:
@@ -137,21 +171,29 @@ class CompiledModule:
         return name in self._scope.vars and not name.startswith("_")
 
 
-def _prepare_env(scope, env):
+def _prepare_env(scope, env, module):
     for k, v in (env or {}).items():
-        scope.vars[k] = to_jx(v, f"env value '{k}'")
+        try:
+            scope.vars[k] = to_jx(v, f"env value '{k}'")
+        except JxError as e:  # a host value has no span of its own: point at its first use
+            uses = (n.span for n in ast.walk(module) if isinstance(n, ast.Name) and n.id == k)
+            raise e.with_span(next(uses, None)) from None
 
 
 def execute(text: str, name: str, backend="numpy", env=None, scope=None, echo=None):
     """Parse, check and run jx source at the top level; the module scope it ran in."""
+    return run_module(syntax.parse(text, name), name, backend, env, scope, echo)
+
+
+def run_module(module: ast.Module, name: str, backend="numpy", env=None, scope=None, echo=None):
+    """Check and run a parsed module at the top level; the module scope it ran in."""
     from . import effects  # noqa: F401 - registers print/save/load
     from .interp import exec_block
 
     be = get_backend(backend) if isinstance(backend, str) else backend
-    module = syntax.parse(text, name)
     if scope is None:
         scope = module_scope(name if name not in ("<string>", "<stdin>") else None)
-    _prepare_env(scope, env)
+    _prepare_env(scope, env, module)
     known = {k for k in scope.vars if not k.startswith("__")}
     check_module(module, known)
     saved_echo = CTX.echo
@@ -164,7 +206,7 @@ def execute(text: str, name: str, backend="numpy", env=None, scope=None, echo=No
     return scope
 
 
-def compile(source: str, backend: str = "numpy", env: dict | None = None,  # noqa: A001
+def compile(source: str, backend: str = "numpy", env: dict | None = None,
             name: str = "<string>") -> CompiledModule:  # fmt: skip
     """Compile jx source; its functions become attributes callable from Python."""
     be = get_backend(backend)
@@ -175,10 +217,15 @@ def compile(source: str, backend: str = "numpy", env: dict | None = None,  # noq
 def fn(source: str, backend: str = "numpy", env: dict | None = None) -> Function:
     """One jx expression (usually a lambda) as a Python-callable function."""
     be = get_backend(backend)
-    scope = execute(f"__result__ = {source.strip()}\n", "<string>", be, env)
+    # Parsed as an expression of its own, so error columns match the text as written.
+    expr = syntax.parse_expression(source.strip())
+    target = ast.Name(expr.span, "__result__")
+    scope = run_module(ast.Module(expr.span, (ast.Assign(expr.span, (target,), expr),)),
+                       "<string>", be, env)  # fmt: skip
     value = scope.vars["__result__"]
     if not (isinstance(value, (Closure, Builtin)) or hasattr(value, "jx_call")):
-        raise JxValueError(f"jx.fn expects a function expression, got {describe(value)}")
+        raise JxValueError(f"jx.fn expects a function expression, got {describe(value)}",
+                           expr.span)  # fmt: skip
     return Function(value, be)
 
 
@@ -200,4 +247,4 @@ def jit(f, static_argnums=()):
     return Function(Jitted(f.value, static_argnums), f.backend)
 
 
-__all__ = ["compile", "fn", "run_file", "jit", "Function", "CompiledModule", "Module"]
+__all__ = ["CompiledModule", "Function", "Module", "compile", "fn", "jit", "run_file"]

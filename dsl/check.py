@@ -113,6 +113,12 @@ class Checker:
             self.expr(s.test, scopes, in_function)
             if s.msg is not None:
                 self.expr(s.msg, scopes, in_function)
+        elif isinstance(s, (ast.Import, ast.ImportFrom)):
+            from .modules import missing_module, module_exists
+
+            # Resolved here too, so `jx check` reports an unknown module without running.
+            if not module_exists(s.module, s.span.source.name):
+                raise missing_module(s.module, s.span)
         elif isinstance(s, ast.Forbidden):
             raise PurityError(f"'{s.keyword}' is not part of jx: values are immutable and "
                               "functions pure; rebind a name instead", s.span)  # fmt: skip

@@ -11,6 +11,7 @@ import sys
 
 from . import __version__
 from .errors import JxError
+from .passes import PIPELINE
 
 
 def _read(path: str) -> tuple[str, str]:
@@ -27,11 +28,27 @@ def _read(path: str) -> tuple[str, str]:
         raise SystemExit(2) from None
 
 
+def _usage_error(message: str):
+    print(f"jx: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _backend(name: str):
+    """The backend module; one that is not available is a usage error, like an unknown one."""
+    from .api import get_backend
+
+    try:
+        return get_backend(name)
+    except JxError as e:
+        _usage_error(e.message)
+
+
 def cmd_run(args) -> int:
     from .api import execute
 
+    backend = _backend(args.backend)
     text, name = _read(args.file)
-    execute(text, name, args.backend)
+    execute(text, name, backend)
     return 0
 
 
@@ -57,12 +74,14 @@ def parse_signature(text: str):
         if not part:
             continue
         if "[" not in part or not part.endswith("]"):
-            raise SystemExit(f"jx: bad --args entry '{part}' (expected e.g. f32[3,3])")
+            _usage_error(f"bad --args entry '{part}' (expected e.g. f32[3,3])")
         dtype, dims = part[:-1].split("[", 1)
         if dtype not in BY_NAME:
-            raise SystemExit(f"jx: unknown dtype '{dtype}' in --args")
-        shape = tuple(int(d) for d in dims.split(",") if d.strip())
-        out.append(np.zeros(shape, BY_NAME[dtype]))
+            _usage_error(f"unknown dtype '{dtype}' in --args")
+        dims = [d.strip() for d in dims.split(",") if d.strip()]
+        if not all(d.isdigit() for d in dims):
+            _usage_error(f"bad shape in --args entry '{part}' (dimensions are whole numbers)")
+        out.append(np.zeros(tuple(int(d) for d in dims), BY_NAME[dtype]))
     return out
 
 
@@ -78,19 +97,23 @@ def _split_top(text: str):
 
 
 def cmd_ir(args) -> int:
-    from .api import execute, get_backend
+    from .api import execute, using
     from .core import CTX
     from .functions import trace_call, traced_leaf
-    from .api import using
+    from .values import Closure
 
+    backend = _backend(args.backend)
+    arrays = parse_signature(args.args or "")
     text, name = _read(args.file)
-    backend = get_backend(args.backend)
     scope = execute(text, name, backend)
     if args.func not in scope.vars:
-        print(f"jx: {name} defines no '{args.func}'", file=sys.stderr)
-        return 2
-    arrays = parse_signature(args.args or "")
+        _usage_error(f"{name} defines no '{args.func}'")
     fn = scope.vars[args.func]
+    if isinstance(fn, Closure):
+        try:  # --args that do not fit the signature are the command's mistake, not the file's
+            fn.bind_args(arrays, {}, None)
+        except JxError as e:
+            _usage_error(f"--args: {e.message}")
     with using(backend):
         program = trace_call(fn, arrays, {}, traced_leaf, CTX.span)[0]
         if args.after:
@@ -127,7 +150,12 @@ def main(argv=None) -> int:
     p.add_argument("func")
     p.add_argument("--args", default="", help='argument types, e.g. "f32[3,3], f32[]"')
     p.add_argument("--backend", default="numpy", choices=backends)
-    p.add_argument("--after", default=None, help="show the program after this pass")
+    p.add_argument(
+        "--after",
+        default=None,
+        choices=[name for name, _ in PIPELINE],
+        help="show the program after this pass",
+    )
     p.set_defaults(run=cmd_ir)
 
     p = sub.add_parser("repl", help="interactive jx")

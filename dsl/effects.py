@@ -78,6 +78,7 @@ def save(path, *arrays, **named):
         raise JxRuntimeError(f"cannot write {path}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), _file_mode())  # mkstemp's file is private; a save is not
             if isinstance(payload, dict):
                 np.savez(f, **payload)
             else:
@@ -93,6 +94,13 @@ def save(path, *arrays, **named):
         raise
 
 
+def _file_mode() -> int:
+    """The permissions `open()` would give a new file (0o666 less the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @builtin("load", effect=True)
 def load(path):
     target = _path(path)
@@ -103,9 +111,20 @@ def load(path):
     except (OSError, ValueError) as e:
         raise JxRuntimeError(f"cannot read {path}: {e}") from None
     if isinstance(data, np.ndarray):
-        return data.astype(dtypes.canonical(data.dtype), copy=False)
+        return _loaded(data, path)
     with data:
-        return {k: data[k].astype(dtypes.canonical(data[k].dtype), copy=False) for k in data.files}
+        return {k: _loaded(data[k], path) for k in data.files}
+
+
+def _loaded(array: np.ndarray, path) -> np.ndarray:
+    # np.save writes ml_dtypes' bfloat16 as two-byte void records: read those back as bf16.
+    if array.dtype == np.dtype("V2"):
+        return array.view(dtypes.bf16)
+    try:
+        return array.astype(dtypes.canonical(array.dtype), copy=False)
+    except ValueError:
+        raise JxTypeError(f"{path} holds an array of dtype {array.dtype}, which jx does not "
+                          "have") from None  # fmt: skip
 
 
 def run_assert(stmt, scope):

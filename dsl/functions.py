@@ -60,10 +60,13 @@ def apply_closure(fn: Closure, bound: dict, span):
                 "must stop on static values", span)  # fmt: skip
         result = exec_block(fn.body, Scope(fn.scope, vars=bound))
     except JxError as e:
-        if e.span is not span and not getattr(e, "_noted_depth", 0) >= CTX.depth:
-            if len(e.notes) < 12:
-                e.add_note(f"called from here ('{fn.name}')", span)
-            e._noted_depth = CTX.depth
+        # One note per call level on the way out (the error passes each level once, from the
+        # innermost), so the whole call chain shows; a recursion repeats one note, kept once.
+        note = (f"called from here ('{fn.name}')", span)
+        fresh = getattr(e, "_noted_depth", CTX.depth + 1) > CTX.depth
+        if e.span is not span and fresh and len(e.notes) < 12 and e.notes[-1:] != [note]:
+            e.add_note(*note)
+        e._noted_depth = min(CTX.depth, getattr(e, "_noted_depth", CTX.depth))
         raise
     finally:
         CTX.depth -= 1

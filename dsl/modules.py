@@ -46,6 +46,18 @@ def find_module(name: str, scope: Scope) -> str | None:
     return local if os.path.isfile(local) else None
 
 
+def module_exists(name: str, importer: str) -> bool:
+    """Whether `import name` in the file named `importer` finds a module (for the checker)."""
+    return name in NATIVE or find_module(name, module_scope(importer)) is not None
+
+
+def missing_module(name: str, span) -> JxImportError:
+    known = sorted(set(NATIVE) | {p.name[:-3] for p in resources.files("jx.stdlib").iterdir()
+                                  if p.name.endswith(".jx")})  # fmt: skip
+    return JxImportError(f"no module named '{name}' (the standard library has "
+                         f"{', '.join(known)}; or put {name}.jx beside this file)", span)  # fmt: skip
+
+
 def import_module(name: str, span, scope: Scope) -> Module:
     key = (name, CTX.backend.name if CTX.backend else None)
     if name in NATIVE:
@@ -54,10 +66,7 @@ def import_module(name: str, span, scope: Scope) -> Module:
         return _CACHE[key]
     path = find_module(name, scope)
     if path is None:
-        known = sorted(set(NATIVE) | {p.name[:-3] for p in resources.files("jx.stdlib").iterdir()
-                                      if p.name.endswith(".jx")})  # fmt: skip
-        raise JxImportError(f"no module named '{name}' (the standard library has "
-                            f"{', '.join(known)}; or put {name}.jx beside this file)", span)  # fmt: skip
+        raise missing_module(name, span)
     key = (path, key[1])
     if key in _CACHE:
         return _CACHE[key]
