@@ -162,11 +162,16 @@ def _reducer(f):
     return lambda x, *, axes: f(x, axis=tuple(axes))
 
 
+def _accumulating_reducer(f):
+    # NumPy widens small ints (np.sum of i32 is i64); the shape rule promised x's dtype.
+    return lambda x, *, axes: f(x, axis=tuple(axes), dtype=x.dtype)
+
+
 def _cumulative(f):
     def run(x, *, axis, reverse):
         if reverse:
-            return np.flip(f(np.flip(x, axis), axis=axis), axis)
-        return f(x, axis=axis)
+            return np.flip(f(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+        return f(x, axis=axis, dtype=x.dtype)
 
     return run
 
@@ -193,7 +198,7 @@ IMPLS.update({
     "rev": lambda x, *, dimensions: np.flip(x, dimensions),
     "concatenate": lambda *xs, dimension: np.concatenate(xs, axis=dimension),
     "slice": _slice, "gather": _gather, "scatter": _scatter, "iota": _iota,
-    "reduce_sum": _reducer(np.sum), "reduce_prod": _reducer(np.prod),
+    "reduce_sum": _accumulating_reducer(np.sum), "reduce_prod": _accumulating_reducer(np.prod),
     "reduce_max": _reducer(np.max), "reduce_min": _reducer(np.min),
     "reduce_and": _reducer(np.all), "reduce_or": _reducer(np.any),
     "argmax": lambda x, *, axis, index_dtype: np.argmax(x, axis=axis).astype(index_dtype),

@@ -114,7 +114,9 @@ def arange(start, stop=None, step=1, dtype=None):
 
 @builtin()
 def linspace(start, stop, num=50, endpoint=True, dtype=None):
-    num = int(_static_number(num, "linspace's num"))
+    num = _static_number(num, "linspace's num")
+    if not isinstance(num, int) or num < 0:
+        raise JxValueError(f"linspace: num must be a non-negative int, got {num}")
     dtype = to_dtype(dtype) or dtypes.f32
     if num == 1:
         return ops.full((1,), start, dtype)
@@ -132,7 +134,7 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
 
 @builtin()
 def eye(N, M=None, k=0, dtype=None):
-    M = N if M is None else M
+    N, M = ops.normalize_shape((N, N if M is None else M))
     rows = ops.iota(dtypes.i32, (N, M), 0)
     cols = ops.iota(dtypes.i32, (N, M), 1)
     mask = ops.compare("eq", ops.binary("add", rows, k), cols)
@@ -491,7 +493,11 @@ def flip(m, axis=None):
 @builtin()
 def tile(A, reps):
     A = ops.as_array(A)
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    reps = (reps,) if isinstance(reps, int) else reps
+    if not isinstance(reps, tuple) or not all(type(r) is int for r in reps):
+        raise JxTypeError(f"tile: reps must be static ints, got {describe(reps)}")
+    if any(r < 0 for r in reps):
+        raise JxValueError(f"tile: negative reps {reps}")
     a = aval_of(A)
     nd = max(a.ndim, len(reps))
     shape = (1,) * (nd - a.ndim) + a.shape
@@ -512,8 +518,10 @@ def tile(A, reps):
 @builtin()
 def repeat(a, repeats, axis=None):
     a = ops.as_array(a)
-    if not isinstance(repeats, int):
+    if not isinstance(repeats, int) or isinstance(repeats, bool):
         raise JxTypeError("repeat: repeats must be a static int")
+    if repeats < 0:
+        raise JxValueError(f"repeat: negative repeats {repeats}")
     if axis is None:
         a = ops.reshape(a, (-1,))
         axis = 0

@@ -18,7 +18,9 @@ import numpy as np
 from . import dtypes, ops, prims
 from .core import Tracer, aval_of, bind, describe
 from .errors import IndexError as JxIndexError
+from .errors import ShapeError
 from .errors import TypeError as JxTypeError
+from .ir import Literal
 
 
 def _is_static_index_item(item) -> bool:
@@ -62,7 +64,9 @@ def _expand(index, ndim: int) -> list:
     return items
 
 
-def getitem(x, index):
+def getitem(x, index, fill=None):
+    """`x[index]`. Traced indices out of range clamp; with `fill`, they select `fill` instead
+    (how updates find the positions to drop)."""
     x = ops.as_array(x)
     a = aval_of(x)
     items = _expand(index, a.ndim)
@@ -79,11 +83,11 @@ def getitem(x, index):
         a = aval_of(x)
         items = [slice(None) if i is None else i for i in items]
     for item in items:
-        if isinstance(item, float) or isinstance(item, bool) or isinstance(item, str):
+        if isinstance(item, (float, bool, str)):
             raise JxIndexError(f"an index must be an int, a slice or an int array, got {item!r}")
-    advanced = [
-        k for k, i in enumerate(items) if not isinstance(i, (slice, int, np.integer))
-    ]
+    # Beside an integer array, a static int is an advanced index too (NumPy's placement rules).
+    arrays = [k for k, i in enumerate(items) if not isinstance(i, (slice, int, np.integer))]
+    advanced = [k for k, i in enumerate(items) if not isinstance(i, slice)] if arrays else []
     starts, limits, strides, flips, drop = [], [], [], [], []
     for k, item in enumerate(items):
         n = a.shape[k]
@@ -124,20 +128,29 @@ def getitem(x, index):
         x = ops.reshape(x, tuple(d for k, d in enumerate(aval_of(x).shape) if k not in drop))
     if not advanced:
         return x
-    return _advanced(x, items, advanced)
+    return _advanced(x, items, advanced, fill)
 
 
-def _advanced(x, items, advanced):
+def _static_value(item):
+    """The value of an index known while tracing (a host array or an array literal)."""
+    if isinstance(item, Tracer) and type(item.var) is Literal:
+        return item.var.value
+    return item
+
+
+def _advanced(x, items, advanced, fill):
     a = aval_of(x)
     indices = []
     for k in advanced:
         item = items[k]
         n = a.shape[k]
+        static = _static_value(item)
         if isinstance(item, (int, np.integer)):
             if not -n <= item < n:
                 raise JxIndexError(f"index {item} is out of bounds for axis {k} with size {n}")
             item = np.asarray(int(item) % n, dtype=np.int32)
-        elif isinstance(item, np.ndarray) and item.dtype.kind in "iu":
+        elif isinstance(static, np.ndarray) and static.dtype.kind in "iu":
+            item = static
             bad = (item < -n) | (item >= n)
             if bad.any():
                 raise JxIndexError(
@@ -145,11 +158,14 @@ def _advanced(x, items, advanced):
                 )
         indices.append(_as_index_array(item))
     shape = ops.broadcast_shapes(*(aval_of(i).shape for i in indices))
-    flat = None
+    flat = valid = None
     for k, idx in zip(advanced, indices):
         n = a.shape[k]
         idx = ops.convert(idx, dtypes.i32) if aval_of(idx).dtype != dtypes.i32 else idx
         idx = ops.where(ops.compare("lt", idx, 0), ops.binary("add", idx, n), idx)
+        if fill is not None:
+            inside = ops.logical("and", ops.compare("ge", idx, 0), ops.compare("lt", idx, n))
+            valid = inside if valid is None else ops.logical("and", valid, inside)
         idx = ops.binary("min", ops.binary("max", idx, 0), max(n - 1, 0))
         idx = ops.broadcast_to(idx, shape)
         flat = idx if flat is None else ops.binary("add", ops.binary("mul", flat, n), idx)
@@ -161,7 +177,12 @@ def _advanced(x, items, advanced):
     merged = math.prod(a.shape[k] for k in advanced)
     tshape = aval_of(x).shape
     x = ops.reshape(x, tshape[:pos] + (merged,) + tshape[pos + len(advanced) :])
-    return bind(prims.gather_p, x, flat, axis=pos)
+    out = bind(prims.gather_p, x, flat, axis=pos)
+    if valid is None:
+        return out
+    after = aval_of(out).ndim - pos - len(shape)
+    valid = ops.reshape(ops.broadcast_to(valid, shape), (1,) * pos + shape + (1,) * after)
+    return ops.where(valid, out, fill)
 
 
 def _static_positions(shape, index):
@@ -183,17 +204,18 @@ def update(x, index, value, mode: str):
     a = aval_of(x)
     positions = _static_positions(a.shape, index)
     if positions is None:
+        # Traced indices out of range select position a.size, which scatter drops (as JAX).
         iota = ops.reshape(ops.iota(dtypes.i32, (a.size,)), a.shape)
-        positions = getitem(iota, index)
+        positions = getitem(iota, index, fill=a.size)
     else:
         positions = ops.literal_array(positions) if positions.ndim else positions
     pshape = aval_of(positions).shape
     value = ops.convert(value, a.dtype) if not ops.is_scalar(value) else value
     try:
         value = ops.broadcast_to(ops.convert(value, a.dtype), pshape)
-    except Exception as e:
-        raise type(e)(f"cannot update a selection of shape {pshape} with a value of shape "
-                      f"{ops.shape(value)}") from None  # fmt: skip
+    except ShapeError:
+        raise ShapeError(f"cannot update a selection of shape {pshape} with a value of shape "
+                         f"{ops.shape(value)}") from None  # fmt: skip
     flat_x = ops.reshape(x, (a.size,))
     flat_p = ops.reshape(ops.as_array(positions), (-1,))
     flat_v = ops.reshape(value, (-1,))

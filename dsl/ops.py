@@ -15,10 +15,10 @@ import numpy as np
 from . import dtypes, prims
 from .core import Tracer, aval_of, bind, describe, literal
 from .dtypes import ShapedArray
-from .errors import IndexError as JxIndexError
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
+from .ir import Literal
 
 ARRAY_TYPES = (Tracer, np.ndarray, np.generic)
 
@@ -109,8 +109,14 @@ def _operands(*xs, dtype=None):
     return [broadcast_to(_to(x, dtype, weak), shape_) for x in xs], dtype
 
 
+#: On bools, + and * are the logical or and and (NumPy and JAX agree).
+_BOOL_BINARY = {"add": "or", "mul": "and"}
+
+
 def binary(name: str, x, y):
-    (x, y), _ = _operands(x, y)
+    (x, y), dtype = _operands(x, y)
+    if dtypes.is_bool(dtype):
+        name = _BOOL_BINARY.get(name, name)
     return bind(prims.BINARY[name], x, y)
 
 
@@ -187,8 +193,8 @@ def full(shape_, value, dtype=None):
     if dtype is None:
         a = aval_of(value)
         dtype = a.dtype
-    value = _to(value, np.dtype(dtype), False) if is_scalar(value) else convert(value, dtype)
-    return broadcast_to(value, shape_)
+    # An explicit dtype converts as NumPy does: full((3,), 2.7, dtype=i32) is all 2s.
+    return broadcast_to(convert(value, dtype), shape_)
 
 
 def full_like(x, value, dtype=None):
@@ -236,7 +242,6 @@ def array(value, dtype=None):
 
 def literal_array(a: np.ndarray):
     from .core import current_builder
-    from .ir import Literal
 
     builder = current_builder()
     if builder is None:
@@ -378,9 +383,7 @@ def reduce(name: str, x, axis=None, keepdims=False, dtype=None):
     if name in ("reduce_sum", "reduce_prod"):
         if dtype is not None:
             x = convert(x, dtype)
-        elif dtypes.is_bool(a.dtype):
-            x = convert(x, dtypes.i32)
-        elif dtypes.is_int(a.dtype) and a.dtype.itemsize < 4:
+        elif dtypes.is_bool(a.dtype) or (dtypes.is_int(a.dtype) and a.dtype.itemsize < 4):
             x = convert(x, dtypes.i32)
     elif name in ("reduce_max", "reduce_min"):
         for ax in axes:
@@ -483,9 +486,9 @@ def matmul(x, y):
     return dot_general(x, y, ((nb + 1,), (nb,)), (bd, bd))
 
 
-def _check_contract(sx, sy, ax, ay):
+def _check_contract(sx, sy, ax, ay, what="matmul"):
     if sx[ax] != sy[ay]:
-        raise ShapeError(f"matmul: shapes {sx} and {sy} do not align "
+        raise ShapeError(f"{what}: shapes {sx} and {sy} do not align "
                          f"(dimension {ax} of the first is {sx[ax]}, dimension {ay} "
                          f"of the second is {sy[ay]})")  # fmt: skip
 
@@ -498,23 +501,39 @@ def dot(x, y):
     if len(sy) <= 2:
         return matmul(x, y)
     # NumPy's dot over N-d: contract x's last axis with y's second-to-last.
-    _check_contract(sx, sy, len(sx) - 1, len(sy) - 2)
+    _check_contract(sx, sy, len(sx) - 1, len(sy) - 2, "dot")
     return dot_general(x, y, ((len(sx) - 1,), (len(sy) - 2,)))
 
 
 def tensordot(x, y, axes=2):
     x, y = as_array(x), as_array(y)
     sx, sy = aval_of(x).shape, aval_of(y).shape
+    axes = _static_axes(axes)
     if isinstance(axes, int):
+        if not 0 <= axes <= min(len(sx), len(sy)):
+            raise JxValueError(f"tensordot: axes={axes} does not fit shapes {sx} and {sy}")
         xa = tuple(range(len(sx) - axes, len(sx)))
         ya = tuple(range(axes))
     else:
-        xa, ya = axes
-        xa = normalize_axes(xa, len(sx))
-        ya = normalize_axes(ya, len(sy))
+        if not isinstance(axes, tuple) or len(axes) != 2:
+            raise JxValueError("tensordot: axes must be an int or a pair (x_axes, y_axes)")
+        xa = normalize_axes(axes[0], len(sx))
+        ya = normalize_axes(axes[1], len(sy))
+        if len(xa) != len(ya):
+            raise JxValueError(f"tensordot: axes {axes} pair {len(xa)} axes with {len(ya)}")
     for a, b in zip(xa, ya):
-        _check_contract(sx, sy, a, b)
+        _check_contract(sx, sy, a, b, "tensordot")
     return dot_general(x, y, (tuple(xa), tuple(ya)))
+
+
+def _static_axes(axes):
+    """Axes written as array literals (`axes=([1], [0])`) as nested tuples of ints."""
+    if isinstance(axes, (tuple, list)):
+        return tuple(_static_axes(a) for a in axes)
+    value = axes.var.value if isinstance(axes, Tracer) and type(axes.var) is Literal else axes
+    if isinstance(value, np.ndarray) and dtypes.is_int(value.dtype):
+        return tuple(int(v) for v in value.reshape(-1)) if value.ndim else int(value)
+    return axes
 
 
 def outer(x, y):
