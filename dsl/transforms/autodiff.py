@@ -1,0 +1,319 @@
+"""The differentiation built-ins: jvp, vjp, grad, value_and_grad, jacfwd, jacrev, hessian.
+
+Each traces its function to a closed program, transforms the program (`ad.jvp_program`,
+then `transpose.transpose_program` for reverse mode; `batching.batch_program` over a
+basis for Jacobians) and runs the result: on the backend as one unit at the top level,
+or inline while tracing, so transformations nest and compose with jit and vmap.
+Gradients come back in the structure of the differentiated arguments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes, ops, trees
+from ..core import CTX, Builder, aval_of, trace_into
+from ..errors import TypeError as JxTypeError
+from ..functions import traced_leaf, unwrap_output
+from ..values import Builtin
+from .ad import differentiable, jvp_program
+from .trace import eval_program, run_program, trace_to_program
+from .transpose import transpose_program
+
+
+def _argnums(argnums, n_args, name):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -n_args <= a < n_args:
+            raise JxTypeError(f"{name}: argnums {argnums!r} does not fit a call with {n_args} "
+                              "positional arguments")  # fmt: skip
+    return tuple(a % n_args for a in nums)
+
+
+class _Prepared:
+    """A traced call split into leaves: which program inputs are differentiated."""
+
+    def __init__(self, fn, args, kwargs, argnums, name, span):
+        self.args = list(args)
+        nums = _argnums(argnums, len(args), name)
+        self.nums = nums
+        self.traced = trace_to_program(fn, args, kwargs, span, is_leaf=traced_leaf)
+        counts = [len(trees.flatten(a, traced_leaf)[0]) for a in args]
+        starts = np.cumsum([0] + counts)
+        self.diff_trees = []
+        self.diff = [False] * len(self.traced.program.inputs)
+        for a in nums:
+            leaves, tree = trees.flatten(args[a], traced_leaf)
+            self.diff_trees.append(tree)
+            for k in range(starts[a], starts[a] + counts[a]):
+                aval = self.traced.program.inputs[k].aval
+                if not differentiable(aval):
+                    raise JxTypeError(f"{name} needs float inputs to differentiate, but argument "
+                                      f"{a} has a {dtypes.short(aval.dtype)} value; pass a float "
+                                      "or mark it out with argnums", span)  # fmt: skip
+                self.diff[k] = True
+        leaves, _ = trees.flatten((tuple(args), kwargs), traced_leaf)
+        self.values = [unwrap_output(x) for x in leaves] + list(self.traced.captured)
+
+    def unflatten_grads(self, grads, single):
+        it = iter(grads)
+        out = [trees.unflatten(t, [next(it) for _ in range(_count(t))]) for t in self.diff_trees]
+        return out[0] if single else tuple(out)
+
+
+def _count(tree) -> int:
+    if tree[0] == "*":
+        return 1
+    if tree[0] == "tuple":
+        return sum(_count(t) for t in tree[1:])
+    if tree[0] == "dict":
+        return sum(_count(t) for t in tree[2:])
+    return 0
+
+
+def _outputs(prep):
+    traced = prep.traced
+    return trees.unflatten(traced.out_tree, list(range(len(traced.program.outputs))))
+
+
+def _reverse(prep, has_aux, name, span):
+    """(program of (inputs) -> (outputs..., grads...), index of the loss output)."""
+    program = prep.traced.program
+    positions = _outputs(prep)
+    if has_aux:
+        if not (isinstance(positions, tuple) and len(positions) == 2):
+            raise JxTypeError(f"{name}(has_aux=True) needs the function to return (value, aux)",
+                              span)  # fmt: skip
+        positions = positions[0]
+    if not isinstance(positions, int):
+        raise JxTypeError(f"{name} needs a function returning one scalar; it returned a "
+                          f"{type(positions).__name__} — use jacrev or vjp", span)  # fmt: skip
+    loss = program.outputs[positions].aval
+    if loss.shape != ():
+        raise JxTypeError(f"{name} needs a scalar output, got shape {loss.shape}; use jacrev or "
+                          "vjp for non-scalar outputs", span)  # fmt: skip
+    if not differentiable(loss):
+        raise JxTypeError(f"{name} needs a float output, got {dtypes.short(loss.dtype)}", span)
+    jprog, out_nz = jvp_program(program, prep.diff)
+    n_in, n_out = len(program.inputs), len(program.outputs)
+    n_t = sum(prep.diff)
+    # the loss's tangent among the (float) tangent outputs
+    t_index = sum(out_nz[:positions])
+    linear_out = [False] * n_out + [k == t_index for k in range(sum(out_nz))]
+    tprog = transpose_program(jprog, [False] * n_in + [True] * n_t, linear_out)
+    builder = Builder()
+    with trace_into(builder):
+        ins = [builder.new_input(v.aval) for v in program.inputs]
+        outs = eval_program(program, ins)
+        one = ops.full((), 1, loss.dtype)
+        grads = eval_program(tprog, ins + [one])
+    final, _ = builder.build([ops.as_array(o) for o in outs] + list(grads))
+    return final
+
+
+def _run(prep, program):
+    return run_program(program, prep.values)
+
+
+class _Transform:
+    jx_kind = "a transformed function"
+
+    def __init__(self, fn, name):
+        self.fn = fn
+        self.name = f"{name}({getattr(fn, 'name', 'f')})"
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+class Grad(_Transform):
+    def __init__(self, fn, argnums=0, has_aux=False, with_value=False):
+        super().__init__(fn, "value_and_grad" if with_value else "grad")
+        self.argnums, self.has_aux, self.with_value = argnums, has_aux, with_value
+
+    def jx_call(self, args, kwargs, span):
+        name = "value_and_grad" if self.with_value else "grad"
+        prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
+        program = _reverse(prep, self.has_aux, name, span)
+        results = _run(prep, program)
+        n_out = len(prep.traced.program.outputs)
+        value = trees.unflatten(prep.traced.out_tree, results[:n_out])
+        grads = prep.unflatten_grads(results[n_out:], isinstance(self.argnums, int))
+        if self.with_value:
+            return value, grads
+        return (grads, value[1]) if self.has_aux else grads
+
+
+def grad(fun, argnums=0, has_aux=False):
+    return Grad(fun, argnums, has_aux)
+
+
+def value_and_grad(fun, argnums=0, has_aux=False):
+    return Grad(fun, argnums, has_aux, with_value=True)
+
+
+def jvp(fun, primals, tangents):
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise JxTypeError("jvp(f, primals, tangents) takes tuples of primals and tangents")
+    if len(primals) != len(tangents):
+        raise JxTypeError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    prep = _Prepared(fun, primals, {}, tuple(range(len(primals))), "jvp", CTX.span)
+    t_leaves = []
+    for p, t in zip(primals, tangents):
+        pl, ptree = trees.flatten(p, traced_leaf)
+        tl, ttree = trees.flatten(t, traced_leaf)
+        if ptree != ttree or any(ops.shape(a) != ops.shape(b) for a, b in zip(pl, tl)):
+            raise JxTypeError("jvp: tangents must have the structure and shapes of the primals")
+        t_leaves += [ops.convert(x, aval_of(a).dtype) for x, a in zip(tl, pl)]
+    jprog, out_nz = jvp_program(prep.traced.program, prep.diff)
+    results = run_program(jprog, prep.values + t_leaves)
+    n_out = len(prep.traced.program.outputs)
+    outs = results[:n_out]
+    tit = iter(results[n_out:])
+    touts = [next(tit) if nz else ops.full_like(o, 0) for o, nz in zip(outs, out_nz)]
+    return (trees.unflatten(prep.traced.out_tree, outs),
+            trees.unflatten(prep.traced.out_tree, touts))  # fmt: skip
+
+
+class VjpFunction:
+    """The pullback returned by vjp: cotangents of the outputs -> of the primals."""
+
+    jx_kind = "a vjp function"
+
+    def __init__(self, prep, tprog, n_out):
+        self.prep, self.tprog, self.n_out = prep, tprog, n_out
+        self.name = "vjp_fun"
+
+    def jx_call(self, args, kwargs, span):
+        if len(args) != 1 or kwargs:
+            raise JxTypeError("the vjp function takes one argument: the output cotangent", span)
+        leaves, tree = trees.flatten(args[0], traced_leaf)
+        if tree != self.prep.traced.out_tree:
+            raise JxTypeError("the cotangent must have the structure of the function's output",
+                              span)  # fmt: skip
+        outs = self.prep.traced.program.outputs
+        cts = [ops.convert(c, v.aval.dtype) for c, v in zip(leaves, outs)
+               if differentiable(v.aval)]  # fmt: skip
+        grads = run_program(self.tprog, self.prep.values + cts)
+        return self.prep.unflatten_grads(grads, False)
+
+
+def vjp(fun, *primals):
+    prep = _Prepared(fun, primals, {}, tuple(range(len(primals))), "vjp", CTX.span)
+    program = prep.traced.program
+    jprog, out_nz = jvp_program(program, prep.diff)
+    n_in, n_out = len(program.inputs), len(program.outputs)
+    tprog = transpose_program(jprog, [False] * n_in + [True] * sum(prep.diff),
+                              [False] * n_out + [True] * sum(out_nz))  # fmt: skip
+    outs = run_program(program, prep.values)
+    return trees.unflatten(prep.traced.out_tree, outs), VjpFunction(prep, tprog, n_out)
+
+
+# ------------------------------------------------------------------ Jacobians
+
+
+def _basis(avals, dtype):
+    sizes = [a.size for a in avals]
+    eye = np.eye(sum(sizes), dtype=dtype)
+    out, start = [], 0
+    for a, n in zip(avals, sizes):
+        out.append(eye[:, start : start + n].reshape((sum(sizes),) + a.shape))
+        start += n
+    return out, sum(sizes)
+
+
+class Jacobian(_Transform):
+    def __init__(self, fn, argnums=0, forward=True, has_aux=False):
+        super().__init__(fn, "jacfwd" if forward else "jacrev")
+        self.argnums, self.forward = argnums, forward
+
+    def jx_call(self, args, kwargs, span):
+        from .batching import batch_program
+
+        name = "jacfwd" if self.forward else "jacrev"
+        prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
+        program = prep.traced.program
+        n_in, n_out = len(program.inputs), len(program.outputs)
+        in_avals = [v.aval for v, d in zip(program.inputs, prep.diff) if d]
+        out_avals = [v.aval for v in program.outputs]
+        if not all(differentiable(a) for a in out_avals):
+            raise JxTypeError(f"{name} needs float outputs", span)
+        dtype = dtypes.promote_many([a.strong() for a in in_avals + out_avals])[0]
+        jprog, out_nz = jvp_program(program, prep.diff)
+        if self.forward:
+            basis, n = _basis(in_avals, dtype)
+            basis = [b.astype(a.dtype) for b, a in zip(basis, in_avals)]
+            bprog, out_dims = batch_program(jprog, [None] * n_in + [0] * len(basis), n)
+            results = run_program(bprog, prep.values + basis)
+            blocks = results[n_out:]
+            dims = out_dims[n_out:]
+            # (n, *out) -> (*out, n), then split n into the inputs' shapes.
+            jac = [_move_batch_last(b, d, a) for b, d, a in zip(blocks, dims, out_avals)]
+            per_out = [_split_last(j, o.shape, in_avals) for j, o in zip(jac, out_avals)]
+        else:
+            tprog = transpose_program(jprog, [False] * n_in + [True] * len(in_avals),
+                                      [False] * n_out + [True] * n_out)  # fmt: skip
+            basis, n = _basis(out_avals, dtype)
+            basis = [b.astype(a.dtype) for b, a in zip(basis, out_avals)]
+            bprog, out_dims = batch_program(tprog, [None] * n_in + [0] * n_out, n)
+            results = run_program(bprog, prep.values + basis)
+            blocks = [_move_batch_first(b, d, n) for b, d in zip(results, out_dims)]
+            per_out = []
+            start = 0
+            for o in out_avals:
+                rows = [ops.reshape(ops.static_slice(b, (start,) + (0,) * a.ndim,
+                                                     (start + o.size,) + a.shape, (1,) * (a.ndim + 1)),
+                                    o.shape + a.shape) for b, a in zip(blocks, in_avals)]  # fmt: skip
+                per_out.append(rows)
+                start += o.size
+        single = isinstance(self.argnums, int)
+        outs = [prep.unflatten_grads(rows, single) for rows in per_out]
+        return trees.unflatten(prep.traced.out_tree, outs)
+
+
+def _move_batch_last(x, dim, out_aval):
+    x = ops.as_array(x)
+    nd = aval_of(x).ndim
+    if dim is None:
+        raise JxTypeError("internal: jacobian block is not batched")
+    perm = [i for i in range(nd) if i != dim] + [dim]
+    return ops.transpose(x, perm)
+
+
+def _move_batch_first(x, dim, n):
+    x = ops.as_array(x)
+    if dim is None:
+        return ops.broadcast_to(ops.expand_dims(x, 0), (n,) + aval_of(x).shape)
+    nd = aval_of(x).ndim
+    return ops.transpose(x, [dim] + [i for i in range(nd) if i != dim])
+
+
+def _split_last(j, out_shape, in_avals):
+    out, start = [], 0
+    nd = aval_of(j).ndim
+    for a in in_avals:
+        lo = (0,) * (nd - 1) + (start,)
+        hi = tuple(aval_of(j).shape[:-1]) + (start + a.size,)
+        block = ops.static_slice(j, lo, hi, (1,) * nd)
+        out.append(ops.reshape(block, tuple(out_shape) + a.shape))
+        start += a.size
+    return out
+
+
+def jacfwd(fun, argnums=0):
+    return Jacobian(fun, argnums, forward=True)
+
+
+def jacrev(fun, argnums=0):
+    return Jacobian(fun, argnums, forward=False)
+
+
+def hessian(fun, argnums=0):
+    return Jacobian(Jacobian(fun, argnums, forward=False), argnums, forward=True)
+
+
+def register(table: dict) -> None:
+    for f in (grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian):
+        table[f.__name__] = Builtin(f.__name__, f)
+
+
