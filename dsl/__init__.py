@@ -8,6 +8,7 @@ See the README for the tour and LANGUAGE.md for the language contract.
 """
 
 from . import effects as _effects  # noqa: F401 - registers print, save and load
+from .transforms import pmap as _pmap  # noqa: F401 - registers vmap, pmap and the collectives
 from .api import CompiledModule, Function, compile, fn, jit, run_file
 from .errors import (
     AssertionError,

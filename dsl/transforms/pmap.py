@@ -1,0 +1,174 @@
+"""`pmap(f, axis_name=None, in_axes=0, out_axes=0)`: f run once per device, one slice of the
+mapped axis each (LANGUAGE.md section 10).
+
+On the NumPy backend the devices are virtual CPU devices (8, or `JX_CPU_DEVICES`); a
+mapped axis longer than the device count is a ValueError. f is traced once per signature
+to a per-shard program with its axis name bound, and every shard runs that program on a
+thread pool sized to the cores, or with one thread per shard when the program holds
+collectives (all shards must reach each collective together; see collectives.py); the
+shards' outputs are stacked along `out_axes`. A backend may offer its own `pmap(program,
+shard_args, axis_name)` hook; other backends, and pmap called inside a trace (within `jit`
+or `vmap`), evaluate f as `vmap` with the same axis name, which gives the same values.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .. import trees
+from ..builtins import BUILTINS
+from ..core import CTX, current_builder, describe
+from ..errors import JxError, JxRuntimeError
+from ..errors import TypeError as JxTypeError
+from ..errors import ValueError as JxValueError
+from ..ir import Program
+from ..values import Builtin
+from .collectives import COLLECTIVES, Rendezvous, ShardAborted, shard_of
+from .trace import is_leaf, signature
+from .vmap import (
+    Entry,
+    Vmapped,
+    example_avals,
+    in_axes_of,
+    mapped_size,
+    out_axes_of,
+    rewrap_outputs,
+    static_axes,
+    trace_mapped,
+)
+
+DEFAULT_CPU_DEVICES = 8
+
+
+def device_count() -> int:
+    """Devices pmap can map over on the current backend."""
+    hook = getattr(CTX.backend, "device_count", None)
+    if hook is not None:
+        return hook()
+    text = os.environ.get("JX_CPU_DEVICES", str(DEFAULT_CPU_DEVICES))
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise JxValueError(f"JX_CPU_DEVICES must be a positive integer, got {text!r}")
+    return n
+
+
+class Pmapped:
+    """`pmap(f, ...)`: callable like f, on a leading axis split over devices."""
+
+    jx_kind = "a pmapped function"
+
+    def __init__(self, fn, axis_name=None, in_axes=0, out_axes=0):
+        self.fn = fn
+        if axis_name is not None and not isinstance(axis_name, str):
+            raise JxTypeError(f"axis_name must be a string, got {describe(axis_name)}")
+        self.axis_name = axis_name
+        self.in_axes = static_axes(in_axes, "in_axes")
+        self.out_axes = static_axes(out_axes, "out_axes")
+        self.cache: dict = {}
+
+    def __repr__(self) -> str:
+        return f"<pmap {getattr(self.fn, 'name', 'function')}>"
+
+    def jx_call(self, args, kwargs, span):
+        leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
+        axes = in_axes_of(self.in_axes, args, kwargs, leaves, in_tree, "pmap")
+        size = mapped_size(leaves, axes, "pmap")
+        devices = device_count()
+        if size > devices:
+            raise JxValueError(f"pmap: the mapped axis has size {size} but there are only "
+                               f"{devices} devices (JX_CPU_DEVICES sets the number of "
+                               "virtual CPU devices)")  # fmt: skip
+        backend = CTX.backend
+        if current_builder() is not None or not _runs_shards(backend):
+            as_vmap = Vmapped(self.fn, self.in_axes, self.out_axes, self.axis_name, "pmap")
+            return as_vmap.jx_call(args, kwargs, span)
+        key = (signature(args, kwargs)[0], tuple(axes))
+        entry = self.cache.get(key)
+        if entry is None or not entry.valid():
+            avals = example_avals(leaves, axes)
+            traced, reads = trace_mapped(self.fn, args, kwargs, span, avals, self.axis_name, size)
+            out_axes = out_axes_of(self.out_axes, traced, "pmap")
+            entry = self.cache[key] = Entry(traced.program, traced, reads, out_axes)
+        shards = [[_shard_value(x, ax, i, a) for x, ax, a in zip(leaves, axes, entry.program.in_avals)]
+                  for i in range(size)]  # fmt: skip
+        hook = getattr(backend, "pmap", None)
+        if hook is not None:
+            results = hook(entry.program, shards, self.axis_name)
+        else:
+            results = run_shards(backend, entry.program, shards, self.axis_name, span)
+        outs = [_stack([r[k] for r in results], ax, proto)
+                for k, (ax, proto) in enumerate(zip(entry.extra, entry.traced.out_protos))]  # fmt: skip
+        return rewrap_outputs(entry.traced, outs)
+
+
+def _runs_shards(backend) -> bool:
+    return getattr(backend, "pmap", None) is not None or backend.name == "numpy"
+
+
+def _shard_value(x, ax, i, aval):
+    """Shard i's part of an argument leaf: its slice of the mapped axis (keys: their data)."""
+    hook = getattr(x, "jx_data", None)
+    data = np.asarray(hook() if hook is not None else x)
+    if ax is None:
+        return data.astype(aval.dtype, copy=False)
+    return np.take(data, i, axis=ax)
+
+
+def _stack(values, ax, proto):
+    if ax is None:  # an unmapped output: every shard holds the same value
+        return values[0]
+    nd = np.ndim(values[0]) + (0 if hasattr(proto, "jx_unwrap") else 1)  # keys: their shape
+    if not -nd <= ax < nd:
+        raise JxValueError(f"pmap out_axes {ax} is out of range for an output of rank {nd}")
+    return np.stack(values, axis=ax % nd)
+
+
+def has_collectives(program: Program) -> bool:
+    for eqn in program.eqns:
+        if eqn.prim in COLLECTIVES:
+            return True
+        for value in eqn.params.values():
+            for p in value if isinstance(value, tuple) else (value,):
+                if isinstance(p, Program) and has_collectives(p):
+                    return True
+    return False
+
+
+def run_shards(backend, program: Program, shards, axis_name, span) -> list:
+    """Run `program` once per shard on a thread pool; each shard's list of outputs."""
+    n = len(shards)
+    workers = n if has_collectives(program) else min(n, os.cpu_count() or 1)
+    rendezvous = Rendezvous(n)
+
+    def run_one(i):
+        with shard_of(axis_name, rendezvous, i):
+            try:
+                return backend.run(program, shards[i])
+            except BaseException:
+                rendezvous.abort()  # the others may be waiting for this shard at a collective
+                raise
+            finally:
+                rendezvous.leave()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jx-pmap") as pool:
+        futures = [pool.submit(run_one, i) for i in range(n)]
+        errors = [f.exception() for f in futures]
+    failures = [e for e in errors if e is not None and not isinstance(e, ShardAborted)]
+    if failures:
+        if isinstance(failures[0], JxError):
+            raise failures[0].with_span(span)
+        raise JxRuntimeError(f"pmap: a shard failed on the backend: {failures[0]}", span)
+    return [f.result() for f in futures]
+
+
+def pmap(fun, axis_name=None, in_axes=0, out_axes=0):
+    return Pmapped(fun, axis_name, in_axes, out_axes)
+
+
+BUILTINS["pmap"] = Builtin("pmap", pmap)
