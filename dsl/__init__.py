@@ -9,7 +9,27 @@ See the README for the tour and LANGUAGE.md for the language contract.
 
 from . import effects as _effects  # noqa: F401 - registers print, save and load
 from .transforms import pmap as _pmap  # noqa: F401 - registers vmap, pmap and the collectives
-from .api import CompiledModule, Function, compile, fn, jit, run_file
+from .builtins import BUILTINS as _BUILTINS
+from .transforms import autodiff as _autodiff
+
+_autodiff.register(_BUILTINS)
+from .api import (
+    CompiledModule,
+    Function,
+    compile,
+    fn,
+    grad,
+    hessian,
+    jacfwd,
+    jacrev,
+    jit,
+    jvp,
+    pmap,
+    run_file,
+    value_and_grad,
+    vjp,
+    vmap,
+)
 from .errors import (
     AssertionError,
     ImportError,
@@ -29,7 +49,8 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "compile", "fn", "run_file", "jit", "Function", "CompiledModule", "JxError",
+    "compile", "fn", "run_file", "jit", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian",
+    "vmap", "pmap", "jvp", "vjp", "Function", "CompiledModule", "JxError",
     "JxSyntaxError", "NameError", "ImportError", "PurityError", "KeyReuseError", "ShapeError",
     "TypeError", "IndexError", "RecursionError", "AssertionError", "JxRuntimeError",
     "ValueError", "__version__",

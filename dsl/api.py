@@ -97,10 +97,14 @@ def to_host(value, backend, numbers=False):
 def _as_array(x) -> np.ndarray:
     if isinstance(x, np.ndarray):
         return x
-    try:  # a static number takes its literal's dtype (i32, f32, bool), as jit's outputs do
-        return np.asarray(x, dtype=aval_of(x).dtype)
-    except OverflowError:  # an int beyond i32 is kept whole rather than wrapped
-        return np.asarray(x, dtype=dtypes.i64)
+    # A static number takes its literal's dtype (i32, f32, bool), as jit's outputs do; an int
+    # beyond i32 is kept whole in i64 rather than wrapped.
+    for dtype in (aval_of(x).dtype, dtypes.i64):
+        try:
+            return np.asarray(x, dtype=dtype)
+        except OverflowError:
+            pass
+    raise JxTypeError(f"the result {x} does not fit in i64")
 
 
 class Function:
@@ -119,7 +123,11 @@ class Function:
 
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
-            return to_host(call(self.value, args, kwargs, None), self.backend, numbers=True)
+            result = call(self.value, args, kwargs, None)
+        try:
+            return to_host(result, self.backend, numbers=True)
+        except JxError as e:
+            raise e.with_span(getattr(self.value, "span", None)) from None
 
     def ir(self, *args, **kwargs) -> str:
         """The traced program for these arguments, printed like a jaxpr."""
@@ -238,13 +246,53 @@ def run_file(path: str, backend: str = "numpy", env: dict | None = None) -> Comp
     return CompiledModule(scope, be, path)
 
 
-def jit(f, static_argnums=()):
-    """`jit` from Python, over a jx Function."""
-    from .functions import Jitted
+def _function_transform(name: str):
+    """A transformation from Python: jx.grad(f) with f a jx Function gives a Function."""
 
-    if not isinstance(f, Function):
-        raise PurityError("jx.jit takes a jx function (from jx.compile or jx.fn)")
-    return Function(Jitted(f.value, static_argnums), f.backend)
+    def transform(f, *args, **kwargs):
+        from .builtins import BUILTINS
+
+        if not isinstance(f, Function):
+            raise PurityError(f"jx.{name} takes a jx function (from jx.compile or jx.fn), not "
+                              f"{type(f).__name__}")  # fmt: skip
+        with using(f.backend):
+            value = BUILTINS[name].fn(f.value, *args, **kwargs)
+        return Function(value, f.backend)
+
+    transform.__name__ = name
+    transform.__doc__ = f"jx's `{name}` over a jx Function, from Python."
+    return transform
+
+
+jit = _function_transform("jit")
+grad = _function_transform("grad")
+value_and_grad = _function_transform("value_and_grad")
+jacfwd = _function_transform("jacfwd")
+jacrev = _function_transform("jacrev")
+hessian = _function_transform("hessian")
+vmap = _function_transform("vmap")
+pmap = _function_transform("pmap")
+
+
+def jvp(f, primals, tangents):
+    """(f(*primals), the directional derivative along tangents), from Python."""
+    from .builtins import BUILTINS
+
+    primals = tuple(to_jx(p, "primal") for p in primals)
+    tangents = tuple(to_jx(t, "tangent") for t in tangents)
+    with using(f.backend):
+        out = BUILTINS["jvp"].fn(f.value, primals, tangents)
+    return to_host(out, f.backend)
+
+
+def vjp(f, *primals):
+    """(f(*primals), a Function mapping output cotangents to primal cotangents)."""
+    from .builtins import BUILTINS
+
+    primals = [to_jx(p, "primal") for p in primals]
+    with using(f.backend):
+        out, pullback = BUILTINS["vjp"].fn(f.value, *primals)
+    return to_host(out, f.backend), Function(pullback, f.backend)
 
 
 __all__ = ["CompiledModule", "Function", "Module", "compile", "fn", "jit", "run_file"]

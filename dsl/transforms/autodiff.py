@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes, ops, trees
-from ..core import CTX, Builder, aval_of, trace_into
+from ..core import CTX, Builder, aval_of, describe, trace_into
 from ..errors import TypeError as JxTypeError
 from ..functions import traced_leaf, unwrap_output
 from ..values import Builtin
@@ -44,6 +44,9 @@ class _Prepared:
         self.diff = [False] * len(self.traced.program.inputs)
         for a in nums:
             leaves, tree = trees.flatten(args[a], traced_leaf)
+            if not leaves:
+                raise JxTypeError(f"{name} needs float inputs to differentiate, but argument {a} "
+                                  f"is {describe(args[a])}; pass a float such as 3.0", span)  # fmt: skip
             self.diff_trees.append(tree)
             for k in range(starts[a], starts[a] + counts[a]):
                 aval = self.traced.program.inputs[k].aval
