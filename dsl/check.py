@@ -58,7 +58,7 @@ class Checker:
 
     # -- entry
     def module(self, module: ast.Module) -> None:
-        top = bound_names(module.body) | self.known
+        top = self.top = bound_names(module.body) | self.known
         defs = [s for s in module.body if isinstance(s, ast.FunctionDef)]
         rebound = {n for n in top if sum(1 for d in defs if d.name == n) > 1}
         assigned = set()
@@ -192,7 +192,9 @@ class Checker:
             return
         name = e.func.id
         shadowed = any(name in s for s in scopes[1:])
-        if in_function and name in EFFECTS and not shadowed:
+        # A function the program itself names `load` or `save` is no effect.
+        user_defined = shadowed or name in self.top
+        if in_function and name in EFFECTS and not user_defined:
             raise PurityError(f"{name}() is an effect: functions are pure; return the value "
                               f"and {name} it at top level", e.span)  # fmt: skip
         fdef = self.functions.get(name)

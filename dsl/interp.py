@@ -78,7 +78,11 @@ def _fold_early_returns(stmts):
 def exec_stmt(stmt, scope: Scope, top: bool):
     CTX.span = stmt.span
     handler = _STMTS[type(stmt)]
-    return handler(stmt, scope, top)
+    try:
+        return handler(stmt, scope, top)
+    except JxError as e:
+        e.with_span(stmt.span)  # an error raised deep in a rule points at least at its statement
+        raise
 
 
 def _exec_expr(stmt, scope, top):
@@ -143,7 +147,27 @@ def _exec_def(stmt, scope, top):
 
 def make_closure(name, params, body, scope, span):
     defaults = {p.name: evaluate(p.default, scope) for p in params if p.default is not None}
-    return Closure(name, params, body, scope, defaults, span)
+    return Closure(name, params, body, _captured(scope), defaults, span)
+
+
+def _captured(scope: Scope) -> Scope:
+    """The scope a closure made in `scope` sees: the values its enclosing functions bind now.
+
+    Closures capture values: rebinding a local later binds a new value the closure does not
+    see, and a loop variable stays visible after the loop forgets it. Names bound later (a
+    helper defined after this one, the function itself) are still found in the live scope
+    behind the snapshot, and module-level names stay live, so rebinding one is seen.
+    """
+    frames, s = [], scope
+    while s is not None and not s.is_module:
+        frames.append(s.vars)
+        s = s.parent
+    if not frames:
+        return scope
+    values: dict = {}
+    for frame in reversed(frames):
+        values.update(frame)
+    return Scope(scope, vars=values)
 
 
 def _exec_return(stmt, scope, top):
@@ -300,6 +324,9 @@ def binary_op(op: str, x, y, span):
             return _BINARY_ARRAY[op](ops.as_array(x), y)
         except (OverflowError, ValueError) as e:
             raise JxValueError(str(e), span) from None
+        except TypeError:  # e.g. 2.0 & 1.0: Python refuses it, and so does jx
+            raise JxTypeError(f"unsupported operands for {op}: {describe(x)} and {describe(y)}",
+                              span) from None  # fmt: skip
     if isinstance(x, tuple) and isinstance(y, tuple) and op == "+":
         return x + y
     hook = getattr(x, "binary_op", None) or getattr(y, "binary_op", None)
@@ -334,6 +361,10 @@ def _unary(node, scope):
             return ops.logical_not(x)
         return not truth(x, node.span)
     if ops.is_scalar(x):
+        if node.op == "~" and isinstance(x, float):
+            raise JxTypeError("~ needs an int or a bool, not a float", node.span)
+        if node.op == "~" and isinstance(x, bool):
+            return not x  # NumPy's invert of a bool, not Python's -2
         return {"-": operator.neg, "+": operator.pos, "~": operator.invert}[node.op](x)
     if not ops.is_array(x):
         raise JxTypeError(f"unsupported operand for unary {node.op}: {describe(x)}", node.span)

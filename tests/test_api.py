@@ -69,6 +69,14 @@ def test_static_results_leave_as_arrays():
     assert type(b) is np.ndarray and b.dtype == np.float32
 
 
+def test_a_static_int_result_beyond_i64_is_an_error():
+    m = jx.compile("def f(n) = n\n")
+    assert m.f(2**40).dtype == np.int64
+    with pytest.raises(jx.TypeError) as info:
+        m.f(2**70)
+    assert info.value.span.line == 1
+
+
 def test_trees_in_and_out():
     m = jx.compile('def f(p, xs) = {"y": p["w"] * xs[0] + xs[1], "n": len(xs)}\n')
     out = m.f({"w": np.float32(2.0)}, (np.ones(2, np.float32), 1.0))

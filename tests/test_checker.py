@@ -168,6 +168,13 @@ def test_a_parameter_named_like_an_effect_is_not_the_effect():
     assert float(m.y) == 6.0
 
 
+def test_user_functions_named_like_effects_are_not_effects():
+    m = jx.compile("def load(x) = x * 2\ndef f(x) = load(x) + 1\ny = f(1.0)\n")
+    assert float(m.y) == 3.0
+    m = jx.compile("save = lambda x: -x\ng = lambda x: save(x)\ny = g(1.0)\n")
+    assert float(m.y) == -1.0
+
+
 def test_effects_at_top_level_are_allowed(capsys):
     jx.compile("if True:\n    print(1)\nfor i in range(2):\n    print(i)\n")
     assert capsys.readouterr().out == "1\n0\n1\n"

@@ -84,6 +84,39 @@ def test_closures_capture_values():
     np.testing.assert_array_equal(m.triple(f32(1, 2)), [3.0, 6.0])
 
 
+def test_closures_capture_values_not_later_rebindings():
+    m = compile_("""
+    def f(x):
+        g = lambda y: y * x
+        x = x + 1
+        return g(1.0)
+    def make(n):
+        fs = ()
+        for i in range(n):
+            fs = fs + (lambda v: v * i,)
+        return fs
+    fs = make(3)
+    a = fs[0](1.0)
+    c = fs[2](1.0)
+    """)
+    assert float(m.f(1.0)) == 1.0
+    assert (float(m.a), float(m.c)) == (0.0, 2.0)
+
+
+def test_nested_helpers_may_call_later_ones_and_themselves():
+    m = compile_("""
+    def f(x):
+        def a(y) = b(y) + 1
+        def b(y) = y * 2
+        def again(n):
+            if n == 0:
+                return x
+            return again(n - 1) * 2
+        return a(x) + again(3)
+    """)
+    assert float(m.f(1.0)) == 11.0
+
+
 def test_functions_are_first_class():
     m = compile_("""
     def twice(f, x) = f(f(x))
@@ -139,6 +172,21 @@ def test_errors_inside_functions_note_the_call_chain():
     assert err.span.line == 1
     assert [span.line for _, span in err.notes] == [2, 4, 5]
     assert all("called from here" in message for message, _ in err.notes)
+
+
+def test_static_number_operators():
+    m = compile_("""
+    a = ~True
+    b = ~5
+    c = 7 // 2
+    d = True & False
+    e = 2 ** 10
+    """)
+    assert (m.a, m.b, m.c, m.d, m.e) == (False, -6, 3, False, 1024)
+    for source in ["y = 2.0 & 1.0\n", "y = ~2.0\n"]:
+        with pytest.raises(jx.TypeError) as info:
+            jx.compile(source)
+        assert info.value.span.line == 1
 
 
 # ------------------------------------------------------------------ tuples and records
@@ -396,6 +444,21 @@ def test_static_while_unrolls():
     """)
     assert "while" not in m.f.ir(1.0)
     assert float(m.f(1.0)) == 8.0
+
+
+def test_while_state_that_cannot_be_an_array_is_reported_at_the_loop():
+    source = """
+    def f(x):
+        n = 2**40
+        while x > 0:
+            x = x - 1
+            n = n + 1
+        return n
+    y = f(2.0)
+    """
+    with pytest.raises(jx.TypeError) as info:
+        compile_(source)
+    assert info.value.span.line == 4 and "does not fit" in info.value.message
 
 
 def test_while_state_must_keep_its_shape():
