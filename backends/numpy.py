@@ -243,7 +243,53 @@ def _scan(*args, body, length, num_consts, num_carry, reverse):
     return [*carry, *out_ys]
 
 
-IMPLS.update({"cond": _cond, "while": _while, "scan": _scan})
+def _sort(*operands, dimension, num_keys):
+    keys = operands[:num_keys]
+    order = np.lexsort(tuple(np.moveaxis(k, dimension, -1) for k in reversed(keys)), axis=-1)
+    order = np.moveaxis(order, -1, dimension)
+    return [np.take_along_axis(x, order, axis=dimension) for x in operands]
+
+
+def _flat(f):
+    """Run an elementwise float function on 1-d data (it may index into its arrays)."""
+    return lambda *xs: np.asarray(f(*(x.reshape(-1) for x in xs))).reshape(xs[0].shape)
+
+
+def _fma(a, b, c):
+    if a.dtype == np.float32:
+        from jx.backends.xla_math import fma_f32
+
+        return _flat(fma_f32)(a, b, c)
+    return a * b + c
+
+
+def _erf_inv(x):
+    if x.dtype == np.float32:
+        from jx.backends.xla_math import erf_inv_f32
+
+        return _flat(erf_inv_f32)(x)
+    from jx.backends.xla_math import erf_inv_f64
+
+    return _flat(erf_inv_f64)(x.astype(np.float64)).astype(x.dtype)
+
+
+def _xla_f32(name, fallback):
+    """With exact=True, f32 through XLA:CPU's own algorithm, bit for bit (jax.random's
+    gumbel depends on it); otherwise NumPy's, which is much faster."""
+
+    def run(x, exact=False):
+        if exact and x.dtype == np.float32:
+            from jx.backends import xla_math
+
+            return _flat(getattr(xla_math, name))(x)
+        return fallback(x)
+
+    return run
+
+
+IMPLS.update({"cond": _cond, "while": _while, "scan": _scan, "sort": _sort, "fma": _fma,
+              "erf_inv": _wrap(_erf_inv), "log": _xla_f32("log_f32", np.log),
+              "log1p": _xla_f32("log1p_f32", np.log1p)})  # fmt: skip
 
 
 def run_eqn(prim, args, params):

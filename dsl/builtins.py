@@ -246,7 +246,9 @@ def minimum(x, y):
 
 
 @builtin()
-def clip(x, a_min=None, a_max=None):
+def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # NumPy 2 and JAX spell them so
+    a_min = a_min if min is None else min
+    a_max = a_max if max is None else max
     out = ops.as_array(x)
     if a_min is not None:
         out = ops.binary("max", out, a_min)
@@ -493,6 +495,7 @@ def flip(m, axis=None):
 @builtin()
 def tile(A, reps):
     A = ops.as_array(A)
+    reps = ops.static_ints(reps)
     reps = (reps,) if isinstance(reps, int) else reps
     if not isinstance(reps, tuple) or not all(type(r) is int for r in reps):
         raise JxTypeError(f"tile: reps must be static ints, got {describe(reps)}")
@@ -699,6 +702,78 @@ def jit(fun, static_argnums=()):
     from .functions import Jitted
 
     return Jitted(fun, static_argnums)
+
+
+@builtin()
+def nextafter(x1, x2):
+    return ops.binary("nextafter", ops.inexact(x1), ops.inexact(x2))
+
+
+def _sorted(operands, axis, num_keys=1):
+    from . import prims
+    from .core import bind
+
+    x = ops.as_array(operands[0])
+    if axis is None:
+        operands = [ops.reshape(o, (-1,)) for o in operands]
+        axis = 0
+    nd = aval_of(ops.as_array(operands[0])).ndim
+    return bind(prims.sort_p, *[ops.as_array(o) for o in operands],
+                dimension=ops.normalize_axis(axis, nd), num_keys=num_keys)  # fmt: skip
+
+
+@builtin()
+def sort(a, axis=-1):
+    return _sorted([a], axis)[0]
+
+
+@builtin()
+def argsort(a, axis=-1):
+    """Indices that sort `a`; stable, as jnp.argsort."""
+    a = ops.as_array(a)
+    if axis is None:
+        a = ops.reshape(a, (-1,))
+        axis = 0
+    a_ = aval_of(a)
+    ax = ops.normalize_axis(axis, a_.ndim)
+    return _sorted([a, ops.iota(dtypes.i32, a_.shape, ax)], ax)[1]
+
+
+# Primitives the standard library's random module needs and jx cannot compose exactly.
+@builtin("_bitcast")
+def bitcast(x, dtype):
+    from . import prims
+    from .core import bind
+
+    return bind(prims.bitcast_p, ops.as_array(x), new_dtype=to_dtype(dtype, allow_none=False))
+
+
+@builtin("_fma")
+def fma(a, b, c):
+    from . import prims
+    from .core import bind
+
+    (a, b, c), _ = ops._operands(ops.inexact(a), ops.inexact(b), ops.inexact(c))
+    return bind(prims.fma_p, a, b, c)
+
+
+@builtin("_erf_inv")
+def erf_inv(x):
+    return ops.unary("erf_inv", x)
+
+
+@builtin("_log_exact")
+def log_exact(x):
+    """log computed as XLA:CPU does, bit for bit (slower on NumPy); for the random module."""
+    from . import prims
+    from .core import bind
+
+    return bind(prims.UNARY["log"], ops.inexact(x), exact=True)
+
+
+@builtin("_erf")
+def erf(x):
+    return ops.unary("erf", x)
 
 
 # ------------------------------------------------------------------ attributes and methods

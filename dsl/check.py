@@ -235,4 +235,7 @@ def _source_text(span) -> str:
 def check_module(module: ast.Module, known: set = frozenset()) -> None:
     from .builtins import BUILTINS
 
+    from .keycheck import check_keys
+
     Checker(set(BUILTINS), known).module(module)
+    check_keys(module)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ast, dtypes, ops, prims, trees
+from . import ast, dtypes, ops, prims, prng, trees
 from .core import CTX, Builder, Tracer, aval_of, bind, current_builder, describe, trace_into
 from .errors import JxError, ShapeError
 from .errors import RecursionError as JxRecursionError
@@ -92,6 +92,8 @@ def _join(values, builders, spans, what: str, span):
 
     Returns (per-branch output leaves, treedef, static leaves by position)."""
     flat = [trees.flatten(v, _number_or_array) for v in values]
+    protos = flat[0][0]
+    flat = [([_unwrap(x) for x in leaves], t) for leaves, t in flat]
     treedef = flat[0][1]
     for (_, t), s in zip(flat[1:], spans[1:]):
         if t != treedef:
@@ -123,7 +125,8 @@ def _join(values, builders, spans, what: str, span):
         for i, (x, b) in enumerate(zip(leaves, builders)):
             with trace_into(b):
                 outs[i].append(ops.convert(x, dtype, weak))
-    return outs, treedef, statics
+    traced_protos = [p for k, p in enumerate(protos) if k not in statics]
+    return outs, treedef, statics, traced_protos
 
 
 def _rebuild(treedef, statics, traced, n):
@@ -142,12 +145,16 @@ def traced_if(stmt, test, scope: Scope):
     from .interp import ReturnValue, exec_block
 
     index = ops.convert(_predicate(test, stmt.test.span), dtypes.i32)
-    runs = []
+    runs, key_uses = [], []
     for body in (stmt.orelse, stmt.body):
         builder, fork = Builder(), scope.fork()
+        mark = prng.journal_mark()
         with trace_into(builder):
             result = exec_block(body, fork)
+        key_uses.append(prng.journal_take(mark))
         runs.append((builder, fork, result))
+    # The branches are exclusive: a key used in both is used once.
+    prng.journal_merge(key_uses)
     returned = [r is not None for _, _, r in runs]
     spans = [_branch_span(stmt.orelse, stmt.span), _branch_span(stmt.body, stmt.span)]
     if all(returned):
@@ -166,8 +173,8 @@ def traced_if(stmt, test, scope: Scope):
                           stmt.span)  # fmt: skip
     # Join in reading order (the if branch first) so messages name them as written.
     builders = [b for b, _, _ in runs][::-1]
-    outs, treedef, statics = _join(values[::-1], builders, spans[::-1], "if", stmt.span)
-    results = _emit_cond(index, builders[::-1], outs[::-1])
+    outs, treedef, statics, protos = _join(values[::-1], builders, spans[::-1], "if", stmt.span)
+    results = _rewrap(protos, _emit_cond(index, builders[::-1], outs[::-1]))
     CTX.span = stmt.span
     value = _rebuild(treedef, statics, results, len(outs[0]) + len(statics))
     if names is None:
@@ -204,10 +211,11 @@ def traced_select(node, test, scope):
     pred = _predicate(test, node.test.span)
     a, b = evaluate(node.body, scope), evaluate(node.orelse, scope)
     builder = current_builder()
-    outs, treedef, statics = _join([b, a], [builder, builder], [node.orelse.span, node.body.span],
-                                   "conditional expression", node.span)  # fmt: skip
+    outs, treedef, statics, protos = _join([b, a], [builder, builder],
+                                           [node.orelse.span, node.body.span],
+                                           "conditional expression", node.span)  # fmt: skip
     CTX.span = node.span
-    picked = [ops.where(pred, t, f) for f, t in zip(outs[0], outs[1])]
+    picked = _rewrap(protos, [ops.where(pred, t, f) for f, t in zip(outs[0], outs[1])])
     return _rebuild(treedef, statics, picked, len(picked) + len(statics))
 
 
@@ -219,14 +227,33 @@ def _loop_state(stmt, scope):
     return names, tuple(scope.vars[n] for n in names)
 
 
-def _trace_body(run, state_tree, avals, scope, extra_avals=()):
-    """Trace `run(fork, extra_tracers)` with the loop state bound to fresh inputs."""
+def _trace_body(run, state_tree, avals, scope, extra_avals=(), protos=None):
+    """Trace `run(fork, state, extra_tracers)` with the loop state bound to fresh inputs.
+
+    The body runs at a deeper loop level, so PRNG keys from outside cannot be used in it.
+    `protos` (the initial leaves) give key leaves their key wrapper."""
+    from .functions import wrap_input
+
     builder, fork = Builder(), scope.fork()
-    with trace_into(builder):
-        ins = [builder.new_input(a) for a in avals]
-        extras = [builder.new_input(a) for a in extra_avals]
-        result = run(fork, trees.unflatten(state_tree, ins), extras)
+    CTX.loop_level += 1
+    try:
+        with trace_into(builder):
+            ins = [wrap_input(builder, p, a) for p, a in zip(protos or [None] * len(avals), avals)]
+            extras = [builder.new_input(a) for a in extra_avals]
+            result = run(fork, trees.unflatten(state_tree, ins), extras)
+    finally:
+        CTX.loop_level -= 1
     return builder, result
+
+
+def _unwrap(x):
+    hook = getattr(x, "jx_unwrap", None)
+    return hook() if hook is not None else x
+
+
+def _rewrap(protos, values):
+    """Results of a loop or cond as the kinds of value the leaves were (keys stay keys)."""
+    return [p.jx_rewrap(v) if hasattr(p, "jx_rewrap") else v for p, v in zip(protos, values)]
 
 
 def _state_leaves(state):
@@ -244,6 +271,7 @@ def _fit_carry(builder, new_state, tree, avals, names, span):
                          f"{trees.structure_text(new_tree)}", span)  # fmt: skip
     retry, outs, new_avals = False, [], []
     for k, (x, a) in enumerate(zip(leaves, avals)):
+        x = _unwrap(x)
         b = aval_of(x)
         if b.shape != a.shape:
             raise ShapeError(f"a loop variable changes shape from {a} to {b.strong()}; loop state "
@@ -300,7 +328,8 @@ def _traced_while(stmt, scope):
 
     for _ in range(4):
         cb, cond_out = _trace_body(
-            lambda f, vals, _: (bind_state(f, vals), evaluate(stmt.test, f))[1], tree, avals, scope
+            lambda f, vals, _: (bind_state(f, vals), evaluate(stmt.test, f))[1], tree, avals, scope,
+            protos=init,
         )
         with trace_into(cb):
             pred = _predicate(cond_out, stmt.test.span)
@@ -312,7 +341,7 @@ def _traced_while(stmt, scope):
                                   "variable and return after the loop", stmt.span)  # fmt: skip
             return tuple(fork.vars[n] for n in names)
 
-        bb, new_state = _trace_body(run_body, tree, avals, scope)
+        bb, new_state = _trace_body(run_body, tree, avals, scope, protos=init)
         outs, retry = _fit_carry(bb, new_state, tree, avals, names, stmt.span)
         if retry is None:
             break
@@ -320,11 +349,11 @@ def _traced_while(stmt, scope):
     cond_prog, cond_caps = close(cb, [pred])
     body_prog, body_caps = close(bb, outs)
     CTX.span = stmt.span
-    init = [ops.convert(x, a.dtype) for x, a in zip(init, avals)]
-    results = bind(prims.while_p, *cond_caps, *body_caps, *init, cond_program=cond_prog,
+    data = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(init, avals)]
+    results = bind(prims.while_p, *cond_caps, *body_caps, *data, cond_program=cond_prog,
                    body_program=body_prog, cond_nconsts=len(cond_caps),
                    body_nconsts=len(body_caps))  # fmt: skip
-    for n, v in zip(names, trees.unflatten(tree, results)):
+    for n, v in zip(names, trees.unflatten(tree, _rewrap(init, results))):
         scope.vars[n] = v
 
 
@@ -395,17 +424,17 @@ def _traced_for(stmt, xs, scope):
         return tuple(fork.vars[n] for n in names)
 
     for _ in range(4):
-        bb, new_state = _trace_body(run_body, tree, avals, scope, (slice_aval,))
+        bb, new_state = _trace_body(run_body, tree, avals, scope, (slice_aval,), protos=init)
         outs, retry = _fit_carry(bb, new_state, tree, avals, names, stmt.span)
         if retry is None:
             break
         avals = retry
     body, caps = close(bb, outs)
     CTX.span = stmt.span
-    init = [ops.convert(x, a.dtype) for x, a in zip(init, avals)]
-    results = bind(prims.scan_p, *caps, *init, xs, body=body, length=xa.shape[0],
-                   num_consts=len(caps), num_carry=len(init), reverse=False)  # fmt: skip
-    for n, v in zip(names, trees.unflatten(tree, results)):
+    data = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(init, avals)]
+    results = bind(prims.scan_p, *caps, *data, xs, body=body, length=xa.shape[0],
+                   num_consts=len(caps), num_carry=len(data), reverse=False)  # fmt: skip
+    for n, v in zip(names, trees.unflatten(tree, _rewrap(init, results))):
         scope.vars[n] = v
 
 
@@ -488,12 +517,16 @@ def _traced_comprehension(node, xs, scope):
     xs = ops.as_array(xs)
     xa = aval_of(xs)
     builder, fork = Builder(), Scope(scope)
-    with trace_into(builder):
-        x = builder.new_input(xa.update(shape=xa.shape[1:]).strong())
-        assign(gen.target, x, fork)
-        value = evaluate(node.elt, fork)
-        leaves, tree = trees.flatten(value, _number_or_array)
-        leaves = [ops.as_array(v) for v in leaves]
+    CTX.loop_level += 1
+    try:
+        with trace_into(builder):
+            x = builder.new_input(xa.update(shape=xa.shape[1:]).strong())
+            assign(gen.target, x, fork)
+            value = evaluate(node.elt, fork)
+            leaves, tree = trees.flatten(value, _number_or_array)
+            leaves = [ops.as_array(v) for v in leaves]
+    finally:
+        CTX.loop_level -= 1
     body, caps = close(builder, leaves)
     CTX.span = node.span
     ys = bind(prims.scan_p, *caps, xs, body=body, length=xa.shape[0], num_consts=len(caps),

@@ -21,7 +21,7 @@ from .ir import Eqn, Literal, Program, Var
 
 
 class Context:
-    __slots__ = ("span", "backend", "builders", "depth", "echo", "out")
+    __slots__ = ("span", "backend", "builders", "depth", "echo", "out", "loop_level")
 
     def __init__(self):
         self.span: Span | None = None
@@ -30,6 +30,7 @@ class Context:
         self.depth = 0  # nesting of jx function calls, for the recursion limit
         self.echo = None  # the REPL's printer of expression statements
         self.out = None  # where print() writes (sys.stdout when None)
+        self.loop_level = 0  # nesting of traced loop bodies, for PRNG key linearity
 
 
 CTX = Context()
@@ -137,6 +138,9 @@ def aval_of(x) -> ShapedArray:
         return ShapedArray((), dtypes.f32, True)
     if isinstance(x, np.generic):
         return ShapedArray((), dtypes.canonical(x.dtype), False)
+    hook = getattr(x, "jx_aval", None)
+    if hook is not None:
+        return hook()
     raise JxTypeError(f"expected an array, got {describe(x)}")
 
 
@@ -164,7 +168,10 @@ def describe(x) -> str:
 
 def literal(value, dtype: np.dtype, weak: bool):
     """A scalar constant of `dtype`: a Literal tracer while tracing, else a 0-d array."""
-    array = np.asarray(value, dtype=dtype)
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except OverflowError:
+        raise JxTypeError(f"the literal {value} does not fit in {dtypes.short(dtype)}") from None
     builder = current_builder()
     if builder is None:
         return array

@@ -17,6 +17,7 @@ from .core import CTX, Builder, Tracer, aval_of, current_builder, describe, trac
 from .errors import JxError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
+from .prng import use_in_call
 from .values import READS, Builtin, Closure, Module, Scope
 
 MAX_DEPTH = 200
@@ -24,6 +25,8 @@ CACHE_LIMIT = 256
 
 
 def call(fn, args, kwargs, span):
+    if type(fn) is not Builtin:
+        args, kwargs = use_in_call(args, kwargs, span)
     if type(fn) is Closure:
         if CTX.builders or CTX.depth:
             return apply_closure(fn, fn.bind_args(args, kwargs, span), span)
@@ -159,7 +162,7 @@ def _needs_eager(out_tree) -> bool:
 def cached_call(fn, cache, args, kwargs, span, jit: bool, compile_program=None):
     is_leaf = jit_leaf if jit else traced_leaf
     leaves, treedef = trees.flatten((tuple(args), kwargs), is_leaf)
-    key = (treedef, tuple(leaf_aval(x) for x in leaves))
+    key = (treedef, tuple(leaf_aval(x) for x in leaves), tuple(hasattr(x, "jx_leaf") for x in leaves))
     entry = cache.get(key)
     if entry is None or not entry.valid():
         program, out_tree, reads, _, rewraps = trace_call(fn, args, kwargs, is_leaf, span)

@@ -55,23 +55,27 @@ def _always_returns(stmts) -> bool:
     return False
 
 
+def _may_return(stmts) -> bool:
+    return any(isinstance(s, ast.Return)
+               or isinstance(s, ast.If) and (_may_return(s.body) or _may_return(s.orelse))
+               for s in stmts)  # fmt: skip
+
+
 def _fold_early_returns(stmts):
     """`if c: return a` followed by more statements: those become the else branch.
 
-    This keeps every traced `if` a two-armed expression, so `return` inside a branch works
-    the same whether the condition is static or traced.
+    More generally the statements after an `if` that may return are copied into each branch
+    that does not always return (a nested `if` folds its own the same way when it runs). This
+    keeps every traced `if` a two-armed expression, so `return` inside a branch works the
+    same whether the condition is static or traced.
     """
     stmts = tuple(stmts)
     for k, stmt in enumerate(stmts[:-1]):
-        if isinstance(stmt, ast.If):
+        if isinstance(stmt, ast.If) and (_may_return(stmt.body) or _may_return(stmt.orelse)):
             rest = stmts[k + 1 :]
-            body_ret, else_ret = _always_returns(stmt.body), _always_returns(stmt.orelse)
-            if body_ret and not else_ret:
-                new = ast.If(stmt.span, stmt.test, stmt.body, stmt.orelse + rest)
-                return stmts[:k] + (new,)
-            if else_ret and not body_ret:
-                new = ast.If(stmt.span, stmt.test, stmt.body + rest, stmt.orelse)
-                return stmts[:k] + (new,)
+            body = stmt.body if _always_returns(stmt.body) else stmt.body + rest
+            orelse = stmt.orelse if _always_returns(stmt.orelse) else stmt.orelse + rest
+            return stmts[:k] + (ast.If(stmt.span, stmt.test, body, orelse),)
     return stmts
 
 
@@ -329,6 +333,8 @@ def binary_op(op: str, x, y, span):
                               span) from None  # fmt: skip
     if isinstance(x, tuple) and isinstance(y, tuple) and op == "+":
         return x + y
+    if op == "*" and isinstance(x, tuple) and type(y) is int:
+        return x * y  # static tuple repetition, as in Python: (1,) * n
     hook = getattr(x, "binary_op", None) or getattr(y, "binary_op", None)
     if hook is not None:
         return hook(op, x, y, span)

@@ -12,10 +12,17 @@ from . import check, syntax
 from .builtins import BUILTINS
 from .core import CTX
 from .errors import ImportError as JxImportError
+from .errors import JxError
 from .values import Module, Scope
 
+def _random() -> Module:
+    from .prng import build_module
+
+    return build_module()
+
+
 #: Modules implemented in Python: name -> function building the Module.
-NATIVE: dict = {}
+NATIVE: dict = {"random": _random}
 
 _CACHE: dict = {}
 _LOADING: set = set()
@@ -75,6 +82,9 @@ def import_module(name: str, span, scope: Scope) -> Module:
     _LOADING.add(key)
     try:
         module = load_module(name, path)
+    except JxError as e:  # the error is in the other file: say which import led there
+        e.add_note(f"while importing '{name}' here", span)
+        raise
     finally:
         _LOADING.discard(key)
     _CACHE[key] = module

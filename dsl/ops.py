@@ -205,7 +205,23 @@ def iota(dtype, shape_, dimension=0):
     return bind(prims.iota_p, dtype=np.dtype(dtype), shape=tuple(shape_), dimension=dimension)
 
 
+def static_ints(v):
+    """Ints written as array literals (`zeros([2, 3])`, `axes=([1], [0])`) as (nested) tuples
+    of ints; anything else unchanged."""
+    if isinstance(v, (tuple, list)):
+        return tuple(static_ints(i) for i in v)
+    value = v.var.value if isinstance(v, Tracer) and type(v.var) is Literal else v
+    if isinstance(value, np.ndarray) and dtypes.is_int(value.dtype):
+        return _nested_tuple(value.tolist())
+    return v
+
+
+def _nested_tuple(v):
+    return tuple(_nested_tuple(i) for i in v) if isinstance(v, list) else v
+
+
 def normalize_shape(shape_) -> tuple:
+    shape_ = static_ints(shape_)
     if isinstance(shape_, (int, np.integer)) and not isinstance(shape_, bool):
         shape_ = (shape_,)
     if not isinstance(shape_, (tuple, list)) or not all(
@@ -231,6 +247,8 @@ def array(value, dtype=None):
     ):
         a = dtypes.promote_many([aval_of(v) for v in value])
         target = np.dtype(dtype) if dtype is not None else a[0]
+        if target == dtypes.i32 and any(not -(2**31) <= v < 2**31 for v in value):
+            target = dtypes.i64  # as NumPy: integers too big for i32 make an i64 array
         return literal_array(np.asarray(value, dtype=target))
     items = [array(v) for v in value]
     shapes = {aval_of(i).shape for i in items}
@@ -261,6 +279,7 @@ def normalize_axis(axis, ndim: int) -> int:
 
 
 def normalize_axes(axis, ndim: int) -> tuple:
+    axis = static_ints(axis)
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (tuple, list)):
@@ -288,6 +307,7 @@ def reshape(x, new_shape):
 
 
 def normalize_shape_with_minus_one(s) -> tuple:
+    s = static_ints(s)
     if isinstance(s, (int, np.integer)) and not isinstance(s, bool):
         return (int(s),)
     if not isinstance(s, (tuple, list)) or not all(
@@ -311,9 +331,10 @@ def transpose(x, axes=None):
 def expand_dims(x, axis):
     x = as_array(x)
     a = aval_of(x)
+    axis = static_ints(axis)
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     nd = a.ndim + len(axes)
-    axes = sorted(normalize_axis(ax, nd) for ax in axes)
+    axes = sorted(normalize_axes(tuple(axes), nd))
     shape_ = list(a.shape)
     for ax in axes:
         shape_.insert(ax, 1)
@@ -376,6 +397,10 @@ def static_slice(x, starts, limits, strides):
 # ------------------------------------------------------------------ reductions
 
 
+#: Floats that sums, products, means and variances accumulate in f32, as JAX does.
+_LOW_FLOATS = (dtypes.f16, dtypes.bf16)
+
+
 def reduce(name: str, x, axis=None, keepdims=False, dtype=None):
     x = as_array(x)
     a = aval_of(x)
@@ -385,6 +410,8 @@ def reduce(name: str, x, axis=None, keepdims=False, dtype=None):
             x = convert(x, dtype)
         elif dtypes.is_bool(a.dtype) or (dtypes.is_int(a.dtype) and a.dtype.itemsize < 4):
             x = convert(x, dtypes.i32)
+        elif a.dtype in _LOW_FLOATS:
+            return convert(reduce(name, convert(x, dtypes.f32), axis, keepdims), a.dtype)
     elif name in ("reduce_max", "reduce_min"):
         for ax in axes:
             if a.shape[ax] == 0:
@@ -398,18 +425,21 @@ def reduce(name: str, x, axis=None, keepdims=False, dtype=None):
 
 
 def mean(x, axis=None, keepdims=False, dtype=None):
-    x = as_array(x)
+    x = inexact(x) if dtype is None else convert(x, dtype)
     a = aval_of(x)
+    if a.dtype in _LOW_FLOATS:
+        return convert(mean(convert(x, dtypes.f32), axis, keepdims), a.dtype)
     axes = normalize_axes(axis, a.ndim)
     n = math.prod(a.shape[i] for i in axes)
-    total = reduce("reduce_sum", inexact(x) if dtype is None else convert(x, dtype), axis,
-                   keepdims)  # fmt: skip
+    total = reduce("reduce_sum", x, axis, keepdims)
     return true_divide(total, float(n) if n else float("nan"))
 
 
 def var(x, axis=None, keepdims=False, ddof=0):
     x = inexact(x)
     a = aval_of(x)
+    if a.dtype in _LOW_FLOATS:
+        return convert(var(convert(x, dtypes.f32), axis, keepdims, ddof), a.dtype)
     axes = normalize_axes(axis, a.ndim)
     n = math.prod(a.shape[i] for i in axes)
     centered = binary("sub", x, mean(x, axis, keepdims=True))
@@ -508,7 +538,7 @@ def dot(x, y):
 def tensordot(x, y, axes=2):
     x, y = as_array(x), as_array(y)
     sx, sy = aval_of(x).shape, aval_of(y).shape
-    axes = _static_axes(axes)
+    axes = static_ints(axes)
     if isinstance(axes, int):
         if not 0 <= axes <= min(len(sx), len(sy)):
             raise JxValueError(f"tensordot: axes={axes} does not fit shapes {sx} and {sy}")
@@ -524,16 +554,6 @@ def tensordot(x, y, axes=2):
     for a, b in zip(xa, ya):
         _check_contract(sx, sy, a, b, "tensordot")
     return dot_general(x, y, (tuple(xa), tuple(ya)))
-
-
-def _static_axes(axes):
-    """Axes written as array literals (`axes=([1], [0])`) as nested tuples of ints."""
-    if isinstance(axes, (tuple, list)):
-        return tuple(_static_axes(a) for a in axes)
-    value = axes.var.value if isinstance(axes, Tracer) and type(axes.var) is Literal else axes
-    if isinstance(value, np.ndarray) and dtypes.is_int(value.dtype):
-        return tuple(int(v) for v in value.reshape(-1)) if value.ndim else int(value)
-    return axes
 
 
 def outer(x, y):

@@ -58,7 +58,7 @@ INT_UNARY = ("not",)  # bitwise not on ints, logical not on bools
 
 
 def _unary_rule(name, kinds):
-    def rule(x):
+    def rule(x, **params):
         ok = {"float": dtypes.is_float(x.dtype), "numeric": not dtypes.is_bool(x.dtype),
               "int": not dtypes.is_float(x.dtype)}[kinds]  # fmt: skip
         _need(ok, f"{name} does not accept {dtypes.short(x.dtype)} values")
@@ -149,6 +149,16 @@ def _bitcast_rule(x, *, new_dtype):
 bitcast_p = primitive("bitcast_convert_type", _bitcast_rule)
 
 stop_gradient_p = primitive("stop_gradient", lambda x: [x])
+
+
+def _fma_rule(a, b, c):
+    shape, dtype, weak = _same("fma", (a, b, c))
+    _need(dtypes.is_float(dtype), "fma needs float operands")
+    return [ShapedArray(shape, dtype, weak)]
+
+
+# a*b + c rounded once, as XLA:CPU contracts it; jax.random's uniform depends on it.
+fma_p = primitive("fma", _fma_rule)
 
 # ------------------------------------------------------------------ shapes
 
@@ -288,6 +298,16 @@ def _dot_general_rule(x, y, *, dimension_numbers, preferred_element_type=None):
 
 
 dot_general_p = primitive("dot_general", _dot_general_rule)
+
+def _sort_rule(*operands, dimension, num_keys):
+    shape = operands[0].shape
+    for x in operands[1:]:
+        _need(x.shape == shape, "sort: operands must have one shape", ShapeError)
+    return list(operands)
+
+
+# A stable sort of every operand by the first `num_keys` operands, along one dimension.
+sort_p = primitive("sort", _sort_rule, multiple_results=True)
 
 # ------------------------------------------------------------------ control flow
 
