@@ -15,16 +15,18 @@ from .passes import PIPELINE
 
 
 def _read(path: str) -> tuple[str, str]:
-    if path == "-":
-        return sys.stdin.read(), "<stdin>"
+    name = "<stdin>" if path == "-" else path
     try:
+        if path == "-":  # bytes, decoded here: jx source is UTF-8 whatever the locale says
+            stream = getattr(sys.stdin, "buffer", None)
+            return (stream.read().decode("utf-8") if stream else sys.stdin.read()), name
         with open(path, encoding="utf-8") as f:
-            return f.read(), path
+            return f.read(), name
     except OSError as e:
         print(f"jx: cannot read {path}: {e.strerror}", file=sys.stderr)
         raise SystemExit(2) from None
     except UnicodeDecodeError:
-        print(f"jx: {path} is not UTF-8 text", file=sys.stderr)
+        print(f"jx: {name} is not UTF-8 text", file=sys.stderr)
         raise SystemExit(2) from None
 
 

@@ -86,6 +86,21 @@ def test_run_stdin_error_names_stdin():
     assert match.group(4) == "JxSyntaxError"
 
 
+def test_stdin_is_utf8_whatever_the_locale(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "LANG": "C"}
+    proc = subprocess.run([sys.executable, "-m", "jx.cli", "run", "-"], env=env,
+                          input="print(\"\u00e9t\u00e9\")\n".encode(), capture_output=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode("utf-8") == "\u00e9t\u00e9\n"
+
+
+def test_stdin_that_is_not_utf8_is_a_usage_error():
+    proc = subprocess.run([sys.executable, "-m", "jx.cli", "run", "-"], input=b"x = 1\n\xff\n",
+                          capture_output=True, timeout=120, check=False)  # fmt: skip
+    assert proc.returncode == 2 and b"not UTF-8" in proc.stderr
+
+
 def test_run_relative_paths_against_the_current_directory(tmp_path):
     proc = jx_cli("run", "-", stdin='save("out.npy", ones(2))\nprint(load("out.npy"))\n',
                   cwd=tmp_path)  # fmt: skip
@@ -101,6 +116,25 @@ def test_run_imports_a_module_beside_the_file(tmp_path):
     proc = jx_cli("run", str(main), cwd=tmp_path / "sub")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "6\n"
+
+
+def test_error_in_an_imported_module_notes_the_import(jx_main, tmp_path):
+    (tmp_path / "helper.jx").write_text("x = 1\nassert x == 2, 'helper is broken'\n")
+    main = tmp_path / "main.jx"
+    main.write_text("y = 0\nimport helper\n")
+    proc = jx_main("run", str(main))
+    match = first_error(proc)
+    assert match.group(1) == str(tmp_path / "helper.jx") and match.group(2) == "2"
+    assert f"{main}:2:1: note: while importing 'helper' here" in proc.stderr
+
+
+def test_circular_import(jx_main, tmp_path):
+    (tmp_path / "a.jx").write_text("import b\n")
+    (tmp_path / "b.jx").write_text("import a\n")
+    main = tmp_path / "main.jx"
+    main.write_text("import a\n")
+    match = first_error(jx_main("run", str(main)))
+    assert match.group(4) == "ImportError" and "circular" in match.group(5)
 
 
 def test_output_before_an_error_is_kept(tmp_path):

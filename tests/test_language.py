@@ -353,6 +353,27 @@ def test_early_return_in_a_traced_branch():
     assert [float(m.f(v)) for v in (2.0, -2.0, -7.0)] == [2.0, -6.0, 0.0]
 
 
+def test_early_return_in_a_nested_traced_branch():
+    m = compile_("""
+    def f(x, y):
+        if x > 0:
+            if y > 0:
+                return 1.0
+            z = 2.0
+        else:
+            z = 3.0
+        return z
+    def g(x):
+        if x > 0:
+            if x > 5:
+                return 5.0
+        return x
+    """)
+    assert [float(m.f(a, b)) for a in (1.0, -1.0) for b in (1.0, -1.0)] == [1.0, 2.0, 3.0, 3.0]
+    assert m.f.ir(1.0, 1.0).count("cond[") == 2
+    assert [float(m.g(v)) for v in (7.0, 3.0, -1.0)] == [5.0, 3.0, -1.0]
+
+
 def test_traced_if_promotes_branch_dtypes():
     m = compile_("""
     def f(x):
