@@ -419,7 +419,7 @@ def test_in_axes_structure_mismatch():
         m.g(np.ones(3, np.float32), np.ones(3, np.float32))
     with pytest.raises(jx.ValueError, match="does not match"):
         m.h((np.ones(3, np.float32), np.ones(3, np.float32)))
-    with pytest.raises(jx.ValueError, match="axis 2 of an argument of rank 1"):
+    with pytest.raises(jx.ValueError, match="axis 2 of argument 0, which has rank 1"):
         m.k(np.ones(3, np.float32))
     with pytest.raises(jx.ValueError, match="at least one mapped argument"):
         m.n(np.ones(3, np.float32))

@@ -77,8 +77,8 @@ class Pmapped:
 
     def jx_call(self, args, kwargs, span):
         leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
-        axes = in_axes_of(self.in_axes, args, kwargs, leaves, in_tree, "pmap")
-        size = mapped_size(leaves, axes, "pmap")
+        axes, names = in_axes_of(self.in_axes, args, kwargs, leaves, in_tree, "pmap")
+        size = mapped_size(leaves, axes, names, "pmap")
         devices = device_count()
         if size > devices:
             raise JxValueError(f"pmap: the mapped axis has size {size} but there are only "

@@ -82,17 +82,20 @@ def leaf_ndim(leaf, aval) -> int:
     return aval.ndim - 1 if hasattr(leaf, "jx_unwrap") else aval.ndim
 
 
-def in_axes_of(in_axes, args, kwargs, leaves, in_tree, what: str) -> list:
-    """The mapped axis of every argument leaf, normalized (None: not mapped)."""
+def in_axes_of(in_axes, args, kwargs, leaves, in_tree, what: str):
+    """The mapped axis of every argument leaf, normalized (None: not mapped), and the
+    leaves' names for messages."""
     targs, tkwargs = trees.unflatten(in_tree, [_Leaf(i) for i in range(len(leaves))])
+    names: dict = {}
+    for i, t in enumerate(targs):
+        _name_leaves(t, f"argument {i}", names)
+    for k, t in tkwargs.items():
+        _name_leaves(t, f"argument '{k}'", names)
     spread: dict = {}
-    if isinstance(in_axes, tuple):
-        if len(in_axes) != len(targs):
-            raise JxValueError(f"{what} in_axes has {len(in_axes)} entries but the function got "
-                               f"{len(targs)} positional arguments")  # fmt: skip
-        _spread(in_axes, targs, spread, f"{what} in_axes")
-    else:
-        _spread(in_axes, targs, spread, f"{what} in_axes")
+    if isinstance(in_axes, tuple) and len(in_axes) != len(targs):
+        raise JxValueError(f"{what} in_axes has {len(in_axes)} entries but the function got "
+                           f"{len(targs)} positional arguments")  # fmt: skip
+    _spread(in_axes, targs, spread, f"{what} in_axes")
     _spread(0, tkwargs, spread, f"{what} in_axes")
     axes = []
     for i, leaf in enumerate(leaves):
@@ -100,21 +103,32 @@ def in_axes_of(in_axes, args, kwargs, leaves, in_tree, what: str) -> list:
         if ax is not None:
             nd = leaf_ndim(leaf, aval_of(leaf))
             if not -nd <= ax < nd:
-                raise JxValueError(f"{what} in_axes maps axis {ax} of an argument of rank {nd} "
-                                   f"({describe(leaf)})")  # fmt: skip
+                raise JxValueError(f"{what} in_axes maps axis {ax} of {names[i]}, which has rank "
+                                   f"{nd} ({describe(leaf)})")  # fmt: skip
             ax %= nd
         axes.append(ax)
-    return axes
+    return axes, [names[i] for i in range(len(leaves))]
 
 
-def mapped_size(leaves, axes, what: str) -> int:
+def _name_leaves(tree, name: str, out: dict) -> None:
+    if isinstance(tree, _Leaf):
+        out[tree.index] = name
+    elif isinstance(tree, tuple):
+        for k, t in enumerate(tree):
+            _name_leaves(t, f"{name}[{k}]", out)
+    elif isinstance(tree, dict):
+        for k, t in tree.items():
+            _name_leaves(t, f"{name}[{k!r}]", out)
+
+
+def mapped_size(leaves, axes, names, what: str) -> int:
     """The one size of the mapped axes; an error naming every size if they differ."""
-    sizes = [(i, ax, aval_of(x).shape[ax]) for i, (x, ax) in enumerate(zip(leaves, axes))
+    sizes = [(name, ax, aval_of(x).shape[ax]) for x, ax, name in zip(leaves, axes, names)
              if ax is not None]  # fmt: skip
     if not sizes:
         raise JxValueError(f"{what} needs at least one mapped argument (in_axes is all None)")
     if len({n for _, _, n in sizes}) > 1:
-        text = ", ".join(f"argument leaf {i} has size {n} along axis {ax}" for i, ax, n in sizes)
+        text = ", ".join(f"{name} has size {n} along axis {ax}" for name, ax, n in sizes)
         raise JxValueError(f"{what} got inconsistent sizes for the mapped axis: {text}")
     return sizes[0][2]
 
@@ -209,8 +223,8 @@ class Vmapped:
 
     def jx_call(self, args, kwargs, span):
         leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
-        axes = in_axes_of(self.in_axes, args, kwargs, leaves, in_tree, self.what)
-        size = mapped_size(leaves, axes, self.what)
+        axes, names = in_axes_of(self.in_axes, args, kwargs, leaves, in_tree, self.what)
+        size = mapped_size(leaves, axes, names, self.what)
         top = current_builder() is None
         key = (signature(args, kwargs)[0], tuple(axes)) if top else None
         entry = self.cache.get(key) if top else None
