@@ -209,6 +209,9 @@ BUILTINS["around"] = BUILTINS["round"]
 
 @builtin()
 def abs_(x):
+    x = ops.as_array(x)
+    if aval_of(x).dtype.kind in "bu":  # bools and unsigned ints are their own abs, as in NumPy
+        return x
     return ops.unary("abs", x)
 
 

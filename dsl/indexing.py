@@ -6,7 +6,8 @@ broadcast together and folded into one flat `gather` along a merged axis, placed
 places them (where the first one was if they are adjacent, else in front). Static indices
 out of range are an IndexError; traced ones are clamped into range (as JAX does), after
 negative values wrap once. Updates compute the flat positions the index selects and
-scatter into the flattened array.
+scatter into the flattened array; at traced positions out of range nothing is updated (as
+JAX's scatter drops them).
 """
 
 from __future__ import annotations
@@ -128,7 +129,20 @@ def getitem(x, index, fill=None):
         x = ops.reshape(x, tuple(d for k, d in enumerate(aval_of(x).shape) if k not in drop))
     if not advanced:
         return x
-    return _advanced(x, items, advanced, fill)
+    return _advanced(x, items, advanced, _adjacent(index), fill)
+
+
+def _adjacent(index) -> bool:
+    """Whether the advanced indices sit side by side in the index as written: anything
+    between them (a slice, None, even an Ellipsis that stands for no axes) sends the
+    broadcast dimensions to the front, as in NumPy."""
+    items = index if isinstance(index, tuple) else (index,)
+
+    def basic(i):
+        return i is None or i is Ellipsis or isinstance(i, slice)
+
+    where = [k for k, i in enumerate(items) if not basic(i)]
+    return where == list(range(where[0], where[-1] + 1))
 
 
 def _static_value(item):
@@ -138,7 +152,7 @@ def _static_value(item):
     return item
 
 
-def _advanced(x, items, advanced, fill):
+def _advanced(x, items, advanced, adjacent, fill):
     a = aval_of(x)
     indices = []
     for k in advanced:
@@ -169,7 +183,6 @@ def _advanced(x, items, advanced, fill):
         idx = ops.binary("min", ops.binary("max", idx, 0), max(n - 1, 0))
         idx = ops.broadcast_to(idx, shape)
         flat = idx if flat is None else ops.binary("add", ops.binary("mul", flat, n), idx)
-    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1))
     pos = advanced[0] if adjacent else 0
     rest = [k for k in range(a.ndim) if k not in advanced]
     perm = rest[:pos] + advanced + rest[pos:]

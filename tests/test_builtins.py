@@ -281,6 +281,8 @@ ELEMENTWISE = [
     row("isfinite(i)", lambda e: np.isfinite(e.i), b1),
     row("isnan(d / 0.0)", lambda e: np.isnan(e.d / 0.0), b1),
     row("abs(z)", lambda e: np.abs(e.z), f32),
+    row("abs(m)", lambda e: np.abs(e.m), b1),
+    row("abs(k)", lambda e: np.abs(e.k), u32),
     row("sign(z[2:])", lambda e: np.sign(e.z[2:]), f32),
     row("sqrt(-p)", lambda e: np.sqrt(-e.p), f32),
     row("log(0.0 * p)", lambda e: np.log(0.0 * e.p), f32),

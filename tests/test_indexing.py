@@ -86,7 +86,8 @@ ADVANCED = [
     # an int beside an array is an advanced index too
     "x[0, q]", "x[0, :, t]", "x[:, 1, t]", "x[r, 1]", "x[r, 1, :]", "x[r, :, 1]",
     "x[1, q, -1]", "x4[..., 0, T]", "x4[r, q, 0, 1:3]", "x4[0, :, 1, t]",
-    # with None and Ellipsis
+    # with None and Ellipsis; even an Ellipsis for no axes separates advanced indices
+    "x[:, q, ..., t]", "x[r, q, ..., t]", "x[r, ..., q, t]", "x[None, r, ..., q, t]",
     "x[None, r]", "x[r, None]", "x[r, None, q]", "x[..., q, None, t]", "x[r, ...]",
     # with slices, including reversed ones
     "x[::-1, q]", "x[r, ::-2, 1:]", "x4[:, q, ::-1, [1, 1, 0]]",
@@ -412,18 +413,33 @@ def test_property_basic_index_updates(case, data):
     assert_same(traced(expr, {"x": x}), expected, expr)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_property_integer_array_indices(data):
+    """Integer arrays mixed with ints, slices (any step), None and an Ellipsis, which may stand
+    for no axes at all: NumPy's placement of the broadcast dimensions in every case."""
     shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4))
     x = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
     index_shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
+    ellipsis_at = data.draw(st.none() | st.integers(0, len(shape)))
+    ellipsis_len = data.draw(st.integers(0, len(shape) - (ellipsis_at or 0)))
     items, names, env = [], [], {"x": x}
     for axis, n in enumerate(shape):
-        kind = data.draw(st.sampled_from(["slice", "array", "int"]))
+        if axis == ellipsis_at:
+            items.append(Ellipsis)
+            names.append("...")
+        if ellipsis_at is not None and ellipsis_at <= axis < ellipsis_at + ellipsis_len:
+            continue
+        if data.draw(st.booleans()) and data.draw(st.booleans()):
+            items.append(None)
+            names.append("None")
+        kind = data.draw(st.sampled_from(["slice", "array", "array", "int"]))
         if kind == "slice":
-            items.append(slice(None))
-            names.append(":")
+            part = st.none() | st.integers(-n - 1, n + 1)
+            start, stop = data.draw(part), data.draw(part)
+            step = data.draw(st.sampled_from([None, 1, 2, -1, -3]))
+            items.append(slice(start, stop, step))
+            names.append(":".join("" if p is None else str(p) for p in (start, stop, step)))
         elif kind == "int":
             k = data.draw(st.integers(-n, n - 1))
             items.append(k)
@@ -433,6 +449,9 @@ def test_property_integer_array_indices(data):
             env[f"i{axis}"] = idx
             items.append(idx)
             names.append(f"i{axis}")
+    if ellipsis_at == len(shape):
+        items.append(Ellipsis)
+        names.append("...")
     expr = f"x[{', '.join(names)}]"
     expected = x[tuple(items)]
     mode = data.draw(st.sampled_from([eager, traced]))
