@@ -133,6 +133,26 @@ CASES = [
                 n = n + 1
             return (x, n)
         """, [rand(B, low=0.5, high=50.0)], None),
+    ("while_with_if_inside", """
+        def f(n):
+            steps = 0
+            while n != 1:
+                if n % 2 == 0:
+                    n = n // 2
+                else:
+                    n = 3 * n + 1
+                steps = steps + 1
+            return steps
+        """, [np.array([1, 5, 7, 12], np.int32)], None),
+    ("while_in_scan", """
+        def f(xs):
+            total = 0.0
+            for x in xs:
+                while x > 1.0:
+                    x = x / 3.0
+                total = total + x
+            return total
+        """, [rand(B, 3, low=0.5, high=30.0)], None),
     ("while_unmapped_pred", """
         def f(x, n):
             i = 0

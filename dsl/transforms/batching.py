@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import partial
 
 from .. import dtypes, ops, prims
-from ..core import CTX, Builder, Tracer, aval_of, bind, trace_into
+from ..core import CTX, Builder, Tracer, aval_of, bind, current_builder, trace_into
 from ..errors import TypeError as JxTypeError
 from ..ir import Literal, Program
 from .trace import eval_program
@@ -93,9 +93,7 @@ def interpret(program: Program, vals, dims, ax: Axis):
 
 
 def _literal(v: Literal):
-    from ..core import current_builder
-
-    return Tracer(current_builder(), v)
+    return Tracer(current_builder(), v)  # keeps the literal's weak type
 
 
 def _touches_axis(eqn, ax: Axis) -> bool:
