@@ -165,8 +165,11 @@ for _p in [*prims.UNARY.values(), *prims.BINARY.values(), *prims.COMPARE.values(
 
 def _broadcast_in_dim_rule(ax, args, dims, *, shape, broadcast_dimensions):
     x = to_front(args[0], dims[0], ax.size)
-    return bind(prims.broadcast_in_dim_p, x, shape=(ax.size,) + tuple(shape),
-                broadcast_dimensions=(0,) + tuple(d + 1 for d in broadcast_dimensions)), 0  # fmt: skip
+    dims = (0,) + tuple(d + 1 for d in broadcast_dimensions)
+    out = bind(
+        prims.broadcast_in_dim_p, x, shape=(ax.size,) + tuple(shape), broadcast_dimensions=dims
+    )
+    return out, 0
 
 
 def _reshape_rule(ax, args, dims, *, new_sizes):

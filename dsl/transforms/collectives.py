@@ -54,7 +54,8 @@ def axis_size(name) -> int:
         if bound == name:
             return size
     raise JxNameError(f"unbound axis name '{name}': collectives need an enclosing "
-                      f"vmap(..., axis_name='{name}') or pmap(..., axis_name='{name}')")  # fmt: skip
+                      f"vmap(..., axis_name='{name}') or pmap(..., "
+                      f"axis_name='{name}')")  # fmt: skip
 
 
 # ------------------------------------------------------------------ primitives

@@ -71,6 +71,7 @@ class Pmapped:
         self.in_axes = static_axes(in_axes, "in_axes")
         self.out_axes = static_axes(out_axes, "out_axes")
         self.cache: dict = {}
+        self.as_vmap = Vmapped(fn, self.in_axes, self.out_axes, axis_name, "pmap")
 
     def __repr__(self) -> str:
         return f"<pmap {getattr(self.fn, 'name', 'function')}>"
@@ -86,8 +87,7 @@ class Pmapped:
                                "virtual CPU devices)")  # fmt: skip
         backend = CTX.backend
         if current_builder() is not None or not _runs_shards(backend):
-            as_vmap = Vmapped(self.fn, self.in_axes, self.out_axes, self.axis_name, "pmap")
-            return as_vmap.jx_call(args, kwargs, span)
+            return self.as_vmap.jx_call(args, kwargs, span)
         key = (signature(args, kwargs)[0], tuple(axes))
         entry = self.cache.get(key)
         if entry is None or not entry.valid():
@@ -95,15 +95,17 @@ class Pmapped:
             traced, reads = trace_mapped(self.fn, args, kwargs, span, avals, self.axis_name, size)
             out_axes = out_axes_of(self.out_axes, traced, "pmap")
             entry = self.cache[key] = Entry(traced.program, traced, reads, out_axes)
-        shards = [[_shard_value(x, ax, i, a) for x, ax, a in zip(leaves, axes, entry.program.in_avals)]
+        avals = entry.program.in_avals
+        shards = [[_shard_value(x, ax, i, a) for x, ax, a in zip(leaves, axes, avals)]
                   for i in range(size)]  # fmt: skip
         hook = getattr(backend, "pmap", None)
         if hook is not None:
             results = hook(entry.program, shards, self.axis_name)
         else:
             results = run_shards(backend, entry.program, shards, self.axis_name, span)
+        protos = entry.traced.out_protos
         outs = [_stack([r[k] for r in results], ax, proto)
-                for k, (ax, proto) in enumerate(zip(entry.extra, entry.traced.out_protos))]  # fmt: skip
+                for k, (ax, proto) in enumerate(zip(entry.extra, protos))]  # fmt: skip
         return rewrap_outputs(entry.traced, outs)
 
 
