@@ -105,6 +105,16 @@ def _daz(x):
     return np.where(sub, np.copysign(_F32(0), x), x) if sub.any() else x
 
 
+def _mul_ftz(x, y):
+    """float32 x * y with flush-to-zero as x86 does it: tininess is judged after rounding
+    to 24 bits with an unbounded exponent, i.e. on the exact product against this bound."""
+    e = x.astype(_F64) * y
+    out = e.astype(_F32)
+    tiny = np.abs(e) < _TINY - 2.0**-151
+    out[tiny] = np.copysign(_F32(0), e[tiny])
+    return out
+
+
 # logf core: log(m * 2^e) with m in [sqrt(1/2), sqrt(2)); three interleaved cubic chains in r.
 _LOG_A = (_c(0x3D9021BB), _c(0xBDEBD1B8), _c(0x3DEF251A))
 _LOG_B = (_c(0xBDFE5D4F), _c(0x3E11E9BF), _c(0xBE2AAE50))
@@ -248,7 +258,7 @@ def _erf_inv_kernel(x):
     if tail.any():
         p[tail] = _erfinv_poly(_ERFINV_TAIL, np.sqrt(-lg[tail]) - _F32(3))
     p[np.abs(x) == 1] = np.inf
-    return _daz(x * p)
+    return _mul_ftz(x, p)
 
 
 def erf_inv_f32(x):
@@ -401,7 +411,12 @@ def _erf_inv64_kernel(x):
         w = -3.125 - lg[sel] if shift is None else np.sqrt(-lg[sel]) - shift
         p[sel] = _horner64(coef, w)
     p[np.abs(x) == 1] = np.inf
-    return _ftz64(x * p)
+    r = x * p
+    small = np.abs(r) <= _TINY64  # flushed when tiny after rounding with unbounded exponent
+    if small.any():
+        tiny = np.abs(x[small] * 2.0**200 * p[small]) < 2.0**-822
+        r[small] = np.where(tiny, np.copysign(0.0, r[small]), r[small])
+    return r
 
 
 def erf_inv_f64(x):
