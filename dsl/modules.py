@@ -21,8 +21,14 @@ def _random() -> Module:
     return build_module()
 
 
+def _linalg() -> Module:
+    from .linalg import build_module
+
+    return build_module()
+
+
 #: Modules implemented in Python: name -> function building the Module.
-NATIVE: dict = {"random": _random}
+NATIVE: dict = {"random": _random, "linalg": _linalg}
 
 _CACHE: dict = {}
 _LOADING: set = set()
