@@ -364,7 +364,9 @@ def _log1p64_kernel(x):
     out[small] = xs + ((xs * x2) * (num / den) - x2 * 0.5)
     v = x[~small] + 1.0
     ok = (v > 0) & (v < np.inf)
-    r = np.where(v == 0, -np.inf, np.where(v == np.inf, np.inf, np.nan))
+    r = np.where(np.isnan(v), v, np.nan)  # C log: NaN passes through, log(< 0) is +NaN
+    r[v == 0] = -np.inf
+    r[v == np.inf] = np.inf
     r[ok] = np.fromiter(map(math.log, v[ok].tolist()), _F64, int(ok.sum()))
     out[~small] = r
     return out

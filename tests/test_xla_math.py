@@ -252,13 +252,15 @@ def test_f64_bitwise(jax):
     u = rng.integers(0, 2**53, 1 << 18, dtype=np.int64) * 2.0**-52 - 1.0
     c = np.append(u[1:], 0.5)
     near_tiny = 2.0**-1022 * rng.uniform(1, 1.3, 1 << 14)  # results flushed to zero or not
-    x = np.concatenate([u, near_tiny, -near_tiny])
+    any_bits = rng.integers(0, 2**63, 1 << 15, dtype=np.int64).view(np.float64)
+    x = np.concatenate([u, near_tiny, -near_tiny, any_bits, -any_bits])
     with jax.enable_x64(True):
-        want_l = np.asarray(jax.jit(jax.numpy.log1p)(-(u * u)))
+        want_l = np.asarray(jax.jit(jax.numpy.log1p)(np.append(-(u * u), any_bits)))
         want_e = np.asarray(jax.jit(jax.scipy.special.erfinv)(x))
         want_f = np.asarray(jax.jit(lambda a, b, c: a * b + c)(u, u[::-1], c))
     assert want_e.dtype == np.float64
-    np.testing.assert_array_equal(log1p_f64(-(u * u)).view(np.uint64), want_l.view(np.uint64))
+    got_l = log1p_f64(np.append(-(u * u), any_bits))
+    np.testing.assert_array_equal(got_l.view(np.uint64), want_l.view(np.uint64))
     np.testing.assert_array_equal(erf_inv_f64(x).view(np.uint64), want_e.view(np.uint64))
     got_f = fma_f64(u, u[::-1], c)
     np.testing.assert_array_equal(got_f.view(np.uint64), want_f.view(np.uint64))
