@@ -5,6 +5,7 @@ Most cases call `jx.cli.main` in this process (starting Python and building the 
 about half a second per run); a few run the real command in a subprocess.
 """
 
+import io
 import re
 import subprocess
 import sys
@@ -67,8 +68,8 @@ def first_error(proc) -> re.Match:
 # ------------------------------------------------------------------ run
 
 
-def test_run_file(good):
-    proc = jx_cli("run", str(good))
+def test_run_file(jx_main, good):
+    proc = jx_main("run", str(good))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "[[4. 4.]\n [4. 4.]]\n"
     assert proc.stderr == ""
@@ -80,8 +81,9 @@ def test_run_stdin():
     assert proc.stdout == "[0 2 4]\n"
 
 
-def test_run_stdin_error_names_stdin():
-    match = first_error(jx_cli("run", "-", stdin="x = 1\ny = x +* 2\n"))
+def test_run_stdin_error_names_stdin(jx_main, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"x = 1\ny = x +* 2\n")))
+    match = first_error(jx_main("run", "-"))
     assert match.group(1) == "<stdin>" and match.group(2) == "2"
     assert match.group(4) == "JxSyntaxError"
 
@@ -101,19 +103,21 @@ def test_stdin_that_is_not_utf8_is_a_usage_error():
     assert proc.returncode == 2 and b"not UTF-8" in proc.stderr
 
 
-def test_run_relative_paths_against_the_current_directory(tmp_path):
-    proc = jx_cli("run", "-", stdin='save("out.npy", ones(2))\nprint(load("out.npy"))\n',
-                  cwd=tmp_path)  # fmt: skip
+def test_run_relative_paths_against_the_current_directory(jx_main, tmp_path, monkeypatch):
+    (tmp_path / "p.jx").write_text('save("out.npy", ones(2))\nprint(load("out.npy"))\n')
+    monkeypatch.chdir(tmp_path)
+    proc = jx_main("run", "p.jx")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out.npy").exists()
 
 
-def test_run_imports_a_module_beside_the_file(tmp_path):
+def test_run_imports_a_module_beside_the_file(jx_main, tmp_path, monkeypatch):
     (tmp_path / "helper.jx").write_text("def twice(x) = 2 * x\n")
     (tmp_path / "sub").mkdir()
     main = tmp_path / "main.jx"
     main.write_text("import helper\nprint(helper.twice(3))\n")
-    proc = jx_cli("run", str(main), cwd=tmp_path / "sub")
+    monkeypatch.chdir(tmp_path / "sub")
+    proc = jx_main("run", str(main))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "6\n"
 
@@ -137,10 +141,10 @@ def test_circular_import(jx_main, tmp_path):
     assert match.group(4) == "ImportError" and "circular" in match.group(5)
 
 
-def test_output_before_an_error_is_kept(tmp_path):
+def test_output_before_an_error_is_kept(jx_main, tmp_path):
     path = tmp_path / "late.jx"
     path.write_text('print("first")\nassert False, "stop"\n')
-    proc = jx_cli("run", str(path))
+    proc = jx_main("run", str(path))
     match = first_error(proc)
     assert proc.stdout == "first\n"
     assert match.group(4) == "AssertionError" and match.group(5) == "stop"
@@ -181,8 +185,8 @@ def test_error_inside_a_function_has_call_notes(jx_main, tmp_path):
 # ------------------------------------------------------------------ check
 
 
-def test_check_good_file(good):
-    proc = jx_cli("check", str(good))
+def test_check_good_file(jx_main, good):
+    proc = jx_main("check", str(good))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"{good}: ok"
 
@@ -212,16 +216,17 @@ def test_check_bad_file(jx_main, tmp_path, source, cls, line, column):
     assert (match.group(4), int(match.group(2)), int(match.group(3))) == (cls, line, column)
 
 
-def test_check_stdin():
-    proc = jx_cli("check", "-", stdin="x = 1\n")
+def test_check_stdin(jx_main, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"x = 1\n")))
+    proc = jx_main("check", "-")
     assert proc.returncode == 0 and proc.stdout.strip() == "<stdin>: ok"
 
 
 # ------------------------------------------------------------------ ir
 
 
-def test_ir_prints_equations(good):
-    proc = jx_cli("ir", str(good), "f", "--args", "f32[3,3], f32[]")
+def test_ir_prints_equations(jx_main, good):
+    proc = jx_main("ir", str(good), "f", "--args", "f32[3,3], f32[]")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "a:f32[3,3] b:f32[]" in out
