@@ -86,12 +86,16 @@ def to_jx(value, what="value"):
 
 
 def to_host(value, backend, numbers=False):
-    """A jx value for Python; with `numbers`, static numbers leave as arrays too (results)."""
-    if isinstance(value, (Closure, Builtin)) or hasattr(value, "jx_call"):
-        return Function(value, backend)
+    """A jx value for Python; with `numbers`, static numbers leave as arrays too (results).
+    Functions, also inside tuples and records, leave as `Function`s callable from Python."""
     kinds = (np.ndarray, bool, int, float) if numbers else np.ndarray
-    leaves, tree = trees.flatten(value, lambda x: isinstance(x, kinds))
-    return trees.unflatten(tree, [backend.to_host(_as_array(x)) for x in leaves])
+    leaves, tree = trees.flatten(value, lambda x: isinstance(x, kinds) or _is_function(x))
+    return trees.unflatten(tree, [Function(x, backend) if _is_function(x)
+                                  else backend.to_host(_as_array(x)) for x in leaves])  # fmt: skip
+
+
+def _is_function(x) -> bool:
+    return isinstance(x, (Closure, Builtin)) or hasattr(x, "jx_call")
 
 
 def _as_array(x) -> np.ndarray:

@@ -193,6 +193,15 @@ def test_returned_functions_are_callable_from_python():
     np.testing.assert_array_equal(triple(np.ones(2, np.float32)), [3.0, 3.0])
 
 
+def test_functions_inside_results_are_callable_from_python():
+    m = jx.compile("def pair(x) = (x, lambda y: y + x)\nfns = {'root': sqrt}\n")
+    _, add_x = m.pair(1.0)
+    assert isinstance(add_x, jx.Function)
+    assert float(add_x(2.0)) == 3.0
+    assert isinstance(m.fns["root"], jx.Function)
+    assert float(m.fns["root"](9.0)) == 3.0
+
+
 # ------------------------------------------------------------------ errors
 
 
