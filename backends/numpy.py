@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jx import prims
+from jx import dtypes, prims
 from jx.ir import Literal, Program
 
 name = "numpy"
@@ -107,12 +107,14 @@ IMPLS["bitcast_convert_type"] = lambda x, *, new_dtype: x.view(new_dtype)
 
 def _convert(x, dtype):
     dtype = np.dtype(dtype)
-    if x.dtype.kind == "f" and dtype.kind in "iu":
+    if (x.dtype.kind == "f" or x.dtype == dtypes.bf16) and dtype.kind in "iu":
         # Like XLA: NaN -> 0 and out-of-range values saturate instead of being undefined.
+        # The bounds are compared, not clipped to: i32's max is no f32, and would wrap.
         info = np.iinfo(dtype)
-        with np.errstate(invalid="ignore"):
-            clipped = np.clip(np.nan_to_num(np.trunc(x), nan=0), info.min, info.max)
-        return clipped.astype(dtype)
+        t = np.trunc(x.astype(np.float32) if x.dtype == dtypes.bf16 else x)
+        high, low = t >= float(info.max), t <= float(info.min)
+        out = np.where(high | low | np.isnan(t), 0, t).astype(dtype)
+        return np.where(high, info.max, np.where(low, info.min, out)).astype(dtype)
     return x.astype(dtype)
 
 

@@ -683,6 +683,16 @@ MISC = [
     row("astype(m, f32)", lambda e: e.m.astype(f32), f32),
     row("astype(i, 'u32')", lambda e: e.i.astype(u32), u32),
     row("astype(d, f32)", lambda e: e.d.astype(f32), f32),
+    # float -> int saturates and sends NaN to 0, as XLA converts
+    row("astype(z, i32)", lambda e: np.array([0, 0, 2**31 - 1, -(2**31), 1, -2]), i32),
+    row("astype(z, u32)", lambda e: np.array([0, 0, 2**32 - 1, 0, 1, 0]), u32),
+    row("astype(z, i64)", lambda e: np.array([0, 0, 2**63 - 1, -(2**63), 1, -2]), i64),
+    row("astype(a * 0.0 + 3e9, i32)", lambda e: np.full((2, 3), 2**31 - 1), i32),
+    row("astype(a * 0.0 - 3e9, i32)", lambda e: np.full((2, 3), -(2**31)), i32),
+    row(
+        "astype(astype(z, bf16), i32)", lambda e: np.array([0, 0, 2**31 - 1, -(2**31), 1, -2]), i32
+    ),
+    row("astype(2147483520.0, i32)", lambda e: np.asarray(2147483520), i32),
     row("astype(a, 'float64')", lambda e: e.a, f64),
     row("allclose(a, a)", lambda e: np.asarray(True), b1),
     row("allclose(a, a + 1e-3)", lambda e: np.asarray(False), b1),
