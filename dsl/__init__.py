@@ -48,6 +48,14 @@ from .errors import (
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython):
+    """`%load_ext jx`: the `%%jx` cell magic (jx.ipython)."""
+    from .ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
 __all__ = [
     "compile", "fn", "run_file", "jit", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian",
     "vmap", "pmap", "jvp", "vjp", "Function", "CompiledModule", "JxError",

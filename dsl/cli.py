@@ -64,8 +64,8 @@ def cmd_check(args) -> int:
     return 0
 
 
-def parse_signature(text: str):
-    """`"f32[3,3], f32[]"` -> zero arrays of those shapes and dtypes."""
+def parse_signature(text: str, fail=_usage_error):
+    """`"f32[3,3], f32[]"` -> zero arrays of those shapes and dtypes; `fail(message)` raises."""
     import numpy as np
 
     from .dtypes import BY_NAME
@@ -76,13 +76,13 @@ def parse_signature(text: str):
         if not part:
             continue
         if "[" not in part or not part.endswith("]"):
-            _usage_error(f"bad --args entry '{part}' (expected e.g. f32[3,3])")
+            fail(f"bad --args entry '{part}' (expected e.g. f32[3,3])")
         dtype, dims = part[:-1].split("[", 1)
         if dtype not in BY_NAME:
-            _usage_error(f"unknown dtype '{dtype}' in --args")
+            fail(f"unknown dtype '{dtype}' in --args")
         dims = [d.strip() for d in dims.split(",") if d.strip()]
         if not all(d.isdigit() for d in dims):
-            _usage_error(f"bad shape in --args entry '{part}' (dimensions are whole numbers)")
+            fail(f"bad shape in --args entry '{part}' (dimensions are whole numbers)")
         out.append(np.zeros(tuple(int(d) for d in dims), BY_NAME[dtype]))
     return out
 
@@ -127,9 +127,9 @@ def cmd_ir(args) -> int:
 
 
 def cmd_repl(args) -> int:
-    print("jx repl is not available in this build yet; use `jx run -` to run from stdin",
-          file=sys.stderr)  # fmt: skip
-    return 2
+    from .repl import main as repl_main
+
+    return repl_main(_backend(args.backend))
 
 
 def main(argv=None) -> int:
