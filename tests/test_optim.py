@@ -3,6 +3,8 @@ with changing gradients, against a NumPy implementation of optax's formulas; plu
 apply_updates, state structure, jit of a whole step and convergence on a least-squares
 problem."""
 
+import pathlib
+
 import jx
 import numpy as np
 import pytest
@@ -184,3 +186,13 @@ last = loss(params)
     )
     assert m.last < 1e-3 * m.first
     np.testing.assert_allclose(m.params["w"], [1.5, -2.0, 0.5], atol=0.05)
+
+
+def test_mlp_example_trains_and_saves_its_curve(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = pathlib.Path(__file__).parent.parent / "examples" / "mlp_sine.jx"
+    ns = jx.run_file(str(path))
+    assert ns.final < 1e-3
+    data = np.load(tmp_path / "mlp_sine.npz")
+    assert set(data.files) == {"x", "target", "prediction"}
+    np.testing.assert_allclose(data["prediction"], np.sin(data["x"]), atol=0.05)
