@@ -198,10 +198,21 @@ def ceil(x):
 
 @builtin()
 def round_(x, decimals=0):
+    if type(decimals) is not int:
+        raise JxTypeError(f"round: decimals must be a static int, got {describe(decimals)}")
     if decimals == 0:
         return _rounding("round")(x)
+    x = ops.as_array(x)
+    dtype = aval_of(x).dtype
+    if not dtypes.is_float(dtype):
+        if decimals > 0:
+            return x  # ints are already round to any decimals, as in NumPy and JAX
+        # To tens, hundreds, ...: exact in f64 for every i32 and u32, then back to the int.
+        scale = 10.0**-decimals
+        q = _rounding("round")(ops.true_divide(ops.convert(x, dtypes.f64), scale))
+        return ops.convert(ops.binary("mul", q, scale), dtype)
     scale = 10.0**decimals
-    return ops.true_divide(_rounding("round")(ops.binary("mul", ops.inexact(x), scale)), scale)
+    return ops.true_divide(_rounding("round")(ops.binary("mul", x, scale)), scale)
 
 
 BUILTINS["around"] = BUILTINS["round"]

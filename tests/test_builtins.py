@@ -231,7 +231,15 @@ def test_round_half_to_even_and_decimals(mode):
     x = np.array([0.5, 1.5, 2.5, -0.5, -1.5, 1.25, -2.75], f32)
     assert_matches(mode("round(x)", {"x": x}), np.round(x), f32)
     assert_matches(mode("round(x, 1)", {"x": x}), np.round(x.astype(f64), 1), f32)
+    assert_matches(mode("round(x * 100.0, -1)", {"x": x}), np.round(x * 100.0, -1), f32)
     assert_matches(mode("x.round()", {"x": x}), np.round(x), f32)
+    assert_matches(mode("round(astype(x, f64), 1)", {"x": x}), np.round(x.astype(f64), 1), f64)
+    i = np.array([14, -26, 35, 25, -15, 2_000_000_005], i32)
+    for decimals in (-2, -1, 0, 1, 2):
+        expr = f"round(i, {decimals})"
+        assert_matches(mode(expr, {"i": i}), np.round(i, decimals), i32, what=expr)
+    k = np.array([14, 25, 4_000_000_049], u32)
+    assert_matches(mode("round(k, -1)", {"k": k}), np.round(k, -1), u32)
 
 
 ELEMENTWISE = [
@@ -859,6 +867,7 @@ ERRORS = [
     ("repeat(a, 2.5)", jx.TypeError, "repeats"),
     ("repeat(a, -1)", jx.ValueError, "negative"),
     ("exp('x')", jx.TypeError, "array"),
+    ("round(a, 1.5)", jx.TypeError, "decimals"),
     ("len(a[0, 0])", jx.TypeError, "0-d"),
     ("a.foo", jx.TypeError, "no attribute"),
     ("tree_map(lambda t: t, (a,), (a, a))", jx.TypeError, "structure"),
