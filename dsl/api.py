@@ -32,6 +32,13 @@ def get_backend(name: str):
         from .backends import numpy as backend
 
         return backend
+    if name == "xla":
+        try:
+            from .backends import xla as backend
+        except ImportError:
+            message = "the xla backend needs jax and jaxlib (pip install 'jx[xla]')"
+            raise JxValueError(message) from None
+        return backend
     if name in BACKENDS:
         raise JxValueError(f"the {name} backend is not available in this build of jx")
     raise JxValueError(f"unknown backend '{name}'; choose one of {', '.join(BACKENDS)}")

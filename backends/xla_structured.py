@@ -1,0 +1,240 @@
+"""StableHLO lowering rules for the structured primitives: indexing (gather, scatter),
+argmax/argmin, cumulative scans, sort, control flow (cond, while, scan) and the pmap
+collectives. Each rule emits through a `Lowering` from `xla_lower.py` and is added to its
+`RULES` table when this module is imported.
+
+Semantics follow the NumPy backend: gather clamps its (wrapped) indices, scatter drops the
+out-of-range ones, argmax/argmin pick the first extreme value and treat NaN as extreme,
+sort is stable with NaN last and -0 equal to +0, cond clamps its branch index, and a scan
+is a `while` over a counter that slices its inputs and updates its stacked outputs in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from jx import dtypes
+from jx.backends.xla_lower import REDUCERS, RULES, i64_array, identity, lower_program
+
+
+def _index_dtype(dtype) -> np.dtype:
+    """A signed type that holds every index of `dtype` and its wrapped negative."""
+    small = dtype.itemsize < 4 or (dtype.itemsize == 4 and dtype.kind == "i")
+    return dtypes.i32 if small else dtypes.i64
+
+
+def _wrapped(lw, idx, n: int):
+    """Indices as a signed type with negative ones counted from the end, as Python does."""
+    idx = lw.convert(idx, _index_dtype(idx.dtype))
+    negative = lw.compare("LT", idx, lw.full_like(idx, 0))
+    return lw.select(negative, lw.binary("stablehlo.add", idx, lw.full_like(idx, n)), idx)
+
+
+def _fields(**numbers) -> str:
+    return ", ".join(
+        f"{k} = {v}" if isinstance(v, int) else f"{k} = [{', '.join(map(str, v))}]"
+        for k, v in numbers.items()
+        if isinstance(v, int) or len(v)
+    )
+
+
+def _gather(lw, outs, x, idx, *, axis):
+    # XLA clamps each start index into the operand, which is the NumPy backend's clip.
+    indices = lw.reshape(_wrapped(lw, idx, x.shape[axis]), idx.shape + (1,))
+    offset_dims = list(range(axis)) + list(range(axis + idx.ndim, x.ndim - 1 + idx.ndim))
+    numbers = _fields(offset_dims=offset_dims, collapsed_slice_dims=[axis],
+                      start_index_map=[axis], index_vector_dim=idx.ndim)  # fmt: skip
+    sizes = [1 if d == axis else n for d, n in enumerate(x.shape)]
+    attrs = {"dimension_numbers": f"#stablehlo.gather<{numbers}>",
+             "slice_sizes": i64_array(sizes), "indices_are_sorted": "false"}  # fmt: skip
+    return lw.op("stablehlo.gather", [x, indices], outs[0].shape, x.dtype, attrs)
+
+
+def _scatter(lw, outs, x, idx, updates, *, axis, mode):
+    # XLA skips an update whose index lies outside the operand: NumPy's dropped updates.
+    indices = lw.reshape(_wrapped(lw, idx, x.shape[axis]), idx.shape + (1,))
+    window = list(range(axis)) + list(range(axis + idx.ndim, updates.ndim))
+    numbers = _fields(update_window_dims=window, inserted_window_dims=[axis],
+                      scatter_dims_to_operand_dims=[axis], index_vector_dim=idx.ndim)  # fmt: skip
+
+    def combine(args):
+        old, new = args
+        return [new if mode == "set" else lw.binary(REDUCERS[mode], old, new)]
+
+    region = lw.region([((), x.dtype)] * 2, combine)
+    attrs = {"scatter_dimension_numbers": f"#stablehlo.scatter<{numbers}>",
+             "indices_are_sorted": "false", "unique_indices": "false"}  # fmt: skip
+    return lw.op("stablehlo.scatter", [x, indices, updates], x.shape, x.dtype, attrs, [region])
+
+
+def _arg_extreme(direction: str):
+    def rule(lw, outs, x, *, axis, index_dtype):
+        index_dtype = np.dtype(index_dtype)
+        iota = lw.op("stablehlo.iota", [], x.shape, index_dtype,
+                     {"iota_dimension": f"{axis} : i64"})  # fmt: skip
+        kind = "max" if direction == "GT" else "min"
+        inits = [lw.const(identity(kind, x.dtype), x.dtype),
+                 lw.const(np.iinfo(index_dtype).max, index_dtype)]  # fmt: skip
+
+        def combine(acc, item):
+            (va, ia), (vb, ib) = acc, item
+            better = lw.compare(direction, va, vb)
+            tie = lw.compare("EQ", va, vb)
+            if dtypes.is_float(x.dtype):  # NaN beats every number; the first NaN wins
+                a_nan, b_nan = lw.compare("NE", va, va), lw.compare("NE", vb, vb)
+                only_a = lw.binary("stablehlo.and", a_nan, lw.unary("stablehlo.not", b_nan))
+                better = lw.binary("stablehlo.or", better, only_a)
+                tie = lw.binary("stablehlo.or", tie, lw.binary("stablehlo.and", a_nan, b_nan))
+            first = lw.binary("stablehlo.and", tie, lw.compare("LT", ia, ib))
+            pick = lw.binary("stablehlo.or", better, first)
+            return [lw.select(pick, va, vb), lw.select(pick, ia, ib)]
+
+        return lw.reduce([x, iota], inits, (axis,), combine)[1]
+
+    return rule
+
+
+def _cumulative(kind: str):
+    """An inclusive scan in log2(n) steps: add each element's value 1, 2, 4, ... back."""
+
+    def rule(lw, outs, x, *, axis, reverse):
+        flip = {"dimensions": i64_array([axis])}
+        if reverse:
+            x = lw.op("stablehlo.reverse", [x], x.shape, x.dtype, flip)
+        fill = lw.const(identity(kind, x.dtype), x.dtype)
+        n, step = x.shape[axis], 1
+        while step < n:
+            low = [step if d == axis else 0 for d in range(x.ndim)]
+            attrs = {"edge_padding_low": i64_array(low),
+                     "edge_padding_high": i64_array([-v for v in low]),
+                     "interior_padding": i64_array([0] * x.ndim)}  # fmt: skip
+            shifted = lw.op("stablehlo.pad", [x, fill], x.shape, x.dtype, attrs)
+            x = lw.binary(REDUCERS[kind], x, shifted)
+            step *= 2
+        if reverse:
+            x = lw.op("stablehlo.reverse", [x], x.shape, x.dtype, flip)
+        return x
+
+    return rule
+
+
+def _sort_key(lw, v):
+    """A float key with NaNs made one positive NaN and -0 made +0, for a total order."""
+    if not dtypes.is_float(v.dtype):
+        return v, None
+    v = lw.select(lw.compare("NE", v, v), lw.full_like(v, np.nan), v)
+    v = lw.select(lw.compare("EQ", v, lw.full_like(v, 0)), lw.full_like(v, 0), v)
+    return v, "TOTALORDER"
+
+
+def _sort(lw, outs, *operands, dimension, num_keys):
+    def less(args):
+        result = None
+        for k in reversed(range(num_keys)):
+            (a, kind), (b, _) = _sort_key(lw, args[2 * k]), _sort_key(lw, args[2 * k + 1])
+            lt = lw.compare("LT", a, b, kind)
+            if result is not None:
+                later = lw.binary("stablehlo.and", lw.compare("EQ", a, b, kind), result)
+                lt = lw.binary("stablehlo.or", lt, later)
+            result = lt
+        return [result]
+
+    scalars = [((), x.dtype) for x in operands for _ in range(2)]
+    region = lw.region(scalars, less)
+    attrs = {"dimension": f"{dimension} : i64", "is_stable": "true"}
+    return lw.ops("stablehlo.sort", list(operands), [(x.shape, x.dtype) for x in operands],
+                  attrs, [region])  # fmt: skip
+
+
+# -------------------------------------------------------------------- control flow
+
+
+def _cond(lw, outs, index, *operands, branches):
+    last = len(branches) - 1
+    index = lw.binary("stablehlo.maximum", index, lw.full_like(index, 0))
+    index = lw.convert(lw.binary("stablehlo.minimum", index, lw.full_like(index, last)),
+                       dtypes.i32)  # fmt: skip
+    regions = [lw.region([], lambda _, b=b: lower_program(lw, b, operands)) for b in branches]
+    return lw.ops("stablehlo.case", [index], [(o.shape, o.dtype) for o in outs], None, regions)
+
+
+def _while(lw, outs, *args, cond_program, body_program, cond_nconsts, body_nconsts):
+    cond_consts = args[:cond_nconsts]
+    body_consts = args[cond_nconsts : cond_nconsts + body_nconsts]
+    carry = list(args[cond_nconsts + body_nconsts :])
+    types = [(c.shape, c.dtype) for c in carry]
+    cond = lw.region(types, lambda a: lower_program(lw, cond_program, [*cond_consts, *a]))
+    body = lw.region(types, lambda a: lower_program(lw, body_program, [*body_consts, *a]))
+    return lw.ops("stablehlo.while", carry, types, None, [cond, body])
+
+
+def _scan(lw, outs, *args, body, length, num_consts, num_carry, reverse):
+    consts = args[:num_consts]
+    init = list(args[num_consts : num_consts + num_carry])
+    xs = args[num_consts + num_carry :]
+    ys = [lw.const(0, y.dtype, y.shape) for y in outs[num_carry:]]
+    state = [lw.const(0, dtypes.i32), *init, *ys]
+    types = [(v.shape, v.dtype) for v in state]
+
+    def cond(a):
+        return [lw.compare("LT", a[0], lw.const(length, dtypes.i32))]
+
+    def step(a):
+        i, carry, stacked = a[0], a[1 : 1 + num_carry], a[1 + num_carry :]
+        at = lw.binary("stablehlo.subtract", lw.const(length - 1, dtypes.i32), i) if reverse else i
+        zero = lw.const(0, dtypes.i32)
+        items = []
+        for x in xs:
+            sizes = {"slice_sizes": i64_array((1,) + x.shape[1:])}
+            row = lw.op("stablehlo.dynamic_slice", [x, at] + [zero] * (x.ndim - 1),
+                        (1,) + x.shape[1:], x.dtype, sizes)  # fmt: skip
+            items.append(lw.reshape(row, x.shape[1:]))
+        results = lower_program(lw, body, [*consts, *carry, *items])
+        updated = []
+        for buf, y in zip(stacked, results[num_carry:]):
+            row = lw.reshape(y, (1,) + y.shape)
+            updated.append(lw.op("stablehlo.dynamic_update_slice",
+                                 [buf, row, at] + [zero] * (buf.ndim - 1), buf.shape, buf.dtype))  # fmt: skip
+        next_i = lw.binary("stablehlo.add", i, lw.const(1, dtypes.i32))
+        return [next_i, *results[:num_carry], *updated]
+
+    regions = [lw.region(types, cond), lw.region(types, step)]
+    return lw.ops("stablehlo.while", state, types, None, regions)[1:]
+
+
+# -------------------------------------------------------------------- collectives
+
+
+def _replica_attrs(lw) -> dict:
+    n = lw.replicas
+    groups = f"dense<[[{', '.join(map(str, range(n)))}]]> : tensor<1x{n}xi64>"
+    handle = f"#stablehlo.channel_handle<handle = {lw.count}, type = 1>"
+    return {"channel_handle": handle, "replica_groups": groups}
+
+
+def _all_reduce(kind: str):
+    def rule(lw, outs, x, *, axis_name):
+        scalar = ((), x.dtype)
+        region = lw.region([scalar, scalar], lambda a: [lw.binary(REDUCERS[kind], *a)])
+        return lw.op("stablehlo.all_reduce", [x], x.shape, x.dtype, _replica_attrs(lw), [region])
+
+    return rule
+
+
+def _all_gather(lw, outs, x, *, axis_name, axis_size):
+    attrs = {"all_gather_dim": "0 : i64", **_replica_attrs(lw)}
+    row = lw.reshape(x, (1,) + x.shape)
+    return lw.op("stablehlo.all_gather", [row], outs[0].shape, x.dtype, attrs)
+
+
+def _axis_index(lw, outs, *, axis_name):
+    return lw.convert(lw.op("stablehlo.replica_id", [], (), dtypes.u32), dtypes.i32)
+
+
+RULES.update({
+    "gather": _gather, "scatter": _scatter,
+    "argmax": _arg_extreme("GT"), "argmin": _arg_extreme("LT"),
+    "cumsum": _cumulative("add"), "cumprod": _cumulative("mul"), "cummax": _cumulative("max"),
+    "sort": _sort, "cond": _cond, "while": _while, "scan": _scan,
+    "psum": _all_reduce("add"), "pmax": _all_reduce("max"), "pmin": _all_reduce("min"),
+    "all_gather": _all_gather, "axis_index": _axis_index,
+})  # fmt: skip
