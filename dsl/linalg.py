@@ -1,4 +1,4 @@
-"""The `linalg` module (`import linalg`): NumPy's linear algebra, differentiable.
+"""NumPy's linear algebra, differentiable and batchable: the `linalg` module.
 
 cholesky, qr, svd, eigh, pinv and triangular_solve wrap primitives of the same names
 (`linalg_prims.py`, with their JVP and batching rules); solve, inv, det and slogdet are
