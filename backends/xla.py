@@ -57,13 +57,13 @@ _chosen: str | None = None
 _clients: dict[str, object] = {}
 
 
-def use_device(platform: str | None) -> None:
-    """Run on `platform` (cpu, gpu or tpu; None: the default); a JxValueError when jaxlib
-    offers no such platform here."""
+def use_device(which: str | None) -> None:
+    """Run on platform `which` (cpu, gpu or tpu; None keeps the current one, by default
+    JX_XLA_DEVICE or jax's default); a JxValueError when jaxlib offers no such platform."""
     global _chosen
-    if platform is not None:
-        _client(platform)
-    _chosen = platform
+    _client(which)
+    if which is not None:
+        _chosen = which
 
 
 def platform() -> str:

@@ -77,7 +77,7 @@ class Lowering:
         self.replicas = replicas
         self.lines: list[str] = []
         self.count = 0
-        self.depth = 2
+        self.depth = 4
         self.hoisted: list[tuple[Val, np.ndarray]] = []
         self.hoisted_ids: dict[int, Val] = {}
 

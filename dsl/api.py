@@ -27,10 +27,13 @@ from .values import Builtin, Closure, Module
 BACKENDS = ("numpy", "xla", "cupy")
 
 
-def get_backend(name: str):
+def get_backend(name: str, device: str | None = None):
+    """The backend module `name`; `device` (cpu, gpu, tpu) picks the xla backend's platform."""
     if name == "numpy":
         from .backends import numpy as backend
 
+        if device not in (None, "cpu"):
+            raise JxValueError(f"the numpy backend runs on the cpu; for {device} use xla")
         return backend
     if name == "xla":
         try:
@@ -38,6 +41,7 @@ def get_backend(name: str):
         except ImportError:
             message = "the xla backend needs jax and jaxlib (pip install 'jx[xla]')"
             raise JxValueError(message) from None
+        backend.use_device(device)
         return backend
     if name in BACKENDS:
         raise JxValueError(f"the {name} backend is not available in this build of jx")

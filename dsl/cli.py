@@ -35,12 +35,13 @@ def _usage_error(message: str):
     raise SystemExit(2)
 
 
-def _backend(name: str):
-    """The backend module; one that is not available is a usage error, like an unknown one."""
+def _backend(name: str, device: str | None = None):
+    """The backend module; one that is not available (or lacks the device asked for) is a
+    usage error, like an unknown one."""
     from .api import get_backend
 
     try:
-        return get_backend(name)
+        return get_backend(name, device)
     except JxError as e:
         _usage_error(e.message)
 
@@ -48,7 +49,7 @@ def _backend(name: str):
 def cmd_run(args) -> int:
     from .api import execute
 
-    backend = _backend(args.backend)
+    backend = _backend(args.backend, args.device)
     text, name = _read(args.file)
     execute(text, name, backend)
     return 0
@@ -104,7 +105,7 @@ def cmd_ir(args) -> int:
     from .functions import trace_call, traced_leaf
     from .values import Closure
 
-    backend = _backend(args.backend)
+    backend = _backend(args.backend, args.device)
     arrays = parse_signature(args.args or "")
     text, name = _read(args.file)
     scope = execute(text, name, backend)
@@ -122,6 +123,10 @@ def cmd_ir(args) -> int:
             from .passes import optimize
 
             program = optimize(program, until=args.after)
+    if args.hlo:
+        from .backends.xla_lower import module_text
+
+        program = module_text(program)[0]
     print(program)
     return 0
 
@@ -129,7 +134,7 @@ def cmd_ir(args) -> int:
 def cmd_repl(args) -> int:
     from .repl import main as repl_main
 
-    return repl_main(_backend(args.backend))
+    return repl_main(_backend(args.backend, args.device))
 
 
 def main(argv=None) -> int:
@@ -137,10 +142,12 @@ def main(argv=None) -> int:
     parser.add_argument("--version", action="version", version=f"jx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     backends = ["numpy", "xla", "cupy"]
+    devices = ["cpu", "gpu", "tpu"]
 
     p = sub.add_parser("run", help="run a .jx script (- for stdin)")
     p.add_argument("file")
     p.add_argument("--backend", default="numpy", choices=backends)
+    p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.set_defaults(run=cmd_run)
 
     p = sub.add_parser("check", help="parse and check a script without running it")
@@ -151,7 +158,9 @@ def main(argv=None) -> int:
     p.add_argument("file")
     p.add_argument("func")
     p.add_argument("--args", default="", help='argument types, e.g. "f32[3,3], f32[]"')
+    p.add_argument("--hlo", action="store_true", help="show the StableHLO the xla backend runs")
     p.add_argument("--backend", default="numpy", choices=backends)
+    p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.add_argument(
         "--after",
         default=None,
@@ -162,6 +171,7 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("repl", help="interactive jx")
     p.add_argument("--backend", default="numpy", choices=backends)
+    p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.set_defaults(run=cmd_repl)
 
     args = parser.parse_args(argv)
