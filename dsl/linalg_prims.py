@@ -6,7 +6,8 @@ gives NaNs, as JAX does, instead of raising), a JVP rule from the standard matri
 formulas and a batching rule (batch dims go to the front). JVP rules build tangents only
 from linear primitives (dot_general, masks, transposes and triangular_solve, which is
 linear in its right-hand side and has a transpose rule), so reverse mode, jacfwd, hessian
-and vmap work through every function built on them. The module is `linalg.py`.
+and vmap work through every function built on them. cholesky and triangular_solve also
+lower to StableHLO for the xla backend. The module is `linalg.py`.
 """
 
 from __future__ import annotations
@@ -475,3 +476,52 @@ def _batch_rule(prim, ax, args, dims, **params):
 
 for _p in (cholesky_p, lu_p, triangular_solve_p, qr_p, svd_p, eigh_p, pinv_p):
     _p.batch = partial(_batch_rule, _p)
+
+
+# ------------------------------------------------------------------ XLA lowerings
+
+# StableHLO has cholesky and triangular_solve ops; the other decompositions have none (JAX
+# calls LAPACK through custom calls), so on the xla backend they run through the NumPy
+# implementations above, as every primitive without a lowering rule does.
+
+
+def _low_float(lw, x):
+    return lw.convert(x, dtypes.f32) if x.dtype in (dtypes.f16, dtypes.bf16) else x
+
+
+def _triangular_solve_lowering(lw, outs, a, b, *, left_side, lower, transpose_a, unit_diagonal):
+    flag = {True: "true", False: "false"}
+    attrs = {"left_side": flag[left_side], "lower": flag[lower],
+             "unit_diagonal": flag[unit_diagonal],
+             "transpose_a": f"#stablehlo<transpose {'TRANSPOSE' if transpose_a else 'NO_TRANSPOSE'}>"}  # fmt: skip
+    a32, b32 = _low_float(lw, a), _low_float(lw, b)
+    x = lw.op("stablehlo.triangular_solve", [a32, b32], b.shape, b32.dtype, attrs)
+    return lw.convert(x, b.dtype)
+
+
+def _cholesky_lowering(lw, outs, x):
+    x32 = _low_float(lw, x)
+    chol = lw.op("stablehlo.cholesky", [x32], x.shape, x32.dtype, {"lower": "true"})
+    nd = x.ndim
+    rows = lw.op("stablehlo.iota", [], x.shape, dtypes.i32, {"iota_dimension": f"{nd - 2} : i64"})
+    cols = lw.op("stablehlo.iota", [], x.shape, dtypes.i32, {"iota_dimension": f"{nd - 1} : i64"})
+    chol = lw.select(lw.compare("GE", rows, cols), chol, lw.full_like(chol, 0))
+    # A matrix that is not positive definite is all NaN, as on the NumPy backend.
+    bad = lw.reduce([lw.compare("NE", chol, chol)], [lw.const(False, dtypes.bool_)],
+                    (nd - 2, nd - 1),
+                    lambda acc, item: [lw.binary("stablehlo.or", acc[0], item[0])])[0]  # fmt: skip
+    bad = lw.broadcast(bad, x.shape, tuple(range(nd - 2)))
+    chol = lw.select(bad, lw.full_like(chol, float("nan")), chol)
+    return lw.convert(chol, x.dtype)
+
+
+def _register_lowerings() -> None:
+    try:
+        from jx.backends import xla_lower
+    except ImportError:  # a build without the xla backend
+        return
+    xla_lower.RULES["triangular_solve"] = _triangular_solve_lowering
+    xla_lower.RULES["cholesky"] = _cholesky_lowering
+
+
+_register_lowerings()

@@ -332,3 +332,42 @@ ok = allclose(g, linalg.inv(spd).T, atol=1e-4)
 """
     )
     assert bool(m.ok)
+
+
+XLA_SOURCE = """
+import linalg
+def everything(a, b):
+    spd = a @ a.T + 4.0 * eye(4)
+    u, s, vt = linalg.svd(a)
+    w, v = linalg.eigh(spd)
+    q, r = linalg.qr(a)
+    return (linalg.det(a), linalg.slogdet(a), linalg.solve(a, b), linalg.cholesky(spd), s,
+            w, abs(q), abs(r), linalg.pinv(a), linalg.norm(a, 2),
+            linalg.triangular_solve(spd, b, left_side=True, lower=True))
+def cho_solve(a, b):
+    l = linalg.cholesky(a)
+    y = linalg.triangular_solve(l, b, left_side=True, lower=True)
+    return linalg.triangular_solve(l, y, left_side=True, lower=True, transpose_a=True)
+def jitted(a, b) = jit(cho_solve)(a, b)
+def jitted_grad(a, b) = jit(grad(lambda m: sum(cho_solve(m, b))))(a)
+def not_positive(a) = jit(linalg.cholesky)(a)
+"""
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_xla_backend_matches_numpy(dtype):
+    pytest.importorskip("jax")
+    xla = jx.compile(XLA_SOURCE, backend="xla")
+    ref = jx.compile(XLA_SOURCE)
+    a, b, spd = A.astype(dtype), B_MAT.astype(dtype), SPD.astype(dtype)
+    tol = {np.float64: 1e-10, np.float32: 2e-5}[dtype]
+    for x, r in zip(_leaves(xla.everything(a, b)), _leaves(ref.everything(a, b))):
+        assert x.dtype == r.dtype
+        np.testing.assert_allclose(x, r, rtol=tol, atol=tol)
+    # cholesky and triangular_solve lower to StableHLO: these compile as one program.
+    np.testing.assert_allclose(xla.jitted(spd, b), np.linalg.solve(SPD, B_MAT), rtol=tol)
+    np.testing.assert_allclose(xla.jitted_grad(spd, b), ref.jitted_grad(spd, b), rtol=tol,
+                               atol=tol)  # fmt: skip
+    out = xla.not_positive(np.stack([np.eye(2), -np.eye(2)]).astype(dtype))
+    np.testing.assert_array_equal(out[0], np.eye(2))
+    assert np.isnan(out[1]).all()
