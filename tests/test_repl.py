@@ -318,9 +318,13 @@ class Terminal:
     def run(self, typing) -> int:
         """Run the REPL until it ends; `typing(self)` types into it meanwhile."""
 
+        failures = []
+
         def typist():
             try:
                 typing(self)
+            except AssertionError as e:
+                failures.append(e)
             finally:
                 self._input.send_text("\x04")  # Ctrl-D: leave, whatever happened
 
@@ -332,6 +336,8 @@ class Terminal:
             thread.start()
             status = repl.run_terminal(self.session, self._input, DummyOutput(), self.history)
         thread.join(5)
+        if failures:
+            raise failures[0]
         return status
 
     def type(self, text: str, wait_for: str | None = None) -> None:
@@ -405,6 +411,8 @@ def test_history_lives_in_the_data_dir(tmp_path, monkeypatch):
     assert isinstance(repl._history(), InMemoryHistory)
 
 
+# pexpect forks, and JAX (imported by other tests) warns about forks; the child execs at once.
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
 def test_jx_repl_on_a_pseudo_terminal(tmp_path):
     pexpect = pytest.importorskip("pexpect")
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path), TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
