@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from jx import dtypes, prims
+from jx.errors import JxError, JxRuntimeError
 from jx.ir import Literal, Program
 
 name = "numpy"
@@ -20,8 +21,14 @@ def _wrap(f):
     return lambda *xs, **params: f(*xs)
 
 
+def _shift_in_range(s, bits) -> bool:
+    return s.size == 0 or (int(s.min()) >= 0 and int(s.max()) < bits)
+
+
 def _shift_left(x, s):
     bits = x.dtype.itemsize * 8
+    if _shift_in_range(s, bits):  # the common case (constant shifts): one pass
+        return np.left_shift(x, s.astype(x.dtype, copy=False))
     big = s >= bits
     out = np.left_shift(x, np.where(big, 0, s).astype(x.dtype))
     return np.where(big, np.zeros_like(x), out)
@@ -29,6 +36,8 @@ def _shift_left(x, s):
 
 def _shift_right(x, s):
     bits = x.dtype.itemsize * 8
+    if _shift_in_range(s, bits):
+        return np.right_shift(x, s.astype(x.dtype, copy=False))
     big = s >= bits
     out = np.right_shift(x, np.where(big, 0, s).astype(x.dtype))
     fill = np.zeros_like(x) if x.dtype.kind == "u" else np.where(x < 0, -1, 0).astype(x.dtype)
@@ -302,17 +311,78 @@ def run_eqn(prim, args, params):
     return [np.asarray(out)]
 
 
+# Elementwise primitives that can write into a dead operand's buffer (out=).
+INPLACE = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "max": np.maximum,
+    "min": np.minimum, "and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor,
+    "neg": np.negative, "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
+    "sqrt": np.sqrt, "abs": np.abs,
+}  # fmt: skip
+_PLANS: dict = {}
+
+
+def _plan(program: Program):
+    """Per equation, the operand positions whose values die there (buffer-reuse candidates).
+
+    Program inputs and outputs never die: the caller owns the inputs and keeps the outputs."""
+    plan = _PLANS.get(id(program))
+    if plan is not None and plan[0] is program:
+        return plan[1]
+    last: dict = {}
+    for k, eqn in enumerate(program.eqns):
+        for v in eqn.inputs:
+            if type(v) is not Literal:
+                last[v] = k
+    keep = set(program.inputs) | {v for v in program.outputs if type(v) is not Literal}
+    dying = []
+    for k, eqn in enumerate(program.eqns):
+        dying.append(tuple(i for i, v in enumerate(eqn.inputs) if type(v) is not Literal
+                           and v not in keep and last.get(v) == k
+                           and eqn.inputs.index(v) == i))  # fmt: skip
+    if len(_PLANS) > 512:
+        _PLANS.clear()
+    _PLANS[id(program)] = (program, dying)
+    return dying
+
+
 def run(program: Program, args) -> list:
-    """Interpret a Program equation by equation."""
+    """Interpret a Program equation by equation, reusing dead intermediate buffers."""
     env = dict(zip(program.inputs, args))
-    for eqn in program.eqns:
+    dying = _plan(program)
+    # id -> array that must never be written: the caller's arguments, bases of views, and
+    # anything an implementation returned unchanged (it may still be live under another name).
+    aliased: dict = {id(a): a for a in args}
+    for eqn, dead in zip(program.eqns, dying):
         ins = [v.value if type(v) is Literal else env[v] for v in eqn.inputs]
-        out = IMPLS[eqn.prim.name](*ins, **eqn.params)
-        if eqn.prim.multiple_results:
-            for var, value in zip(eqn.outputs, out):
-                env[var] = value
-        else:
-            env[eqn.outputs[0]] = out
+        name = eqn.prim.name
+        ufunc = INPLACE.get(name)
+        out = None
+        if ufunc is not None and dead:
+            want = eqn.outputs[0].aval
+            for i in dead:
+                buf = ins[i]
+                if (type(buf) is np.ndarray and buf.base is None and buf.flags.writeable
+                        and id(buf) not in aliased and buf.dtype == want.dtype
+                        and buf.shape == want.shape):  # fmt: skip
+                    out = ufunc(*ins, out=buf)
+                    break
+        if out is None:
+            try:
+                out = IMPLS[name](*ins, **eqn.params)
+            except JxError:
+                raise
+            except Exception as e:  # the equation's own span, not the caller's
+                raise JxRuntimeError(f"{name} failed on the numpy backend: {e}", eqn.span) from None
+        for v in (eqn.inputs[i] for i in dead):
+            del env[v]
+        outs = out if eqn.prim.multiple_results else [out]
+        ids = {id(x) for x in ins}
+        for var, value in zip(eqn.outputs, outs):
+            if type(value) is np.ndarray and value.base is not None:
+                aliased[id(value.base)] = value.base
+            if id(value) in ids:
+                aliased[id(value)] = value
+            env[var] = value
     return [
         np.asarray(v.value if type(v) is Literal else env[v]) for v in program.outputs
     ]

@@ -117,6 +117,10 @@ def cmd_ir(args) -> int:
             fn.bind_args(arrays, {}, None)
         except JxError as e:
             _usage_error(f"--args: {e.message}")
+    if args.grad:
+        from .transforms.autodiff import grad
+
+        fn = grad(fn)
     with using(backend):
         program = trace_call(fn, arrays, {}, traced_leaf, CTX.span)[0]
         if args.after:
@@ -161,6 +165,7 @@ def main(argv=None) -> int:
     p.add_argument("--hlo", action="store_true", help="show the StableHLO the xla backend runs")
     p.add_argument("--backend", default="numpy", choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
+    p.add_argument("--grad", action="store_true", help="show the program of grad(FUNC)")
     p.add_argument(
         "--after",
         default=None,
