@@ -21,14 +21,22 @@ def _wrap(f):
     return lambda *xs, **params: f(*xs)
 
 
-def _shift_in_range(s, bits) -> bool:
-    return s.size == 0 or (int(s.min()) >= 0 and int(s.max()) < bits)
+def _shift_amount(s, bits):
+    """The shift as one in-range scalar when it is a broadcast constant (the usual case), the
+    array when all of it is in range, else None (shifts >= the width give 0, as in XLA)."""
+    if s.size == 0:
+        return s
+    if not any(s.strides):
+        v = int(s.flat[0])
+        return v if 0 <= v < bits else None
+    return s if int(s.min()) >= 0 and int(s.max()) < bits else None
 
 
 def _shift_left(x, s):
     bits = x.dtype.itemsize * 8
-    if _shift_in_range(s, bits):  # the common case (constant shifts): one pass
-        return np.left_shift(x, s.astype(x.dtype, copy=False))
+    amount = _shift_amount(s, bits)
+    if amount is not None:
+        return np.left_shift(x, np.asarray(amount, dtype=x.dtype))
     big = s >= bits
     out = np.left_shift(x, np.where(big, 0, s).astype(x.dtype))
     return np.where(big, np.zeros_like(x), out)
@@ -36,8 +44,9 @@ def _shift_left(x, s):
 
 def _shift_right(x, s):
     bits = x.dtype.itemsize * 8
-    if _shift_in_range(s, bits):
-        return np.right_shift(x, s.astype(x.dtype, copy=False))
+    amount = _shift_amount(s, bits)
+    if amount is not None:
+        return np.right_shift(x, np.asarray(amount, dtype=x.dtype))
     big = s >= bits
     out = np.right_shift(x, np.where(big, 0, s).astype(x.dtype))
     fill = np.zeros_like(x) if x.dtype.kind == "u" else np.where(x < 0, -1, 0).astype(x.dtype)
