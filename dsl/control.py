@@ -257,8 +257,10 @@ def _rewrap(protos, values):
 
 
 def _state_leaves(state):
+    # A weak initial value (`s = 0.0`) stays weak, so it takes the dtype of the arrays the
+    # body meets it with (f16 stays f16), as it does when a static loop unrolls.
     leaves, tree = trees.flatten(state, _number_or_array)
-    avals = [aval_of(x).strong() for x in leaves]
+    avals = [aval_of(x) for x in leaves]
     return leaves, tree, avals
 
 
@@ -276,17 +278,13 @@ def _fit_carry(builder, new_state, tree, avals, names, span):
         if b.shape != a.shape:
             raise ShapeError(f"a loop variable changes shape from {a} to {b.strong()}; loop state "
                              "must keep its shape (a static range loop may change it)", span)  # fmt: skip
-        if b.dtype != a.dtype:
-            dtype, _ = dtypes.promote(a.update(weak=True), b.strong())
-            if dtype == a.dtype:
-                with trace_into(builder):
-                    x = ops.convert(x, a.dtype)
-            else:
-                retry = True
-                a = a.update(dtype=dtype)
-        elif b.weak:
+        dtype, weak = dtypes.promote(a, b)
+        if (dtype, weak) != (a.dtype, a.weak):  # the carry widens: trace the body again
+            retry = True
+            a = a.update(dtype=dtype, weak=weak)
+        elif (b.dtype, b.weak) != (dtype, weak):
             with trace_into(builder):
-                x = ops.convert(x, a.dtype)
+                x = ops.convert(x, a.dtype, a.weak)
         outs.append(x)
         new_avals.append(a)
     return outs, (new_avals if retry else None)
@@ -349,7 +347,7 @@ def _traced_while(stmt, scope):
     cond_prog, cond_caps = close(cb, [pred])
     body_prog, body_caps = close(bb, outs)
     CTX.span = stmt.span
-    data = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(init, avals)]
+    data = [ops.convert(_unwrap(x), a.dtype, a.weak) for x, a in zip(init, avals)]
     results = bind(prims.while_p, *cond_caps, *body_caps, *data, cond_program=cond_prog,
                    body_program=body_prog, cond_nconsts=len(cond_caps),
                    body_nconsts=len(body_caps))  # fmt: skip
@@ -431,7 +429,7 @@ def _traced_for(stmt, xs, scope):
         avals = retry
     body, caps = close(bb, outs)
     CTX.span = stmt.span
-    data = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(init, avals)]
+    data = [ops.convert(_unwrap(x), a.dtype, a.weak) for x, a in zip(init, avals)]
     results = bind(prims.scan_p, *caps, *data, xs, body=body, length=xa.shape[0],
                    num_consts=len(caps), num_carry=len(data), reverse=False)  # fmt: skip
     for n, v in zip(names, trees.unflatten(tree, _rewrap(init, results))):

@@ -577,6 +577,42 @@ def test_loop_counter_weak_int_stays_i32():
     assert s64.dtype == np.float64
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_weak_float_loop_state_takes_the_arrays_dtype(dtype):
+    m = compile_("""
+    def total(xs):
+        s = 0.0
+        for r in xs:
+            s = s + r
+        return s
+    def unrolled(xs):
+        s = 0.0
+        for i in range(xs.shape[0]):
+            s = s + xs[i]
+        return s
+    def doubling(x):
+        s = 0.5
+        while s < x:
+            s = s * 2 + x * 0
+        return s
+    """)
+    xs = np.ones(3, dtype)
+    assert m.total(xs).dtype == dtype == m.unrolled(xs).dtype
+    assert float(m.total(xs)) == 3.0
+    assert m.doubling(dtype(3)).dtype == dtype
+
+
+def test_strong_loop_state_is_not_narrowed():
+    m = compile_("""
+    def last(xs):
+        s = zeros(())
+        for r in xs:
+            s = r
+        return s
+    """)
+    assert m.last(np.arange(3, dtype=np.float16)).dtype == np.float32
+
+
 def test_names_first_bound_in_a_loop_do_not_escape():
     src = "def f(xs):\n    for r in xs:\n        t = r\n    return t\ny = f(ones(3))\n"
     with pytest.raises(jx.NameError) as info:
