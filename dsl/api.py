@@ -85,7 +85,14 @@ def to_jx(value, what="value"):
     if isinstance(value, tuple):
         return tuple(to_jx(v, what) for v in value)
     if isinstance(value, list):
-        return to_jx(np.asarray(value), what)
+        array = np.asarray(value)
+        if _python_numbers(value) and array.dtype.kind in "fi":
+            # Read like a jx array literal, f32 or i32 as in JAX, unless a value does not fit.
+            default = dtypes.f32 if array.dtype.kind == "f" else dtypes.i32
+            limit = np.finfo(default).max if array.dtype.kind == "f" else np.iinfo(default).max
+            if not array.size or np.abs(array).max() <= limit:
+                array = array.astype(default)
+        return to_jx(array, what)
     if isinstance(value, dict):
         return {str(k): to_jx(v, what) for k, v in value.items()}
     if hasattr(value, "__array__"):
@@ -94,6 +101,12 @@ def to_jx(value, what="value"):
         raise PurityError(f"the {what} is a Python callable: jx cannot check it is pure; "
                           "write it in jx (jx.fn or jx.compile) instead")  # fmt: skip
     raise JxValueError(f"cannot pass {type(value).__name__} into jx as the {what}")
+
+
+def _python_numbers(value) -> bool:
+    if isinstance(value, list):
+        return all(_python_numbers(v) for v in value)
+    return type(value) in (bool, int, float)
 
 
 def to_host(value, backend, numbers=False):

@@ -48,9 +48,22 @@ def test_module_attributes():
         (2.0, np.float32),
         (2, np.int32),
         (np.float64(2.0), np.float64),
-        ([1.0, 2.0], np.float64),
+        ([1.0, 2.0], np.float32),
+        ([1, 2], np.int32),
+        (np.array([1.0, 2.0]), np.float64),
     ],
-    ids=["f32", "f64", "f16", "i32", "py-float", "py-int", "np-f64-scalar", "list"],
+    ids=[
+        "f32",
+        "f64",
+        "f16",
+        "i32",
+        "py-float",
+        "py-int",
+        "np-f64-scalar",
+        "list",
+        "int-list",
+        "np-f64",
+    ],
 )
 def test_arrays_out_with_the_right_dtype(x, dtype):
     m = jx.compile(POLY)
@@ -59,6 +72,15 @@ def test_arrays_out_with_the_right_dtype(x, dtype):
     assert out.dtype == dtype
     xs = np.asarray(x, dtype)
     np.testing.assert_allclose(out, xs + xs * xs + xs * xs * xs)
+
+
+def test_python_lists_read_like_array_literals():
+    f = jx.fn("lambda x: x")
+    assert f([0.1, 2.0]).dtype == np.float32
+    assert f([[1, 2], [3, 4]]).dtype == np.int32
+    assert f([True, False]).dtype == np.bool_
+    assert f([2**40, 1]).dtype == np.int64  # kept whole rather than wrapped
+    assert f([1e300]).dtype == np.float64  # kept finite rather than made inf
 
 
 def test_static_results_leave_as_arrays():
