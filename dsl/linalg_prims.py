@@ -1,6 +1,6 @@
-"""The linalg primitives: matrix decompositions with their rules, one block per kind.
+"""The linalg primitives: matrix decompositions, each in one block with all its rules.
 
-Seven primitives (cholesky, lu, triangular_solve, qr, svd, eigh, pinv) each get a shape
+Seven primitives (triangular_solve, cholesky, lu, qr, svd, eigh, pinv) each get a shape
 rule, a NumPy implementation (over any leading batch dims; a factorization that fails
 gives NaNs, as JAX does, instead of raising), a JVP rule from the standard matrix-calculus
 formulas and a batching rule (batch dims go to the front). JVP rules build tangents only
@@ -59,12 +59,6 @@ def diag(x):
     return ops.reduce("reduce_sum", ops.binary("mul", x, eye(n, aval_of(x).dtype)), axis=-1)
 
 
-def _diagflat(v):
-    """Diagonal matrices from the last axis of v."""
-    n = aval_of(v).shape[-1]
-    return ops.binary("mul", ops.expand_dims(v, -2), eye(n, aval_of(v).dtype))
-
-
 def _lower_symmetric(t):
     """The symmetric matrix that a routine reading only the lower triangle sees."""
     return ops.binary("add", _tri(t), mT(_tri(t, -1)))
@@ -78,7 +72,22 @@ def _neg(x):
     return bind(prims.UNARY["neg"], x)
 
 
-# ------------------------------------------------------------------ NumPy implementations
+def permutation_matrix(perm, dtype):
+    n = aval_of(perm).shape[-1]
+    hot = ops.compare("eq", ops.expand_dims(perm, -1), ops.iota(dtypes.i32, (n,)))
+    return ops.convert(hot, dtype)
+
+
+def _cols(shape, lo, hi):
+    return [0] * (len(shape) - 1) + [lo], list(shape[:-1]) + [hi], [1] * len(shape)
+
+
+def _rows(shape, lo, hi):
+    starts, limits, strides = _cols(shape[:-1], lo, hi)
+    return starts + [0], limits + [shape[-1]], strides + [1]
+
+
+# ------------------------------------------------------------------ shared by every primitive
 
 
 def _work(x):
@@ -108,32 +117,46 @@ def _like(x, *shapes):
     return tuple(np.zeros(s, x.dtype) for s in shapes)
 
 
-def _cholesky_impl(x):
-    w = _work(x)
-    n = x.shape[-1]
-    return _per_matrix(np.linalg.cholesky, w, _like(w, (n, n))).astype(x.dtype)
+def matrix_aval(name, x, square=False):
+    if x.ndim < 2:
+        raise ShapeError(f"linalg.{name} needs a matrix (or a stack of them), got shape {x.shape}")
+    if square and x.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"linalg.{name} needs square matrices, got shape {x.shape}")
+    if not dtypes.is_float(x.dtype):
+        raise JxTypeError(f"linalg.{name} needs float matrices, got {dtypes.short(x.dtype)}")
+    return ShapedArray(x.shape, x.dtype, False)
 
 
-def _lu_impl(x):
-    """LU with partial pivoting (LAPACK getrf's choices): P x = L U, packed in one matrix."""
-    *batch, n, _ = x.shape
-    lu = _work(x).reshape(-1, n, n).copy()
-    count = lu.shape[0]
-    rows = np.arange(count)
-    pivots = np.zeros((count, n), np.int32)
-    perm = np.tile(np.arange(n, dtype=np.int32), (count, 1))
-    for j in range(n):
-        p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
-        pivots[:, j] = p
-        lu[rows, j], lu[rows, p] = lu[rows, p].copy(), lu[rows, j].copy()
-        perm[rows, j], perm[rows, p] = perm[rows, p], perm[rows, j].copy()
-        pivot = lu[:, j, j]
-        pivot = np.where(pivot == 0, 1, pivot)  # a zero column stays zero (singular)
-        lu[:, j + 1 :, j] /= pivot[:, None]
-        lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j, None] * lu[:, j, None, j + 1 :]
-    shape = tuple(batch)
-    return [lu.reshape(x.shape).astype(x.dtype), pivots.reshape(shape + (n,)),
-            perm.reshape(shape + (n,))]  # fmt: skip
+def _batch_rule(prim, ax, args, dims, **params):
+    """Every linalg primitive maps over leading dims: put the batch dim first."""
+    args = [batching.to_front(x, d, ax.size) for x, d in zip(args, dims)]
+    out = bind(prim, *args, **params)
+    return out, ([0] * len(out) if prim.multiple_results else 0)
+
+
+def _define(name, abstract_eval, impl, multiple_results=False):
+    """A linalg primitive with its NumPy implementation and the batching rule they share."""
+    p = prims.primitive(name, abstract_eval, multiple_results)
+    numpy_backend.IMPLS[name] = p.impls["numpy"] = impl
+    p.batch = partial(_batch_rule, p)
+    return p
+
+
+# ------------------------------------------------------------------ triangular_solve
+# op(a) x = b (left_side) or x op(a) = b, op(a) = a or a.T, reading one triangle of a.
+# Linear in b, so it has a transpose rule: the solve with op(a) transposed.
+
+
+def _triangular_solve_rule(a, b, *, left_side, lower, transpose_a, unit_diagonal):
+    matrix_aval("triangular_solve", a, square=True)
+    matrix_aval("triangular_solve", b)
+    n = a.shape[-1]
+    if b.shape[:-2] != a.shape[:-2] or b.shape[-2 if left_side else -1] != n:
+        raise ShapeError(f"linalg.triangular_solve: a matrix of shape {a.shape} and a "
+                         f"right-hand side of shape {b.shape} do not fit")  # fmt: skip
+    if a.dtype != b.dtype:
+        raise JxTypeError("linalg.triangular_solve: operand dtypes differ")
+    return [ShapedArray(b.shape, b.dtype, False)]
 
 
 def _substitute(m, b, lower, unit):
@@ -158,117 +181,7 @@ def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, unit_diagonal
     return (x if left_side else np.swapaxes(x, -1, -2)).astype(b.dtype)
 
 
-def _qr_impl(x, *, full_matrices):
-    w = _work(x)
-    q, r = np.linalg.qr(w, mode="complete" if full_matrices else "reduced")
-    return [q.astype(x.dtype), r.astype(x.dtype)]
-
-
-def _svd_impl(x, *, full_matrices, compute_uv):
-    w = _work(x)
-    m, n = x.shape[-2:]
-    k = min(m, n)
-    if not compute_uv:
-        s = _per_matrix(partial(np.linalg.svd, compute_uv=False), w, _like(w, (k,)))
-        return [s.astype(x.dtype)]
-    um, vn = (m, n) if full_matrices else (k, k)
-    like = _like(w, (m, um), (k,), (vn, n))
-    outs = _per_matrix(lambda a: tuple(np.linalg.svd(a, full_matrices=full_matrices)), w, like)
-    return [o.astype(x.dtype) for o in outs]
-
-
-def _eigh_impl(x, *, lower):
-    w = _work(x)
-    n = x.shape[-1]
-    outs = _per_matrix(lambda a: tuple(np.linalg.eigh(a, UPLO="L" if lower else "U")), w,
-                       _like(w, (n,), (n, n)))  # fmt: skip
-    return [o.astype(x.dtype) for o in outs]
-
-
-def _pinv_impl(x, *, rtol):
-    w = _work(x)
-    u, s, vt = _svd_impl(w, full_matrices=False, compute_uv=True)
-    cutoff = rtol * np.max(s, axis=-1, keepdims=True, initial=0)
-    with np.errstate(divide="ignore"):
-        s_inv = np.where(s > cutoff, 1 / np.where(s > cutoff, s, 1), 0)
-    out = np.swapaxes(vt, -1, -2) @ (s_inv[..., None] * np.swapaxes(u, -1, -2))
-    return out.astype(x.dtype)
-
-
-# ------------------------------------------------------------------ shape rules
-
-
-def matrix_aval(name, x, square=False):
-    if x.ndim < 2:
-        raise ShapeError(f"linalg.{name} needs a matrix (or a stack of them), got shape {x.shape}")
-    if square and x.shape[-1] != x.shape[-2]:
-        raise ShapeError(f"linalg.{name} needs square matrices, got shape {x.shape}")
-    if not dtypes.is_float(x.dtype):
-        raise JxTypeError(f"linalg.{name} needs float matrices, got {dtypes.short(x.dtype)}")
-    return ShapedArray(x.shape, x.dtype, False)
-
-
-def _lu_rule(x):
-    out = matrix_aval("lu", x, square=True)
-    index = ShapedArray(x.shape[:-1], dtypes.i32, False)
-    return [out, index, index]
-
-
-def _triangular_solve_rule(a, b, *, left_side, lower, transpose_a, unit_diagonal):
-    matrix_aval("triangular_solve", a, square=True)
-    matrix_aval("triangular_solve", b)
-    n = a.shape[-1]
-    if b.shape[:-2] != a.shape[:-2] or b.shape[-2 if left_side else -1] != n:
-        raise ShapeError(f"linalg.triangular_solve: a matrix of shape {a.shape} and a "
-                         f"right-hand side of shape {b.shape} do not fit")  # fmt: skip
-    if a.dtype != b.dtype:
-        raise JxTypeError("linalg.triangular_solve: operand dtypes differ")
-    return [ShapedArray(b.shape, b.dtype, False)]
-
-
-def _qr_rule(x, *, full_matrices):
-    matrix_aval("qr", x)
-    *batch, m, n = x.shape
-    k = m if full_matrices else min(m, n)
-    return [ShapedArray((*batch, m, k), x.dtype, False),
-            ShapedArray((*batch, k, n), x.dtype, False)]  # fmt: skip
-
-
-def _svd_rule(x, *, full_matrices, compute_uv):
-    matrix_aval("svd", x)
-    *batch, m, n = x.shape
-    k = min(m, n)
-    s = ShapedArray((*batch, k), x.dtype, False)
-    if not compute_uv:
-        return [s]
-    um, vn = (m, n) if full_matrices else (k, k)
-    return [ShapedArray((*batch, m, um), x.dtype, False), s,
-            ShapedArray((*batch, vn, n), x.dtype, False)]  # fmt: skip
-
-
-def _eigh_rule(x, *, lower):
-    matrix_aval("eigh", x, square=True)
-    return [ShapedArray(x.shape[:-1], x.dtype, False), ShapedArray(x.shape, x.dtype, False)]
-
-
-def _pinv_rule(x, *, rtol):
-    matrix_aval("pinv", x)
-    return [ShapedArray(x.shape[:-2] + (x.shape[-1], x.shape[-2]), x.dtype, False)]
-
-
-cholesky_p = prims.primitive("cholesky", lambda x: [matrix_aval("cholesky", x, square=True)])
-lu_p = prims.primitive("lu", _lu_rule, multiple_results=True)
-triangular_solve_p = prims.primitive("triangular_solve", _triangular_solve_rule)
-qr_p = prims.primitive("qr", _qr_rule, multiple_results=True)
-svd_p = prims.primitive("svd", _svd_rule, multiple_results=True)
-eigh_p = prims.primitive("eigh", _eigh_rule, multiple_results=True)
-pinv_p = prims.primitive("pinv", _pinv_rule)
-
-_IMPLS = {"cholesky": _cholesky_impl, "lu": _lu_impl, "triangular_solve": _triangular_solve_impl,
-          "qr": _qr_impl, "svd": _svd_impl, "eigh": _eigh_impl, "pinv": _pinv_impl}  # fmt: skip
-for _name, _impl in _IMPLS.items():
-    numpy_backend.IMPLS[_name] = _impl
-    prims.REGISTRY[_name].impls["numpy"] = _impl
+triangular_solve_p = _define("triangular_solve", _triangular_solve_rule, _triangular_solve_impl)
 
 
 def triangular_solve_bind(a, b, left_side=True, lower=True, transpose_a=False, unit=False):
@@ -276,7 +189,45 @@ def triangular_solve_bind(a, b, left_side=True, lower=True, transpose_a=False, u
                 transpose_a=transpose_a, unit_diagonal=unit)  # fmt: skip
 
 
-# ------------------------------------------------------------------ JVP rules
+def _triangular_solve_jvp(ps, ts, *, left_side, lower, transpose_a, unit_diagonal):
+    a, b = ps
+    ta, tb = ts
+    params = {"left_side": left_side, "lower": lower, "transpose_a": transpose_a,
+              "unit_diagonal": unit_diagonal}  # fmt: skip
+    x = bind(triangular_solve_p, a, b, **params)
+    out = None if tb is None else bind(triangular_solve_p, a, tb, **params)
+    if ta is not None:
+        # d(op(A)^-1 B) = -op(A)^-1 op(dA) X, reading only the triangle A's solve reads.
+        strict = 1 if unit_diagonal else 0
+        g = _neg(_tri(ta, -strict if lower else strict, lower))
+        g = mT(g) if transpose_a else g
+        da = bind(triangular_solve_p, a, mm(g, x) if left_side else mm(x, g), **params)
+        out = da if out is None else ops.binary("add", out, da)
+    return x, out
+
+
+def _triangular_solve_transpose(cts, a, b, *, left_side, lower, transpose_a, unit_diagonal):
+    if undef(a):
+        raise JxTypeError("triangular_solve is linear in its right-hand side only")
+    return [None, bind(triangular_solve_p, a, cts[0], left_side=left_side, lower=lower,
+                       transpose_a=not transpose_a, unit_diagonal=unit_diagonal)]  # fmt: skip
+
+
+triangular_solve_p.jvp = _triangular_solve_jvp
+triangular_solve_p.transpose = _triangular_solve_transpose
+
+
+# ------------------------------------------------------------------ cholesky
+
+
+def _cholesky_impl(x):
+    w = _work(x)
+    n = x.shape[-1]
+    return _per_matrix(np.linalg.cholesky, w, _like(w, (n, n))).astype(x.dtype)
+
+
+cholesky_p = _define("cholesky", lambda x: [matrix_aval("cholesky", x, square=True)],
+                     _cholesky_impl)  # fmt: skip
 
 
 def _cholesky_jvp(ps, ts):
@@ -291,10 +242,43 @@ def _cholesky_jvp(ps, ts):
     return chol, mm(chol, ops.binary("mul", inner, phi))
 
 
-def permutation_matrix(perm, dtype):
-    n = aval_of(perm).shape[-1]
-    hot = ops.compare("eq", ops.expand_dims(perm, -1), ops.iota(dtypes.i32, (n,)))
-    return ops.convert(hot, dtype)
+cholesky_p.jvp = _cholesky_jvp
+
+
+# ------------------------------------------------------------------ lu
+# P x = L U with partial pivoting, packed: (lu, pivots, permutation) as lax.linalg.lu.
+
+
+def _lu_rule(x):
+    out = matrix_aval("lu", x, square=True)
+    index = ShapedArray(x.shape[:-1], dtypes.i32, False)
+    return [out, index, index]
+
+
+def _lu_impl(x):
+    """LU with partial pivoting (LAPACK getrf's choices): P x = L U, packed in one matrix."""
+    *batch, n, _ = x.shape
+    lu = _work(x).reshape(-1, n, n).copy()
+    count = lu.shape[0]
+    rows = np.arange(count)
+    pivots = np.zeros((count, n), np.int32)
+    perm = np.tile(np.arange(n, dtype=np.int32), (count, 1))
+    for j in range(n):
+        p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+        pivots[:, j] = p
+        # Fancy indexing copies, so these swap rows j and p of every matrix.
+        lu[rows, j], lu[rows, p] = lu[rows, p], lu[rows, j]
+        perm[rows, j], perm[rows, p] = perm[rows, p], perm[rows, j]
+        pivot = lu[:, j, j]
+        pivot = np.where(pivot == 0, 1, pivot)  # a zero column stays zero (singular)
+        lu[:, j + 1 :, j] /= pivot[:, None]
+        lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j, None] * lu[:, j, None, j + 1 :]
+    shape = tuple(batch)
+    return [lu.reshape(x.shape).astype(x.dtype), pivots.reshape(shape + (n,)),
+            perm.reshape(shape + (n,))]  # fmt: skip
+
+
+lu_p = _define("lu", _lu_rule, _lu_impl, multiple_results=True)
 
 
 def _lu_jvp(ps, ts):
@@ -311,28 +295,27 @@ def _lu_jvp(ps, ts):
     return [lu, pivots, perm], [dlu, None, None]
 
 
-def _triangular_solve_jvp(ps, ts, *, left_side, lower, transpose_a, unit_diagonal):
-    a, b = ps
-    ta, tb = ts
-    params = {"left_side": left_side, "lower": lower, "transpose_a": transpose_a,
-              "unit_diagonal": unit_diagonal}  # fmt: skip
-    x = bind(triangular_solve_p, a, b, **params)
-    out = None if tb is None else bind(triangular_solve_p, a, tb, **params)
-    if ta is not None:
-        # d(op(A)^-1 B) = -op(A)^-1 op(dA) X, reading only the triangle A's solve reads.
-        g = _neg(_tri(ta, -1 if unit_diagonal else 0, lower) if lower else
-                 _tri(ta, 1 if unit_diagonal else 0, lower=False))  # fmt: skip
-        g = mT(g) if transpose_a else g
-        da = bind(triangular_solve_p, a, mm(g, x) if left_side else mm(x, g), **params)
-        out = da if out is None else ops.binary("add", out, da)
-    return x, out
+lu_p.jvp = _lu_jvp
 
 
-def _triangular_solve_transpose(cts, a, b, *, left_side, lower, transpose_a, unit_diagonal):
-    if undef(a):
-        raise JxTypeError("triangular_solve is linear in its right-hand side only")
-    return [None, bind(triangular_solve_p, a, cts[0], left_side=left_side, lower=lower,
-                       transpose_a=not transpose_a, unit_diagonal=unit_diagonal)]  # fmt: skip
+# ------------------------------------------------------------------ qr
+
+
+def _qr_rule(x, *, full_matrices):
+    matrix_aval("qr", x)
+    *batch, m, n = x.shape
+    k = m if full_matrices else min(m, n)
+    return [ShapedArray((*batch, m, k), x.dtype, False),
+            ShapedArray((*batch, k, n), x.dtype, False)]  # fmt: skip
+
+
+def _qr_impl(x, *, full_matrices):
+    w = _work(x)
+    q, r = np.linalg.qr(w, mode="complete" if full_matrices else "reduced")
+    return [q.astype(x.dtype), r.astype(x.dtype)]
+
+
+qr_p = _define("qr", _qr_rule, _qr_impl, multiple_results=True)
 
 
 def _square_qr_jvp(q, r, t):
@@ -377,13 +360,39 @@ def _qr_jvp(ps, ts, *, full_matrices):
     return [q, r], [dq, ops.concatenate([dr1, dr2], -1)]
 
 
-def _cols(shape, lo, hi):
-    return [0] * (len(shape) - 1) + [lo], list(shape[:-1]) + [hi], [1] * len(shape)
+qr_p.jvp = _qr_jvp
 
 
-def _rows(shape, lo, hi):
-    starts, limits, strides = _cols(shape[:-1], lo, hi)
-    return starts + [0], limits + [shape[-1]], strides + [1]
+# ------------------------------------------------------------------ svd
+# Outputs (u, s, vt), or (s,) with compute_uv=False.
+
+
+def _svd_rule(x, *, full_matrices, compute_uv):
+    matrix_aval("svd", x)
+    *batch, m, n = x.shape
+    k = min(m, n)
+    s = ShapedArray((*batch, k), x.dtype, False)
+    if not compute_uv:
+        return [s]
+    um, vn = (m, n) if full_matrices else (k, k)
+    return [ShapedArray((*batch, m, um), x.dtype, False), s,
+            ShapedArray((*batch, vn, n), x.dtype, False)]  # fmt: skip
+
+
+def _svd_impl(x, *, full_matrices, compute_uv):
+    w = _work(x)
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    if not compute_uv:
+        s = _per_matrix(partial(np.linalg.svd, compute_uv=False), w, _like(w, (k,)))
+        return [s.astype(x.dtype)]
+    um, vn = (m, n) if full_matrices else (k, k)
+    like = _like(w, (m, um), (k,), (vn, n))
+    outs = _per_matrix(lambda a: tuple(np.linalg.svd(a, full_matrices=full_matrices)), w, like)
+    return [o.astype(x.dtype) for o in outs]
+
+
+svd_p = _define("svd", _svd_rule, _svd_impl, multiple_results=True)
 
 
 def _svd_jvp(ps, ts, *, full_matrices, compute_uv):
@@ -427,6 +436,29 @@ def _svd_jvp(ps, ts, *, full_matrices, compute_uv):
     return outs, [du, ds, mT(dv)]
 
 
+svd_p.jvp = _svd_jvp
+
+
+# ------------------------------------------------------------------ eigh
+# Outputs (w, v), eigenvalues ascending, reading the lower (or upper) triangle.
+
+
+def _eigh_rule(x, *, lower):
+    matrix_aval("eigh", x, square=True)
+    return [ShapedArray(x.shape[:-1], x.dtype, False), ShapedArray(x.shape, x.dtype, False)]
+
+
+def _eigh_impl(x, *, lower):
+    w = _work(x)
+    n = x.shape[-1]
+    outs = _per_matrix(lambda a: tuple(np.linalg.eigh(a, UPLO="L" if lower else "U")), w,
+                       _like(w, (n,), (n, n)))  # fmt: skip
+    return [o.astype(x.dtype) for o in outs]
+
+
+eigh_p = _define("eigh", _eigh_rule, _eigh_impl, multiple_results=True)
+
+
 def _eigh_jvp(ps, ts, *, lower):
     (x,), (t,) = ps, ts
     w, v = bind(eigh_p, x, lower=lower)
@@ -438,6 +470,32 @@ def _eigh_jvp(ps, ts, *, lower):
     f = ops.binary("sub", ops.true_divide(1.0, ops.binary("add", gaps, ident)), ident)
     vt_dx_v = mm(mT(v), mm(t, v))
     return [w, v], [diag(vt_dx_v), mm(v, _scale(vt_dx_v, f))]
+
+
+eigh_p.jvp = _eigh_jvp
+
+
+# ------------------------------------------------------------------ pinv
+# A primitive (not svd composed) so that its derivative is right at repeated singular
+# values, where the SVD's is not.
+
+
+def _pinv_rule(x, *, rtol):
+    matrix_aval("pinv", x)
+    return [ShapedArray(x.shape[:-2] + (x.shape[-1], x.shape[-2]), x.dtype, False)]
+
+
+def _pinv_impl(x, *, rtol):
+    w = _work(x)
+    u, s, vt = _svd_impl(w, full_matrices=False, compute_uv=True)
+    cutoff = rtol * np.max(s, axis=-1, keepdims=True, initial=0)
+    with np.errstate(divide="ignore"):
+        s_inv = np.where(s > cutoff, 1 / np.where(s > cutoff, s, 1), 0)
+    out = np.swapaxes(vt, -1, -2) @ (s_inv[..., None] * np.swapaxes(u, -1, -2))
+    return out.astype(x.dtype)
+
+
+pinv_p = _define("pinv", _pinv_rule, _pinv_impl)
 
 
 def _pinv_jvp(ps, ts, *, rtol):
@@ -454,28 +512,7 @@ def _pinv_jvp(ps, ts, *, rtol):
     return p, ops.binary("add", first, ops.binary("add", second, third))
 
 
-cholesky_p.jvp = _cholesky_jvp
-lu_p.jvp = _lu_jvp
-triangular_solve_p.jvp = _triangular_solve_jvp
-triangular_solve_p.transpose = _triangular_solve_transpose
-qr_p.jvp = _qr_jvp
-svd_p.jvp = _svd_jvp
-eigh_p.jvp = _eigh_jvp
 pinv_p.jvp = _pinv_jvp
-
-
-# ------------------------------------------------------------------ batching
-
-
-def _batch_rule(prim, ax, args, dims, **params):
-    """Every linalg primitive maps over leading dims: put the batch dim first."""
-    args = [batching.to_front(x, d, ax.size) for x, d in zip(args, dims)]
-    out = bind(prim, *args, **params)
-    return out, ([0] * len(out) if prim.multiple_results else 0)
-
-
-for _p in (cholesky_p, lu_p, triangular_solve_p, qr_p, svd_p, eigh_p, pinv_p):
-    _p.batch = partial(_batch_rule, _p)
 
 
 # ------------------------------------------------------------------ XLA lowerings
