@@ -1,7 +1,7 @@
 """The optim module: each optimizer's updates over a tree of parameters, for several steps
 with changing gradients, against a NumPy implementation of optax's formulas; plus
-apply_updates, state structure, jit of a whole step and convergence on a least-squares
-problem."""
+apply_updates, state structure, jit of a whole step, convergence on a least-squares
+problem, and the MLP example that trains with optim.adam and saves its fit."""
 
 import pathlib
 
