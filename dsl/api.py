@@ -267,7 +267,7 @@ def fn(source: str, backend: str = "numpy", env: dict | None = None) -> Function
 
 def run_file(path: str, backend: str = "numpy", env: dict | None = None) -> CompiledModule:
     """Run a `.jx` script's top level; its names afterwards."""
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:  # -sig: a byte-order mark is not source
         text = f.read()
     be = get_backend(backend)
     scope = execute(text, path, be, env)

@@ -17,10 +17,11 @@ from .passes import PIPELINE
 def _read(path: str) -> tuple[str, str]:
     name = "<stdin>" if path == "-" else path
     try:
-        if path == "-":  # bytes, decoded here: jx source is UTF-8 whatever the locale says
+        # UTF-8 whatever the locale says (stdin is read as bytes); a byte-order mark is dropped.
+        if path == "-":
             stream = getattr(sys.stdin, "buffer", None)
-            return (stream.read().decode("utf-8") if stream else sys.stdin.read()), name
-        with open(path, encoding="utf-8") as f:
+            return (stream.read().decode("utf-8-sig") if stream else sys.stdin.read()), name
+        with open(path, encoding="utf-8-sig") as f:
             return f.read(), name
     except OSError as e:
         print(f"jx: cannot read {path}: {e.strerror}", file=sys.stderr)

@@ -100,7 +100,7 @@ def import_module(name: str, span, scope: Scope) -> Module:
 def load_module(name: str, path: str) -> Module:
     from .interp import exec_block
 
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:
         text = f.read()
     tree = syntax.parse(text, path)
     check.check_module(tree)

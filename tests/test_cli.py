@@ -103,6 +103,15 @@ def test_stdin_that_is_not_utf8_is_a_usage_error():
     assert proc.returncode == 2 and b"not UTF-8" in proc.stderr
 
 
+def test_a_byte_order_mark_is_not_source(jx_main, tmp_path):
+    path = tmp_path / "bom.jx"
+    path.write_bytes(b"\xef\xbb\xbfx = 1\r\nprint(x + 1)\r\n")
+    proc = jx_main("run", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "2\n"
+    assert int(jx.run_file(str(path)).x) == 1
+
+
 def test_run_relative_paths_against_the_current_directory(jx_main, tmp_path, monkeypatch):
     (tmp_path / "p.jx").write_text('save("out.npy", ones(2))\nprint(load("out.npy"))\n')
     monkeypatch.chdir(tmp_path)
