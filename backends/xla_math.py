@@ -47,12 +47,13 @@ def _c(bits):
 
 def _fma(a, b64, c):
     """fma_f32 with `b` already in float64 (exact) and `c` a float32 array or exact float."""
-    p = a.astype(_F64)
-    p *= b64
-    s = p + c
+    s = a.astype(_F64)
+    s *= b64
+    s += c
     out = s.astype(_F32)
-    low = s.view(np.uint64) & np.uint64(0x1FFFFFFF)
-    suspect = (low == np.uint64(0x10000000)) | ((np.abs(s) < _TINY) & (s != 0))
+    low = s.view(np.uint64) & np.uint64(0x1FFFFFFF)  # the 29 bits that float32 drops
+    suspect = low == np.uint64(0x10000000)
+    suspect |= (np.abs(out) < _F32(_TINY)) & (s != 0)
     if suspect.any():
         idx = np.nonzero(suspect)
         shape = out.shape
@@ -120,7 +121,7 @@ _LOG_A = (_c(0x3D9021BB), _c(0xBDEBD1B8), _c(0x3DEF251A))
 _LOG_B = (_c(0xBDFE5D4F), _c(0x3E11E9BF), _c(0xBE2AAE50))
 _LOG_C = (_c(0x3E4CCEAC), _c(0xBE7FFFFC), _c(0x3EAAAAAA))
 _LN2_LO = _F32(_c(0xB95E8083))
-_LN2_HI = _c(0x3F318000)
+_LN2_HI = _F32(_c(0x3F318000))
 _SQRT_HALF = _F32(_c(0x3F3504F3))
 _NAN_BITS = np.uint32(0xFFFFFFFF)  # the NaN XLA:CPU's log returns for x < 0 or NaN
 
@@ -145,7 +146,8 @@ def _log_positive(v):
     # r - 0.5*z is one fused operation in XLA; 0.5*z is exact here, so a plain subtraction
     # rounds identically.
     y = (r - z * _F32(0.5)) + y
-    return _fma(e, _LN2_HI, y)
+    # fused in XLA too, but e * ln2_hi is exact (8-bit integer times a 9-bit constant)
+    return e * _LN2_HI + y
 
 
 def _log_special(v, out):
