@@ -10,9 +10,11 @@ See the README for the tour and LANGUAGE.md for the language contract.
 from . import effects as _effects  # noqa: F401 - registers print, save and load
 from .transforms import pmap as _pmap  # noqa: F401 - registers vmap, pmap and the collectives
 from .builtins import BUILTINS as _BUILTINS
+from . import combinators as _combinators
 from .transforms import autodiff as _autodiff
 
 _autodiff.register(_BUILTINS)
+_combinators.register(_BUILTINS)
 from .api import (
     CompiledModule,
     Function,

@@ -1,0 +1,184 @@
+"""JAX-style control-flow combinators (LANGUAGE.md section 4): cond, while_loop, fori_loop,
+scan. Each traces its function arguments to sub-programs and emits the same `cond`,
+`while` and `scan` equations that native `if`/`while`/`for` produce, so grad, vmap and
+jit treat both spellings alike. At the top level the equation simply runs now.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes, ops, prims, prng, trees
+from .control import _emit_cond, _join, _number_or_array, _predicate, _rewrap, _unwrap, close
+from .core import CTX, Builder, Tracer, aval_of, bind, describe, trace_into
+from .errors import ShapeError
+from .errors import TypeError as JxTypeError
+from .functions import call, wrap_input
+
+
+def _trace(fn, protos, avals, extra=(), loop=False):
+    """Trace fn(*tree_args) with fresh inputs; returns (builder, result)."""
+    builder = Builder()
+    if loop:
+        CTX.loop_level += 1
+    try:
+        with trace_into(builder):
+            ins = [wrap_input(builder, p, a) for p, a in zip(protos, avals)]
+            result = fn(ins)
+    finally:
+        if loop:
+            CTX.loop_level -= 1
+    return builder, result
+
+
+def _leaves(value):
+    leaves, tree = trees.flatten(value, _number_or_array)
+    return leaves, tree, [aval_of(x).strong() for x in leaves]
+
+
+def _fit(builder, value, tree, avals, what, span):
+    """A body's new carry, checked against the carry's structure, shapes and dtypes."""
+    leaves, new_tree = trees.flatten(value, _number_or_array)
+    if new_tree != tree:
+        raise ShapeError(f"{what} must return a carry of the structure it was given: "
+                         f"{trees.structure_text(tree)} became {trees.structure_text(new_tree)}",
+                         span)  # fmt: skip
+    outs = []
+    for x, a in zip(leaves, avals):
+        x = _unwrap(x)
+        b = aval_of(x)
+        if b.shape != a.shape:
+            raise ShapeError(f"{what}: a carry of {a} came back as {b.strong()}", span)
+        if b.dtype != a.dtype:
+            if not (b.weak or dtypes.promote(a.update(weak=True), b)[0] == a.dtype):
+                raise JxTypeError(f"{what}: a carry of {a} came back as {b.strong()}; cast it "
+                                  "with astype", span)  # fmt: skip
+        with trace_into(builder):
+            outs.append(ops.convert(x, a.dtype))
+    return outs
+
+
+def cond(pred, true_fun, false_fun, *operands):
+    span = CTX.span
+    if type(pred) is not Tracer:
+        from .interp import truth
+
+        return call(true_fun if truth(pred, span) else false_fun, list(operands), {}, span)
+    index = ops.convert(_predicate(pred, span), dtypes.i32)
+    runs, uses = [], []
+    for fn in (false_fun, true_fun):
+        # Operands are captured like the names a native `if` reads; key uses in the two
+        # exclusive branches count once.
+        builder, mark = Builder(), prng.journal_mark()
+        with trace_into(builder):
+            runs.append((builder, call(fn, list(operands), {}, span)))
+        uses.append(prng.journal_take(mark))
+    prng.journal_merge(uses)
+    builders = [b for b, _ in runs]
+    outs, treedef, statics, protos = _join([r for _, r in runs], builders, [span, span],
+                                           "cond", span)  # fmt: skip
+    results = _rewrap(protos, _emit_cond(index, builders, outs))
+    it = iter(results)
+    n = len(outs[0]) + len(statics)
+    return trees.unflatten(treedef, [statics[k] if k in statics else next(it) for k in range(n)])
+
+
+def while_loop(cond_fun, body_fun, init_val):
+    span = CTX.span
+    leaves, tree, avals = _leaves(init_val)
+    cb, test = _trace(lambda ins: call(cond_fun, [trees.unflatten(tree, ins)], {}, span),
+                      leaves, avals, loop=True)  # fmt: skip
+    with trace_into(cb):
+        pred = _predicate(test, span)
+    bb, new = _trace(lambda ins: call(body_fun, [trees.unflatten(tree, ins)], {}, span),
+                     leaves, avals, loop=True)  # fmt: skip
+    outs = _fit(bb, new, tree, avals, "while_loop's body", span)
+    cprog, ccaps = close(cb, [pred])
+    bprog, bcaps = close(bb, outs)
+    init = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(leaves, avals)]
+    results = bind(prims.while_p, *ccaps, *bcaps, *init, cond_program=cprog, body_program=bprog,
+                   cond_nconsts=len(ccaps), body_nconsts=len(bcaps))  # fmt: skip
+    return trees.unflatten(tree, _rewrap(leaves, results))
+
+
+def scan(f, init, xs=None, length=None, reverse=False):
+    span = CTX.span
+    x_leaves, x_tree = trees.flatten(xs, _number_or_array) if xs is not None else ([], None)
+    x_leaves = [ops.as_array(x) for x in x_leaves]
+    lengths = {aval_of(x).shape[0] if aval_of(x).shape else None for x in x_leaves}
+    if None in lengths:
+        raise JxTypeError("scan: every leaf of xs needs a leading axis", span)
+    if length is not None:
+        lengths.add(length)
+    if len(lengths) != 1:
+        raise ShapeError(f"scan: xs have leading axes {sorted(lengths)} (and length={length}); "
+                         "they must agree", span)  # fmt: skip
+    n = lengths.pop()
+    leaves, tree, avals = _leaves(init)
+    slice_avals = [aval_of(x).update(shape=aval_of(x).shape[1:]).strong() for x in x_leaves]
+    ys_tree = []
+
+    def body(ins):
+        carry = trees.unflatten(tree, ins[: len(avals)])
+        x = trees.unflatten(x_tree, ins[len(avals) :]) if x_tree is not None else None
+        out = call(f, [carry, x], {}, span)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise JxTypeError(f"scan's function must return (carry, y), got {describe(out)}", span)
+        return out
+
+    builder, (new_carry, y) = _trace(body, leaves + x_leaves, avals + slice_avals, loop=True)
+    outs = _fit(builder, new_carry, tree, avals, "scan's function", span)
+    y_leaves, y_tree = trees.flatten(y, _number_or_array)
+    with trace_into(builder):
+        y_leaves = [ops.as_array(_unwrap(v)) for v in y_leaves]
+    ys_tree.append(y_tree)
+    program, caps = close(builder, outs + y_leaves)
+    init_arrays = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(leaves, avals)]
+    results = bind(prims.scan_p, *caps, *init_arrays, *x_leaves, body=program, length=n,
+                   num_consts=len(caps), num_carry=len(init_arrays), reverse=bool(reverse))  # fmt: skip
+    carry = trees.unflatten(tree, _rewrap(leaves, results[: len(avals)]))
+    ys = trees.unflatten(y_tree, results[len(avals) :])
+    return carry, ys
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    span = CTX.span
+    static = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                 for v in (lower, upper))  # fmt: skip
+    if static:
+        # A static trip count is a scan over the indices: reverse-differentiable.
+        idx = ops.binary("add", ops.iota(dtypes.i32, (max(int(upper) - int(lower), 0),)),
+                         int(lower))  # fmt: skip
+
+        def step(carry, i):
+            return call(body_fun, [i, carry], {}, span), None
+
+        carry, _ = scan(_PyFn(step), init_val, idx)
+        return carry
+    lo = ops.convert(lower, dtypes.i32)
+    hi = ops.convert(upper, dtypes.i32)
+    out = while_loop(_PyFn(lambda s: ops.compare("lt", s[0], s[2])),
+                     _PyFn(lambda s: (ops.binary("add", s[0], 1), call(body_fun, [s[0], s[1]], {},
+                                                                        span), s[2])),
+                     (lo, init_val, hi))  # fmt: skip
+    return out[1]
+
+
+class _PyFn:
+    """An internal Python function usable where a jx function is expected."""
+
+    jx_kind = "a function"
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = "body"
+
+    def jx_call(self, args, kwargs, span):
+        return self.fn(*args)
+
+
+def register(table):
+    from .values import Builtin
+
+    for f in (cond, while_loop, fori_loop, scan):
+        table[f.__name__] = Builtin(f.__name__, f)
