@@ -314,7 +314,8 @@ IMPLS.update({"cond": _cond, "while": _while, "scan": _scan, "sort": _sort, "fma
 
 def run_eqn(prim, args, params):
     """Run one primitive; always a list of ndarrays."""
-    out = IMPLS[prim.name](*args, **params)
+    with np.errstate(all="ignore"):  # IEEE results (inf, nan) without warnings, as in JAX
+        out = IMPLS[prim.name](*args, **params)
     if prim.multiple_results:
         return [np.asarray(o) for o in out]
     return [np.asarray(out)]
@@ -356,6 +357,11 @@ def _plan(program: Program):
 
 def run(program: Program, args) -> list:
     """Interpret a Program equation by equation, reusing dead intermediate buffers."""
+    with np.errstate(all="ignore"):  # IEEE results (inf, nan) without warnings, as in JAX
+        return _run(program, args)
+
+
+def _run(program: Program, args) -> list:
     env = dict(zip(program.inputs, args))
     dying = _plan(program)
     # id -> array that must never be written: the caller's arguments, bases of views, and
@@ -381,6 +387,8 @@ def run(program: Program, args) -> list:
             except JxError:
                 raise
             except Exception as e:  # the equation's own span, not the caller's
+                if getattr(e, "jx_passthrough", False):
+                    raise
                 raise JxRuntimeError(f"{name} failed on the numpy backend: {e}", eqn.span) from None
         for v in (eqn.inputs[i] for i in dead):
             del env[v]

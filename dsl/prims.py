@@ -61,7 +61,8 @@ def _unary_rule(name, kinds):
     def rule(x, **params):
         ok = {"float": dtypes.is_float(x.dtype), "numeric": not dtypes.is_bool(x.dtype),
               "int": not dtypes.is_float(x.dtype)}[kinds]  # fmt: skip
-        _need(ok, f"{name} does not accept {dtypes.short(x.dtype)} values")
+        what = "bitwise not (~)" if name == "not" else name
+        _need(ok, f"{what} does not accept {dtypes.short(x.dtype)} values")
         return [x]
 
     return rule

@@ -85,6 +85,7 @@ def _parser() -> Lark:
         postlex=_JxIndenter(),
         propagate_positions=True,
         maybe_placeholders=True,
+        cache=True,  # the grammar analysis is kept in the temp folder: faster `jx` start-up
     )
 
 

@@ -170,6 +170,8 @@ class Rendezvous:
 class ShardAborted(Exception):
     """Raised in the shards waiting at a collective when another shard failed."""
 
+    jx_passthrough = True  # backends re-raise it as is, so pmap can tell it from the cause
+
 
 def _diverged():
     return JxRuntimeError("pmap: the shards did not all reach the same collectives (does a "
