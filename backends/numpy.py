@@ -9,7 +9,6 @@ scalars), in the dtype the primitive's shape rule promised.
 from __future__ import annotations
 
 import numpy as np
-
 from jx import dtypes, prims
 from jx.errors import JxError, JxRuntimeError
 from jx.ir import Literal, Program
@@ -96,28 +95,63 @@ def _round(x):
 
 
 IMPLS: dict[str, object] = {
-    "neg": _wrap(np.negative), "sign": _wrap(np.sign), "abs": _wrap(np.abs),
-    "exp": _wrap(np.exp), "exp2": _wrap(np.exp2), "log": _wrap(np.log), "log2": _wrap(np.log2),
-    "log10": _wrap(np.log10), "log1p": _wrap(np.log1p), "expm1": _wrap(np.expm1),
-    "tanh": _wrap(np.tanh), "sin": _wrap(np.sin), "cos": _wrap(np.cos), "tan": _wrap(np.tan),
-    "asin": _wrap(np.arcsin), "acos": _wrap(np.arccos), "atan": _wrap(np.arctan),
-    "sinh": _wrap(np.sinh), "cosh": _wrap(np.cosh), "asinh": _wrap(np.arcsinh),
-    "acosh": _wrap(np.arccosh), "atanh": _wrap(np.arctanh), "sqrt": _wrap(np.sqrt),
+    "neg": _wrap(np.negative),
+    "sign": _wrap(np.sign),
+    "abs": _wrap(np.abs),
+    "exp": _wrap(np.exp),
+    "exp2": _wrap(np.exp2),
+    "log": _wrap(np.log),
+    "log2": _wrap(np.log2),
+    "log10": _wrap(np.log10),
+    "log1p": _wrap(np.log1p),
+    "expm1": _wrap(np.expm1),
+    "tanh": _wrap(np.tanh),
+    "sin": _wrap(np.sin),
+    "cos": _wrap(np.cos),
+    "tan": _wrap(np.tan),
+    "asin": _wrap(np.arcsin),
+    "acos": _wrap(np.arccos),
+    "atan": _wrap(np.arctan),
+    "sinh": _wrap(np.sinh),
+    "cosh": _wrap(np.cosh),
+    "asinh": _wrap(np.arcsinh),
+    "acosh": _wrap(np.arccosh),
+    "atanh": _wrap(np.arctanh),
+    "sqrt": _wrap(np.sqrt),
     "rsqrt": lambda x: (1 / np.sqrt(x)).astype(x.dtype),
     "logistic": lambda x: (1 / (1 + np.exp(-x))).astype(x.dtype),
-    "erf": _wrap(_erf), "floor": _wrap(np.floor), "ceil": _wrap(np.ceil), "round": _wrap(_round),
+    "erf": _wrap(_erf),
+    "floor": _wrap(np.floor),
+    "ceil": _wrap(np.ceil),
+    "round": _wrap(_round),
     "not": lambda x: np.logical_not(x) if x.dtype == np.bool_ else np.invert(x),
-    "is_finite": _wrap(np.isfinite), "is_nan": _wrap(np.isnan),
-    "add": _wrap(np.add), "sub": _wrap(np.subtract), "mul": _wrap(np.multiply),
-    "div": lambda x, y: np.true_divide(x, y) if x.dtype.kind not in "iub" else _trunc_div(x, y), "floor_divide": _wrap(_floor_divide), "rem": _wrap(_rem),
-    "pow": _wrap(_int_pow), "max": _wrap(np.maximum), "min": _wrap(np.minimum),
-    "atan2": _wrap(np.arctan2), "nextafter": _wrap(np.nextafter),
-    "and": _wrap(np.bitwise_and), "or": _wrap(np.bitwise_or), "xor": _wrap(np.bitwise_xor),
-    "shift_left": _wrap(_shift_left), "shift_right": _wrap(_shift_right),
-    "eq": _wrap(np.equal), "ne": _wrap(np.not_equal), "lt": _wrap(np.less),
-    "le": _wrap(np.less_equal), "gt": _wrap(np.greater), "ge": _wrap(np.greater_equal),
-    "select": _wrap(np.where), "stop_gradient": _wrap(np.asarray),
-}  # fmt: skip
+    "is_finite": _wrap(np.isfinite),
+    "is_nan": _wrap(np.isnan),
+    "add": _wrap(np.add),
+    "sub": _wrap(np.subtract),
+    "mul": _wrap(np.multiply),
+    "div": lambda x, y: np.true_divide(x, y) if x.dtype.kind not in "iub" else _trunc_div(x, y),
+    "floor_divide": _wrap(_floor_divide),
+    "rem": _wrap(_rem),
+    "pow": _wrap(_int_pow),
+    "max": _wrap(np.maximum),
+    "min": _wrap(np.minimum),
+    "atan2": _wrap(np.arctan2),
+    "nextafter": _wrap(np.nextafter),
+    "and": _wrap(np.bitwise_and),
+    "or": _wrap(np.bitwise_or),
+    "xor": _wrap(np.bitwise_xor),
+    "shift_left": _wrap(_shift_left),
+    "shift_right": _wrap(_shift_right),
+    "eq": _wrap(np.equal),
+    "ne": _wrap(np.not_equal),
+    "lt": _wrap(np.less),
+    "le": _wrap(np.less_equal),
+    "gt": _wrap(np.greater),
+    "ge": _wrap(np.greater_equal),
+    "select": _wrap(np.where),
+    "stop_gradient": _wrap(np.asarray),
+}
 
 IMPLS["convert_element_type"] = lambda x, *, new_dtype, weak=False: _convert(x, new_dtype)
 IMPLS["bitcast_convert_type"] = lambda x, *, new_dtype: x.view(new_dtype)
@@ -211,22 +245,31 @@ def _dot_general(x, y, *, dimension_numbers, preferred_element_type=None):
     return out if preferred_element_type is None else out.astype(preferred_element_type)
 
 
-IMPLS.update({
-    "broadcast_in_dim": _broadcast_in_dim,
-    "reshape": lambda x, *, new_sizes: x.reshape(new_sizes),
-    "transpose": lambda x, *, permutation: np.transpose(x, permutation),
-    "rev": lambda x, *, dimensions: np.flip(x, dimensions),
-    "concatenate": lambda *xs, dimension: np.concatenate(xs, axis=dimension),
-    "slice": _slice, "gather": _gather, "scatter": _scatter, "iota": _iota,
-    "reduce_sum": _accumulating_reducer(np.sum), "reduce_prod": _accumulating_reducer(np.prod),
-    "reduce_max": _reducer(np.max), "reduce_min": _reducer(np.min),
-    "reduce_and": _reducer(np.all), "reduce_or": _reducer(np.any),
-    "argmax": lambda x, *, axis, index_dtype: np.argmax(x, axis=axis).astype(index_dtype),
-    "argmin": lambda x, *, axis, index_dtype: np.argmin(x, axis=axis).astype(index_dtype),
-    "cumsum": _cumulative(np.cumsum), "cumprod": _cumulative(np.cumprod),
-    "cummax": _cumulative(np.maximum.accumulate),
-    "dot_general": _dot_general,
-})  # fmt: skip
+IMPLS.update(
+    {
+        "broadcast_in_dim": _broadcast_in_dim,
+        "reshape": lambda x, *, new_sizes: x.reshape(new_sizes),
+        "transpose": lambda x, *, permutation: np.transpose(x, permutation),
+        "rev": lambda x, *, dimensions: np.flip(x, dimensions),
+        "concatenate": lambda *xs, dimension: np.concatenate(xs, axis=dimension),
+        "slice": _slice,
+        "gather": _gather,
+        "scatter": _scatter,
+        "iota": _iota,
+        "reduce_sum": _accumulating_reducer(np.sum),
+        "reduce_prod": _accumulating_reducer(np.prod),
+        "reduce_max": _reducer(np.max),
+        "reduce_min": _reducer(np.min),
+        "reduce_and": _reducer(np.all),
+        "reduce_or": _reducer(np.any),
+        "argmax": lambda x, *, axis, index_dtype: np.argmax(x, axis=axis).astype(index_dtype),
+        "argmin": lambda x, *, axis, index_dtype: np.argmin(x, axis=axis).astype(index_dtype),
+        "cumsum": _cumulative(np.cumsum),
+        "cumprod": _cumulative(np.cumprod),
+        "cummax": _cumulative(np.maximum.accumulate),
+        "dot_general": _dot_general,
+    }
+)
 
 
 def _cond(index, *operands, branches):
@@ -307,9 +350,18 @@ def _xla_f32(name, fallback):
     return run
 
 
-IMPLS.update({"cond": _cond, "while": _while, "scan": _scan, "sort": _sort, "fma": _fma,
-              "erf_inv": _wrap(_erf_inv), "log": _xla_f32("log_f32", np.log),
-              "log1p": _xla_f32("log1p_f32", np.log1p)})  # fmt: skip
+IMPLS.update(
+    {
+        "cond": _cond,
+        "while": _while,
+        "scan": _scan,
+        "sort": _sort,
+        "fma": _fma,
+        "erf_inv": _wrap(_erf_inv),
+        "log": _xla_f32("log_f32", np.log),
+        "log1p": _xla_f32("log1p_f32", np.log1p),
+    }
+)
 
 
 def run_eqn(prim, args, params):
@@ -323,11 +375,22 @@ def run_eqn(prim, args, params):
 
 # Elementwise primitives that can write into a dead operand's buffer (out=).
 INPLACE = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "max": np.maximum,
-    "min": np.minimum, "and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor,
-    "neg": np.negative, "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
-    "sqrt": np.sqrt, "abs": np.abs,
-}  # fmt: skip
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "max": np.maximum,
+    "min": np.minimum,
+    "and": np.bitwise_and,
+    "or": np.bitwise_or,
+    "xor": np.bitwise_xor,
+    "neg": np.negative,
+    "exp": np.exp,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tanh": np.tanh,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+}
 _PLANS: dict = {}
 
 
@@ -346,9 +409,16 @@ def _plan(program: Program):
     keep = set(program.inputs) | {v for v in program.outputs if type(v) is not Literal}
     dying = []
     for k, eqn in enumerate(program.eqns):
-        dying.append(tuple(i for i, v in enumerate(eqn.inputs) if type(v) is not Literal
-                           and v not in keep and last.get(v) == k
-                           and eqn.inputs.index(v) == i))  # fmt: skip
+        dying.append(
+            tuple(
+                i
+                for i, v in enumerate(eqn.inputs)
+                if type(v) is not Literal
+                and v not in keep
+                and last.get(v) == k
+                and eqn.inputs.index(v) == i
+            )
+        )
     if len(_PLANS) > 512:
         _PLANS.clear()
     _PLANS[id(program)] = (program, dying)
@@ -376,9 +446,14 @@ def _run(program: Program, args) -> list:
             want = eqn.outputs[0].aval
             for i in dead:
                 buf = ins[i]
-                if (type(buf) is np.ndarray and buf.base is None and buf.flags.writeable
-                        and id(buf) not in aliased and buf.dtype == want.dtype
-                        and buf.shape == want.shape):  # fmt: skip
+                if (
+                    type(buf) is np.ndarray
+                    and buf.base is None
+                    and buf.flags.writeable
+                    and id(buf) not in aliased
+                    and buf.dtype == want.dtype
+                    and buf.shape == want.shape
+                ):
                     out = ufunc(*ins, out=buf)
                     break
         if out is None:
@@ -400,12 +475,10 @@ def _run(program: Program, args) -> list:
             if id(value) in ids:
                 aliased[id(value)] = value
             env[var] = value
-    return [
-        np.asarray(v.value if type(v) is Literal else env[v]) for v in program.outputs
-    ]
+    return [np.asarray(v.value if type(v) is Literal else env[v]) for v in program.outputs]
 
 
-def compile(program: Program):  # noqa: A001 - the backend interface's name
+def compile(program: Program):
     return lambda *args: run(program, args)
 
 
@@ -417,5 +490,5 @@ def from_host(x) -> np.ndarray:
     return np.asarray(x)
 
 
-for _name in IMPLS:
-    prims.REGISTRY[_name].impls["numpy"] = IMPLS[_name]
+for _name, _impl in IMPLS.items():
+    prims.REGISTRY[_name].impls["numpy"] = _impl

@@ -41,11 +41,18 @@ def _gather(lw, outs, x, idx, *, axis):
     # XLA clamps each start index into the operand, which is the NumPy backend's clip.
     indices = lw.reshape(_wrapped(lw, idx, x.shape[axis]), idx.shape + (1,))
     offset_dims = list(range(axis)) + list(range(axis + idx.ndim, x.ndim - 1 + idx.ndim))
-    numbers = _fields(offset_dims=offset_dims, collapsed_slice_dims=[axis],
-                      start_index_map=[axis], index_vector_dim=idx.ndim)  # fmt: skip
+    numbers = _fields(
+        offset_dims=offset_dims,
+        collapsed_slice_dims=[axis],
+        start_index_map=[axis],
+        index_vector_dim=idx.ndim,
+    )
     sizes = [1 if d == axis else n for d, n in enumerate(x.shape)]
-    attrs = {"dimension_numbers": f"#stablehlo.gather<{numbers}>",
-             "slice_sizes": i64_array(sizes), "indices_are_sorted": "false"}  # fmt: skip
+    attrs = {
+        "dimension_numbers": f"#stablehlo.gather<{numbers}>",
+        "slice_sizes": i64_array(sizes),
+        "indices_are_sorted": "false",
+    }
     return lw.op("stablehlo.gather", [x, indices], outs[0].shape, x.dtype, attrs)
 
 
@@ -53,27 +60,37 @@ def _scatter(lw, outs, x, idx, updates, *, axis, mode):
     # XLA skips an update whose index lies outside the operand: NumPy's dropped updates.
     indices = lw.reshape(_wrapped(lw, idx, x.shape[axis]), idx.shape + (1,))
     window = list(range(axis)) + list(range(axis + idx.ndim, updates.ndim))
-    numbers = _fields(update_window_dims=window, inserted_window_dims=[axis],
-                      scatter_dims_to_operand_dims=[axis], index_vector_dim=idx.ndim)  # fmt: skip
+    numbers = _fields(
+        update_window_dims=window,
+        inserted_window_dims=[axis],
+        scatter_dims_to_operand_dims=[axis],
+        index_vector_dim=idx.ndim,
+    )
 
     def combine(args):
         old, new = args
         return [new if mode == "set" else lw.binary(REDUCERS[mode], old, new)]
 
     region = lw.region([((), x.dtype)] * 2, combine)
-    attrs = {"scatter_dimension_numbers": f"#stablehlo.scatter<{numbers}>",
-             "indices_are_sorted": "false", "unique_indices": "false"}  # fmt: skip
+    attrs = {
+        "scatter_dimension_numbers": f"#stablehlo.scatter<{numbers}>",
+        "indices_are_sorted": "false",
+        "unique_indices": "false",
+    }
     return lw.op("stablehlo.scatter", [x, indices, updates], x.shape, x.dtype, attrs, [region])
 
 
 def _arg_extreme(direction: str):
     def rule(lw, outs, x, *, axis, index_dtype):
         index_dtype = np.dtype(index_dtype)
-        iota = lw.op("stablehlo.iota", [], x.shape, index_dtype,
-                     {"iota_dimension": f"{axis} : i64"})  # fmt: skip
+        iota = lw.op(
+            "stablehlo.iota", [], x.shape, index_dtype, {"iota_dimension": f"{axis} : i64"}
+        )
         kind = "max" if direction == "GT" else "min"
-        inits = [lw.const(identity(kind, x.dtype), x.dtype),
-                 lw.const(np.iinfo(index_dtype).max, index_dtype)]  # fmt: skip
+        inits = [
+            lw.const(identity(kind, x.dtype), x.dtype),
+            lw.const(np.iinfo(index_dtype).max, index_dtype),
+        ]
 
         def combine(acc, item):
             (va, ia), (vb, ib) = acc, item
@@ -104,9 +121,11 @@ def _cumulative(kind: str):
         n, step = x.shape[axis], 1
         while step < n:
             low = [step if d == axis else 0 for d in range(x.ndim)]
-            attrs = {"edge_padding_low": i64_array(low),
-                     "edge_padding_high": i64_array([-v for v in low]),
-                     "interior_padding": i64_array([0] * x.ndim)}  # fmt: skip
+            attrs = {
+                "edge_padding_low": i64_array(low),
+                "edge_padding_high": i64_array([-v for v in low]),
+                "interior_padding": i64_array([0] * x.ndim),
+            }
             shifted = lw.op("stablehlo.pad", [x, fill], x.shape, x.dtype, attrs)
             x = lw.binary(REDUCERS[kind], x, shifted)
             step *= 2
@@ -141,8 +160,9 @@ def _sort(lw, outs, *operands, dimension, num_keys):
     scalars = [((), x.dtype) for x in operands for _ in range(2)]
     region = lw.region(scalars, less)
     attrs = {"dimension": f"{dimension} : i64", "is_stable": "true"}
-    return lw.ops("stablehlo.sort", list(operands), [(x.shape, x.dtype) for x in operands],
-                  attrs, [region])  # fmt: skip
+    return lw.ops(
+        "stablehlo.sort", list(operands), [(x.shape, x.dtype) for x in operands], attrs, [region]
+    )
 
 
 # -------------------------------------------------------------------- control flow
@@ -151,8 +171,7 @@ def _sort(lw, outs, *operands, dimension, num_keys):
 def _cond(lw, outs, index, *operands, branches):
     last = len(branches) - 1
     index = lw.binary("stablehlo.maximum", index, lw.full_like(index, 0))
-    index = lw.convert(lw.binary("stablehlo.minimum", index, lw.full_like(index, last)),
-                       dtypes.i32)  # fmt: skip
+    index = lw.convert(lw.binary("stablehlo.minimum", index, lw.full_like(index, last)), dtypes.i32)
     regions = [lw.region([], lambda _, b=b: lower_program(lw, b, operands)) for b in branches]
     return lw.ops("stablehlo.case", [index], [(o.shape, o.dtype) for o in outs], None, regions)
 
@@ -185,15 +204,26 @@ def _scan(lw, outs, *args, body, length, num_consts, num_carry, reverse):
         items = []
         for x in xs:
             sizes = {"slice_sizes": i64_array((1,) + x.shape[1:])}
-            row = lw.op("stablehlo.dynamic_slice", [x, at] + [zero] * (x.ndim - 1),
-                        (1,) + x.shape[1:], x.dtype, sizes)  # fmt: skip
+            row = lw.op(
+                "stablehlo.dynamic_slice",
+                [x, at] + [zero] * (x.ndim - 1),
+                (1,) + x.shape[1:],
+                x.dtype,
+                sizes,
+            )
             items.append(lw.reshape(row, x.shape[1:]))
         results = lower_program(lw, body, [*consts, *carry, *items])
         updated = []
         for buf, y in zip(stacked, results[num_carry:]):
             row = lw.reshape(y, (1,) + y.shape)
-            updated.append(lw.op("stablehlo.dynamic_update_slice",
-                                 [buf, row, at] + [zero] * (buf.ndim - 1), buf.shape, buf.dtype))  # fmt: skip
+            updated.append(
+                lw.op(
+                    "stablehlo.dynamic_update_slice",
+                    [buf, row, at] + [zero] * (buf.ndim - 1),
+                    buf.shape,
+                    buf.dtype,
+                )
+            )
         next_i = lw.binary("stablehlo.add", i, lw.const(1, dtypes.i32))
         return [next_i, *results[:num_carry], *updated]
 
@@ -230,11 +260,23 @@ def _axis_index(lw, outs, *, axis_name):
     return lw.convert(lw.op("stablehlo.replica_id", [], (), dtypes.u32), dtypes.i32)
 
 
-RULES.update({
-    "gather": _gather, "scatter": _scatter,
-    "argmax": _arg_extreme("GT"), "argmin": _arg_extreme("LT"),
-    "cumsum": _cumulative("add"), "cumprod": _cumulative("mul"), "cummax": _cumulative("max"),
-    "sort": _sort, "cond": _cond, "while": _while, "scan": _scan,
-    "psum": _all_reduce("add"), "pmax": _all_reduce("max"), "pmin": _all_reduce("min"),
-    "all_gather": _all_gather, "axis_index": _axis_index,
-})  # fmt: skip
+RULES.update(
+    {
+        "gather": _gather,
+        "scatter": _scatter,
+        "argmax": _arg_extreme("GT"),
+        "argmin": _arg_extreme("LT"),
+        "cumsum": _cumulative("add"),
+        "cumprod": _cumulative("mul"),
+        "cummax": _cumulative("max"),
+        "sort": _sort,
+        "cond": _cond,
+        "while": _while,
+        "scan": _scan,
+        "psum": _all_reduce("add"),
+        "pmax": _all_reduce("max"),
+        "pmin": _all_reduce("min"),
+        "all_gather": _all_gather,
+        "axis_index": _axis_index,
+    }
+)

@@ -37,6 +37,15 @@ def try_jax():
         return None
 
 
+def jax_runner(jax, fn, *args):
+    """A no-argument callable running jax.jit(fn) on device copies of args (None without JAX)."""
+    if jax is None:
+        return None
+    f = jax.jit(fn)
+    device_args = [a if not isinstance(a, np.ndarray) else jax.numpy.asarray(a) for a in args]
+    return lambda: f(*device_args).block_until_ready()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=7)
@@ -68,50 +77,40 @@ def tiny(x) = x + 1.0
         t_jax = median_time(jax_fn, repeat) if jax_fn else None
         rows.append((name, t_jx, t_np, t_jax))
 
-    jnp = jax.numpy if jax else None
+    def poly(v):
+        return v + v * v + v * v * v
+
     row(
         f"x+x*x+x*x*x {n_poly}^2 f32 (jx eager call)",
         lambda: m.poly(x),
-        lambda: x + x * x + x * x * x,
-        jax
-        and (
-            lambda f=jax.jit(lambda v: v + v * v + v * v * v), v=jnp.asarray(x): f(
-                v
-            ).block_until_ready()
-        ),
+        lambda: poly(x),
+        jax_runner(jax, poly, x),
     )
     row(
         f"x+x*x+x*x*x {n_poly}^2 f32 (jx jit)",
         lambda: jpoly(x),
-        lambda: x + x * x + x * x * x,
-        jax
-        and (
-            lambda f=jax.jit(lambda v: v + v * v + v * v * v), v=jnp.asarray(x): f(
-                v
-            ).block_until_ready()
-        ),
+        lambda: poly(x),
+        jax_runner(jax, poly, x),
     )
+    hess = normal = None
     if jax:
-        jh = jax.jit(jax.jacfwd(jax.jacrev(lambda v: jnp.sum(jnp.square(v)))))
-        jh_fn = lambda v=jnp.asarray(h_in): jh(v).block_until_ready()
+        jnp = jax.numpy
+        hess = jax_runner(jax, jax.jacfwd(jax.jacrev(lambda v: jnp.sum(jnp.square(v)))), h_in)
         key = jax.random.key(0)
-        jn_fn = lambda: jax.random.normal(key, (n_normal,)).block_until_ready()
-    else:
-        jh_fn = jn_fn = None
-    row("hessian jit(jacfwd(jacrev(sum sq))) 1000", lambda: m.hess(h_in), None, jh_fn)
+        normal = jax_runner(jax, lambda k: jax.random.normal(k, (n_normal,)), key)
+    row("hessian jit(jacfwd(jacrev(sum sq))) 1000", lambda: m.hess(h_in), None, hess)
     gen = np.random.default_rng(0)
     row(
         f"random.normal {n_normal:.0e} f32",
         lambda: m.normals(0, n_normal),
         lambda: gen.standard_normal(n_normal, dtype=np.float32),
-        jn_fn,
+        normal,
     )
     row(
         "tiny cached call f32[3]",
         lambda: m.tiny(small),
         lambda: small + 1.0,
-        jax
-        and (lambda f=jax.jit(lambda v: v + 1.0), v=jnp.asarray(small): f(v).block_until_ready()),
+        jax_runner(jax, lambda v: v + 1.0, small),
     )
     print(f"{'workload':44} {'jx':>10} {'numpy':>10} {'jax':>10} {'jx/numpy':>9} {'jx/jax':>8}")
     for name, t_jx, t_np, t_jax in rows:

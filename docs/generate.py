@@ -33,8 +33,12 @@ BUILTINS_INTRO = (
     "Available everywhere without an import. NumPy's names, arguments and "
     "semantics unless a line says otherwise."
 )
-GROUPS = ["Array functions", "Transformations", "Collectives (inside pmap and vmap)",
-          "Top-level effects"]  # fmt: skip
+GROUPS = [
+    "Array functions",
+    "Transformations",
+    "Collectives (inside pmap and vmap)",
+    "Top-level effects",
+]
 
 
 def _group(name: str, fn) -> str:
@@ -55,8 +59,9 @@ def _signature(name: str, fn) -> str:
         return f"{name}(...)"
     parts = []
     for p in sig.parameters.values():
-        text = ("*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD
-                else "") + p.name  # fmt: skip
+        text = (
+            "*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD else ""
+        ) + p.name
         if p.default is not p.empty:
             text += "=" + repr(p.default)
         parts.append(text)
@@ -91,12 +96,18 @@ def builtins_section() -> list[str]:
     lines += ["### Constants and dtypes", "", ", ".join(constants), ""]
     methods = getattr(jx_builtins, "_METHODS", {})
     if methods:
-        lines += ["### Array attributes and methods", "",
-                  "`x.shape`, `x.ndim`, `x.size`, `x.dtype`, `x.T`, `x.at[...]` "
-                  "(`.set .add .mul .min .max .get`), `x.reshape(...)`, `x.transpose(...)`, "
-                  "and these methods, each the built-in of the name shown: "
-                  + ", ".join(f"`x.{m}` ({f})" if m != f else f"`x.{m}`"
-                              for m, f in sorted(methods.items())) + ".", ""]  # fmt: skip
+        lines += [
+            "### Array attributes and methods",
+            "",
+            "`x.shape`, `x.ndim`, `x.size`, `x.dtype`, `x.T`, `x.at[...]` "
+            "(`.set .add .mul .min .max .get`), `x.reshape(...)`, `x.transpose(...)`, "
+            "and these methods, each the built-in of the name shown: "
+            + ", ".join(
+                f"`x.{m}` ({f})" if m != f else f"`x.{m}`" for m, f in sorted(methods.items())
+            )
+            + ".",
+            "",
+        ]
     return lines
 
 

@@ -7,11 +7,11 @@
 See the README for the tour and LANGUAGE.md for the language contract.
 """
 
-from . import effects as _effects  # noqa: F401 - registers print, save and load
-from .transforms import pmap as _pmap  # noqa: F401 - registers vmap, pmap and the collectives
-from .builtins import BUILTINS as _BUILTINS
 from . import combinators as _combinators
+from . import effects as _effects  # noqa: F401 - registers print, save and load
+from .builtins import BUILTINS as _BUILTINS
 from .transforms import autodiff as _autodiff
+from .transforms import pmap as _pmap  # noqa: F401 - registers vmap, pmap and the collectives
 
 _autodiff.register(_BUILTINS)
 _combinators.register(_BUILTINS)
@@ -59,9 +59,33 @@ def load_ipython_extension(ipython):
 
 
 __all__ = [
-    "compile", "fn", "run_file", "jit", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian",
-    "vmap", "pmap", "jvp", "vjp", "Function", "CompiledModule", "JxError",
-    "JxSyntaxError", "NameError", "ImportError", "PurityError", "KeyReuseError", "ShapeError",
-    "TypeError", "IndexError", "RecursionError", "AssertionError", "JxRuntimeError",
-    "ValueError", "__version__",
-]  # fmt: skip
+    "AssertionError",
+    "CompiledModule",
+    "Function",
+    "ImportError",
+    "IndexError",
+    "JxError",
+    "JxRuntimeError",
+    "JxSyntaxError",
+    "KeyReuseError",
+    "NameError",
+    "PurityError",
+    "RecursionError",
+    "ShapeError",
+    "TypeError",
+    "ValueError",
+    "__version__",
+    "compile",
+    "fn",
+    "grad",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jit",
+    "jvp",
+    "pmap",
+    "run_file",
+    "value_and_grad",
+    "vjp",
+    "vmap",
+]

@@ -63,8 +63,9 @@ def using(backend):
     try:
         yield
     except RecursionError:
-        raise JxRecursionError("recursion too deep (does it stop on static values?)",
-                               CTX.span) from None  # fmt: skip
+        raise JxRecursionError(
+            "recursion too deep (does it stop on static values?)", CTX.span
+        ) from None
     finally:
         CTX.backend, CTX.builders, CTX.depth = saved
         sys.setrecursionlimit(limit)
@@ -78,8 +79,9 @@ def to_jx(value, what="value"):
         try:
             return np.asarray(value, dtype=dtypes.canonical(value.dtype))
         except ValueError:
-            raise JxTypeError(f"the {what} has dtype {value.dtype}, which jx does not "
-                              "have") from None  # fmt: skip
+            raise JxTypeError(
+                f"the {what} has dtype {value.dtype}, which jx does not have"
+            ) from None
     if isinstance(value, (bool, int, float)) or value is None or isinstance(value, str):
         return value
     if isinstance(value, tuple):
@@ -98,8 +100,10 @@ def to_jx(value, what="value"):
     if hasattr(value, "__array__"):
         return to_jx(np.asarray(value), what)
     if callable(value):
-        raise PurityError(f"the {what} is a Python callable: jx cannot check it is pure; "
-                          "write it in jx (jx.fn or jx.compile) instead")  # fmt: skip
+        raise PurityError(
+            f"the {what} is a Python callable: jx cannot check it is pure; "
+            "write it in jx (jx.fn or jx.compile) instead"
+        )
     raise JxValueError(f"cannot pass {type(value).__name__} into jx as the {what}")
 
 
@@ -114,8 +118,13 @@ def to_host(value, backend, numbers=False):
     Functions, also inside tuples and records, leave as `Function`s callable from Python."""
     kinds = (np.ndarray, bool, int, float) if numbers else np.ndarray
     leaves, tree = trees.flatten(value, lambda x: isinstance(x, kinds) or _is_function(x))
-    return trees.unflatten(tree, [Function(x, backend) if _is_function(x)
-                                  else backend.to_host(_as_array(x)) for x in leaves])  # fmt: skip
+    return trees.unflatten(
+        tree,
+        [
+            Function(x, backend) if _is_function(x) else backend.to_host(_as_array(x))
+            for x in leaves
+        ],
+    )
 
 
 def _is_function(x) -> bool:
@@ -242,8 +251,9 @@ def run_module(module: ast.Module, name: str, backend="numpy", env=None, scope=N
     return scope
 
 
-def compile(source: str, backend: str = "numpy", env: dict | None = None,
-            name: str = "<string>") -> CompiledModule:  # fmt: skip
+def compile(
+    source: str, backend: str = "numpy", env: dict | None = None, name: str = "<string>"
+) -> CompiledModule:
     """Compile jx source; its functions become attributes callable from Python."""
     be = get_backend(backend)
     scope = execute(source, name, be, env)
@@ -256,12 +266,12 @@ def fn(source: str, backend: str = "numpy", env: dict | None = None) -> Function
     # Parsed as an expression of its own, so error columns match the text as written.
     expr = syntax.parse_expression(source.strip())
     target = ast.Name(expr.span, "__result__")
-    scope = run_module(ast.Module(expr.span, (ast.Assign(expr.span, (target,), expr),)),
-                       "<string>", be, env)  # fmt: skip
+    scope = run_module(
+        ast.Module(expr.span, (ast.Assign(expr.span, (target,), expr),)), "<string>", be, env
+    )
     value = scope.vars["__result__"]
     if not (isinstance(value, (Closure, Builtin)) or hasattr(value, "jx_call")):
-        raise JxValueError(f"jx.fn expects a function expression, got {describe(value)}",
-                           expr.span)  # fmt: skip
+        raise JxValueError(f"jx.fn expects a function expression, got {describe(value)}", expr.span)
     return Function(value, be)
 
 
@@ -281,8 +291,9 @@ def _function_transform(name: str):
         from .builtins import BUILTINS
 
         if not isinstance(f, Function):
-            raise PurityError(f"jx.{name} takes a jx function (from jx.compile or jx.fn), not "
-                              f"{type(f).__name__}")  # fmt: skip
+            raise PurityError(
+                f"jx.{name} takes a jx function (from jx.compile or jx.fn), not {type(f).__name__}"
+            )
         with using(f.backend):
             value = BUILTINS[name].fn(f.value, *args, **kwargs)
         return Function(value, f.backend)

@@ -23,8 +23,9 @@ BUILTINS: dict[str, object] = {}
 
 def builtin(name=None, effect=False):
     def register(fn):
-        BUILTINS[name or fn.__name__.rstrip("_")] = Builtin(name or fn.__name__.rstrip("_"), fn,
-                                                            effect)  # fmt: skip
+        BUILTINS[name or fn.__name__.rstrip("_")] = Builtin(
+            name or fn.__name__.rstrip("_"), fn, effect
+        )
         return fn
 
     return register
@@ -142,7 +143,7 @@ def eye(N, M=None, k=0, dtype=None):
 
 
 @builtin()
-def array(object, dtype=None):  # noqa: A002 - NumPy's name
+def array(object, dtype=None):
     return ops.array(object, to_dtype(dtype))
 
 
@@ -159,11 +160,27 @@ def astype(x, dtype):
 # ------------------------------------------------------------------ elementwise
 
 _FLOAT_FUNCS = {
-    "exp": "exp", "exp2": "exp2", "log": "log", "log2": "log2", "log10": "log10",
-    "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
-    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh",
-    "tanh": "tanh", "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh",
-}  # fmt: skip
+    "exp": "exp",
+    "exp2": "exp2",
+    "log": "log",
+    "log2": "log2",
+    "log10": "log10",
+    "log1p": "log1p",
+    "expm1": "expm1",
+    "sqrt": "sqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "tanh": "tanh",
+    "arcsinh": "asinh",
+    "arccosh": "acosh",
+    "arctanh": "atanh",
+}
 
 
 def _unary_builtin(name, prim):
@@ -274,8 +291,10 @@ def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # NumPy 2 and JAX s
 @builtin()
 def where(condition, x=None, y=None):
     if x is None or y is None:
-        raise JxTypeError("where(condition) with one argument gives a data-dependent shape; "
-                          "pass where(condition, x, y)")  # fmt: skip
+        raise JxTypeError(
+            "where(condition) with one argument gives a data-dependent shape; "
+            "pass where(condition, x, y)"
+        )
     return ops.where(condition, x, y)
 
 
@@ -485,8 +504,9 @@ def _seq(arrays, what):
 def hstack(tup):
     arrs = [ops.as_array(a) for a in _seq(tup, "hstack")]
     axis = 0 if aval_of(arrs[0]).ndim == 1 else 1
-    return ops.concatenate([ops.reshape(a, (1,)) if not aval_of(a).shape else a for a in arrs],
-                           axis)  # fmt: skip
+    return ops.concatenate(
+        [ops.reshape(a, (1,)) if not aval_of(a).shape else a for a in arrs], axis
+    )
 
 
 @builtin()
@@ -659,8 +679,10 @@ def len_(obj):
 def range_(start, stop=None, step=1):
     for v in (start, stop, step):
         if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
-            raise JxTypeError(f"range() takes static ints, got {describe(v)}; a loop over a "
-                              "traced count needs while or fori_loop")  # fmt: skip
+            raise JxTypeError(
+                f"range() takes static ints, got {describe(v)}; a loop over a "
+                "traced count needs while or fori_loop"
+            )
     return range(start) if stop is None else range(start, stop, step)
 
 
@@ -692,16 +714,18 @@ def float_(x):
 @builtin()
 def tree_map(f, tree, *rest):
     from . import trees
-    from .functions import call
     from .core import CTX
+    from .functions import call
 
     leaves, treedef = trees.flatten(tree, _tree_leaf)
     others = []
     for r in rest:
         rl, rt = trees.flatten(r, _tree_leaf)
         if rt != treedef:
-            raise JxTypeError(f"tree_map: trees of different structures: "
-                              f"{trees.structure_text(treedef)} and {trees.structure_text(rt)}")  # fmt: skip
+            raise JxTypeError(
+                f"tree_map: trees of different structures: "
+                f"{trees.structure_text(treedef)} and {trees.structure_text(rt)}"
+            )
         others.append(rl)
     out = [call(f, [x, *(o[k] for o in others)], {}, CTX.span) for k, x in enumerate(leaves)]
     return trees.unflatten(treedef, out)
@@ -727,13 +751,16 @@ def _sorted(operands, axis, num_keys=1):
     from . import prims
     from .core import bind
 
-    x = ops.as_array(operands[0])
     if axis is None:
         operands = [ops.reshape(o, (-1,)) for o in operands]
         axis = 0
     nd = aval_of(ops.as_array(operands[0])).ndim
-    return bind(prims.sort_p, *[ops.as_array(o) for o in operands],
-                dimension=ops.normalize_axis(axis, nd), num_keys=num_keys)  # fmt: skip
+    return bind(
+        prims.sort_p,
+        *[ops.as_array(o) for o in operands],
+        dimension=ops.normalize_axis(axis, nd),
+        num_keys=num_keys,
+    )
 
 
 @builtin()
@@ -793,12 +820,30 @@ def erf(x):
 # ------------------------------------------------------------------ attributes and methods
 
 _METHODS = {
-    "sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod", "all": "all",
-    "any": "any", "argmax": "argmax", "argmin": "argmin", "std": "std", "var": "var",
-    "cumsum": "cumsum", "cumprod": "cumprod", "astype": "astype", "transpose": "transpose",
-    "squeeze": "squeeze", "ravel": "ravel", "flatten": "ravel", "dot": "dot", "clip": "clip",
-    "round": "round", "swapaxes": "swapaxes", "repeat": "repeat",
-}  # fmt: skip
+    "sum": "sum",
+    "mean": "mean",
+    "max": "max",
+    "min": "min",
+    "prod": "prod",
+    "all": "all",
+    "any": "any",
+    "argmax": "argmax",
+    "argmin": "argmin",
+    "std": "std",
+    "var": "var",
+    "cumsum": "cumsum",
+    "cumprod": "cumprod",
+    "astype": "astype",
+    "transpose": "transpose",
+    "squeeze": "squeeze",
+    "ravel": "ravel",
+    "flatten": "ravel",
+    "dot": "dot",
+    "clip": "clip",
+    "round": "round",
+    "swapaxes": "swapaxes",
+    "repeat": "repeat",
+}
 
 
 def array_attribute(x, attr: str, span):
@@ -816,14 +861,17 @@ def array_attribute(x, attr: str, span):
     if attr == "at":
         return AtHelper(x)
     if attr == "reshape":
+
         def reshape_method(*shape):
             return ops.reshape(x, shape[0] if len(shape) == 1 else shape)
 
         return Builtin("reshape", reshape_method)
     if attr == "transpose":
+
         def transpose_method(*axes):
-            return ops.transpose(x, (axes[0] if len(axes) == 1 and isinstance(axes[0], tuple)
-                                     else axes) or None)  # fmt: skip
+            return ops.transpose(
+                x, (axes[0] if len(axes) == 1 and isinstance(axes[0], tuple) else axes) or None
+            )
 
         return Builtin("transpose", transpose_method)
     if attr in _METHODS:

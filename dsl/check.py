@@ -108,8 +108,9 @@ class Checker:
                 self.stmt(b, scopes, in_function)
         elif isinstance(s, ast.Assert):
             if in_function:
-                raise PurityError("assert is an effect: functions are pure; check the value at "
-                                  "top level", s.span)  # fmt: skip
+                raise PurityError(
+                    "assert is an effect: functions are pure; check the value at top level", s.span
+                )
             self.expr(s.test, scopes, in_function)
             if s.msg is not None:
                 self.expr(s.msg, scopes, in_function)
@@ -120,15 +121,19 @@ class Checker:
             if not module_exists(s.module, s.span.source.name):
                 raise missing_module(s.module, s.span)
         elif isinstance(s, ast.Forbidden):
-            raise PurityError(f"'{s.keyword}' is not part of jx: values are immutable and "
-                              "functions pure; rebind a name instead", s.span)  # fmt: skip
+            raise PurityError(
+                f"'{s.keyword}' is not part of jx: values are immutable and "
+                "functions pure; rebind a name instead",
+                s.span,
+            )
 
     def target(self, t, scopes, in_function, stmt) -> None:
         if isinstance(t, ast.Subscript):
             self.mutation(t, stmt, ".at[...].set")
         elif isinstance(t, ast.Attribute):
-            raise PurityError(f"cannot assign to attribute '{t.attr}': values are immutable",
-                              t.span)  # fmt: skip
+            raise PurityError(
+                f"cannot assign to attribute '{t.attr}': values are immutable", t.span
+            )
         elif isinstance(t, ast.TupleExpr):
             for e in t.elts:
                 self.target(e, scopes, in_function, stmt)
@@ -154,8 +159,9 @@ class Checker:
         if isinstance(e, ast.Name):
             if not any(e.id in s for s in scopes):
                 visible = set().union(*scopes)
-                raise NameError(f"name '{e.id}' is not defined{did_you_mean(e.id, visible)}",
-                                e.span)  # fmt: skip
+                raise NameError(
+                    f"name '{e.id}' is not defined{did_you_mean(e.id, visible)}", e.span
+                )
             return
         if isinstance(e, ast.Lambda):
             for p in e.params:
@@ -195,8 +201,11 @@ class Checker:
         # A function the program itself names `load` or `save` is no effect.
         user_defined = shadowed or name in self.top
         if in_function and name in EFFECTS and not user_defined:
-            raise PurityError(f"{name}() is an effect: functions are pure; return the value "
-                              f"and {name} it at top level", e.span)  # fmt: skip
+            raise PurityError(
+                f"{name}() is an effect: functions are pure; return the value "
+                f"and {name} it at top level",
+                e.span,
+            )
         fdef = self.functions.get(name)
         if fdef is None or shadowed or any(isinstance(a, ast.Starred) for a in e.args):
             return
@@ -214,8 +223,9 @@ class Checker:
         if filled < len(required) and not all(
             p.name in {k.name for k in e.keywords} for p in required[given:]
         ):
-            missing = [p.name for p in required[given:] if p.name not in
-                       {k.name for k in e.keywords}]  # fmt: skip
+            missing = [
+                p.name for p in required[given:] if p.name not in {k.name for k in e.keywords}
+            ]
             raise TypeError(f"{name}() missing argument '{missing[0]}'", e.span)
 
 
@@ -234,7 +244,6 @@ def _source_text(span) -> str:
 
 def check_module(module: ast.Module, known: set = frozenset()) -> None:
     from .builtins import BUILTINS
-
     from .keycheck import check_keys
 
     Checker(set(BUILTINS), known).module(module)

@@ -40,19 +40,23 @@ def _fit(builder, value, tree, avals, what, span):
     """A body's new carry, checked against the carry's structure, shapes and dtypes."""
     leaves, new_tree = trees.flatten(value, _number_or_array)
     if new_tree != tree:
-        raise ShapeError(f"{what} must return a carry of the structure it was given: "
-                         f"{trees.structure_text(tree)} became {trees.structure_text(new_tree)}",
-                         span)  # fmt: skip
+        raise ShapeError(
+            f"{what} must return a carry of the structure it was given: "
+            f"{trees.structure_text(tree)} became {trees.structure_text(new_tree)}",
+            span,
+        )
     outs = []
     for x, a in zip(leaves, avals):
         x = _unwrap(x)
         b = aval_of(x)
         if b.shape != a.shape:
             raise ShapeError(f"{what}: a carry of {a} came back as {b.strong()}", span)
-        if b.dtype != a.dtype:
-            if not (b.weak or dtypes.promote(a.update(weak=True), b)[0] == a.dtype):
-                raise JxTypeError(f"{what}: a carry of {a} came back as {b.strong()}; cast it "
-                                  "with astype", span)  # fmt: skip
+        if b.dtype != a.dtype and not (
+            b.weak or dtypes.promote(a.update(weak=True), b)[0] == a.dtype
+        ):
+            raise JxTypeError(
+                f"{what}: a carry of {a} came back as {b.strong()}; cast it with astype", span
+            )
         with trace_into(builder):
             outs.append(ops.convert(x, a.dtype))
     return outs
@@ -75,8 +79,9 @@ def cond(pred, true_fun, false_fun, *operands):
         uses.append(prng.journal_take(mark))
     prng.journal_merge(uses)
     builders = [b for b, _ in runs]
-    outs, treedef, statics, protos = _join([r for _, r in runs], builders, [span, span],
-                                           "cond", span)  # fmt: skip
+    outs, treedef, statics, protos = _join(
+        [r for _, r in runs], builders, [span, span], "cond", span
+    )
     results = _rewrap(protos, _emit_cond(index, builders, outs))
     it = iter(results)
     n = len(outs[0]) + len(statics)
@@ -86,18 +91,28 @@ def cond(pred, true_fun, false_fun, *operands):
 def while_loop(cond_fun, body_fun, init_val):
     span = CTX.span
     leaves, tree, avals = _leaves(init_val)
-    cb, test = _trace(lambda ins: call(cond_fun, [trees.unflatten(tree, ins)], {}, span),
-                      leaves, avals, loop=True)  # fmt: skip
+    cb, test = _trace(
+        lambda ins: call(cond_fun, [trees.unflatten(tree, ins)], {}, span), leaves, avals, loop=True
+    )
     with trace_into(cb):
         pred = _predicate(test, span)
-    bb, new = _trace(lambda ins: call(body_fun, [trees.unflatten(tree, ins)], {}, span),
-                     leaves, avals, loop=True)  # fmt: skip
+    bb, new = _trace(
+        lambda ins: call(body_fun, [trees.unflatten(tree, ins)], {}, span), leaves, avals, loop=True
+    )
     outs = _fit(bb, new, tree, avals, "while_loop's body", span)
     cprog, ccaps = close(cb, [pred])
     bprog, bcaps = close(bb, outs)
     init = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(leaves, avals)]
-    results = bind(prims.while_p, *ccaps, *bcaps, *init, cond_program=cprog, body_program=bprog,
-                   cond_nconsts=len(ccaps), body_nconsts=len(bcaps))  # fmt: skip
+    results = bind(
+        prims.while_p,
+        *ccaps,
+        *bcaps,
+        *init,
+        cond_program=cprog,
+        body_program=bprog,
+        cond_nconsts=len(ccaps),
+        body_nconsts=len(bcaps),
+    )
     return trees.unflatten(tree, _rewrap(leaves, results))
 
 
@@ -111,8 +126,10 @@ def scan(f, init, xs=None, length=None, reverse=False):
     if length is not None:
         lengths.add(length)
     if len(lengths) != 1:
-        raise ShapeError(f"scan: xs have leading axes {sorted(lengths)} (and length={length}); "
-                         "they must agree", span)  # fmt: skip
+        raise ShapeError(
+            f"scan: xs have leading axes {sorted(lengths)} (and length={length}); they must agree",
+            span,
+        )
     n = lengths.pop()
     leaves, tree, avals = _leaves(init)
     slice_avals = [aval_of(x).update(shape=aval_of(x).shape[1:]).strong() for x in x_leaves]
@@ -134,8 +151,17 @@ def scan(f, init, xs=None, length=None, reverse=False):
     ys_tree.append(y_tree)
     program, caps = close(builder, outs + y_leaves)
     init_arrays = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(leaves, avals)]
-    results = bind(prims.scan_p, *caps, *init_arrays, *x_leaves, body=program, length=n,
-                   num_consts=len(caps), num_carry=len(init_arrays), reverse=bool(reverse))  # fmt: skip
+    results = bind(
+        prims.scan_p,
+        *caps,
+        *init_arrays,
+        *x_leaves,
+        body=program,
+        length=n,
+        num_consts=len(caps),
+        num_carry=len(init_arrays),
+        reverse=bool(reverse),
+    )
     carry = trees.unflatten(tree, _rewrap(leaves, results[: len(avals)]))
     ys = trees.unflatten(y_tree, results[len(avals) :])
     return carry, ys
@@ -143,12 +169,14 @@ def scan(f, init, xs=None, length=None, reverse=False):
 
 def fori_loop(lower, upper, body_fun, init_val):
     span = CTX.span
-    static = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                 for v in (lower, upper))  # fmt: skip
+    static = all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (lower, upper)
+    )
     if static:
         # A static trip count is a scan over the indices: reverse-differentiable.
-        idx = ops.binary("add", ops.iota(dtypes.i32, (max(int(upper) - int(lower), 0),)),
-                         int(lower))  # fmt: skip
+        idx = ops.binary(
+            "add", ops.iota(dtypes.i32, (max(int(upper) - int(lower), 0),)), int(lower)
+        )
 
         def step(carry, i):
             return call(body_fun, [i, carry], {}, span), None
@@ -157,10 +185,11 @@ def fori_loop(lower, upper, body_fun, init_val):
         return carry
     lo = ops.convert(lower, dtypes.i32)
     hi = ops.convert(upper, dtypes.i32)
-    out = while_loop(_PyFn(lambda s: ops.compare("lt", s[0], s[2])),
-                     _PyFn(lambda s: (ops.binary("add", s[0], 1), call(body_fun, [s[0], s[1]], {},
-                                                                        span), s[2])),
-                     (lo, init_val, hi))  # fmt: skip
+    out = while_loop(
+        _PyFn(lambda s: ops.compare("lt", s[0], s[2])),
+        _PyFn(lambda s: (ops.binary("add", s[0], 1), call(body_fun, [s[0], s[1]], {}, span), s[2])),
+        (lo, init_val, hi),
+    )
     return out[1]
 
 

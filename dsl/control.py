@@ -57,8 +57,11 @@ def assigned_names(stmts) -> set:
             for s in stmt.body + stmt.orelse:
                 visit(s)
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            names = [stmt.alias or stmt.module] if isinstance(stmt, ast.Import) else [
-                a or n for n, a in stmt.names]  # fmt: skip
+            names = (
+                [stmt.alias or stmt.module]
+                if isinstance(stmt, ast.Import)
+                else [a or n for n, a in stmt.names]
+            )
             out.update(names)
 
     for s in stmts:
@@ -77,8 +80,11 @@ def close(builder: Builder, outputs, n_explicit: int | None = None):
 def _predicate(test, span):
     a = aval_of(test)
     if a.shape != ():
-        raise JxTypeError(f"a traced condition must be a scalar, got shape {a.shape}; use any(), "
-                          "all() or where()", span)  # fmt: skip
+        raise JxTypeError(
+            f"a traced condition must be a scalar, got shape {a.shape}; use any(), "
+            "all() or where()",
+            span,
+        )
     if a.dtype != dtypes.bool_:
         test = ops.compare("ne", test, 0)
     return test
@@ -97,9 +103,11 @@ def _join(values, builders, spans, what: str, span):
     treedef = flat[0][1]
     for (_, t), s in zip(flat[1:], spans[1:]):
         if t != treedef:
-            err = ShapeError(f"the branches of this {what} give different structures: "
-                             f"{trees.structure_text(treedef)} and {trees.structure_text(t)}",
-                             span)  # fmt: skip
+            err = ShapeError(
+                f"the branches of this {what} give different structures: "
+                f"{trees.structure_text(treedef)} and {trees.structure_text(t)}",
+                span,
+            )
             for note_span, tree in ((spans[0], treedef), (s, t)):
                 err.add_note(f"this branch gives {trees.structure_text(tree)}", note_span)
             raise err
@@ -108,8 +116,10 @@ def _join(values, builders, spans, what: str, span):
     outs = [[] for _ in values]
     for k in range(n):
         leaves = [f[0][k] for f in flat]
-        if all(ops.is_scalar(x) for x in leaves) and all(x == leaves[0] for x in leaves) and all(
-            type(x) is type(leaves[0]) for x in leaves
+        if (
+            all(ops.is_scalar(x) for x in leaves)
+            and all(x == leaves[0] for x in leaves)
+            and all(type(x) is type(leaves[0]) for x in leaves)
         ):
             statics[k] = leaves[0]
             continue
@@ -117,7 +127,9 @@ def _join(values, builders, spans, what: str, span):
         if any(a.shape != avals[0].shape for a in avals):
             err = ShapeError(
                 f"the branches of this {what} give different shapes: "
-                + " and ".join(str(a) for a in avals), span)  # fmt: skip
+                + " and ".join(str(a) for a in avals),
+                span,
+            )
             for note_span, a in zip(spans, avals):
                 err.add_note(f"this branch gives {a}", note_span)
             raise err
@@ -164,13 +176,13 @@ def traced_if(stmt, test, scope: Scope):
         before = scope.vars
         common = set(runs[0][1].vars) & set(runs[1][1].vars)
         names = sorted(
-            n for n in common
-            if any(f.vars[n] is not before.get(n, _MISSING) for _, f, _ in runs)
-        )  # fmt: skip
+            n for n in common if any(f.vars[n] is not before.get(n, _MISSING) for _, f, _ in runs)
+        )
         values = [tuple(f.vars[n] for n in names) for _, f, _ in runs]
     else:
-        raise JxTypeError("with a traced condition, either every branch returns or none does",
-                          stmt.span)  # fmt: skip
+        raise JxTypeError(
+            "with a traced condition, either every branch returns or none does", stmt.span
+        )
     # Join in reading order (the if branch first) so messages name them as written.
     builders = [b for b, _, _ in runs][::-1]
     outs, treedef, statics, protos = _join(values[::-1], builders, spans[::-1], "if", stmt.span)
@@ -211,9 +223,13 @@ def traced_select(node, test, scope):
     pred = _predicate(test, node.test.span)
     a, b = evaluate(node.body, scope), evaluate(node.orelse, scope)
     builder = current_builder()
-    outs, treedef, statics, protos = _join([b, a], [builder, builder],
-                                           [node.orelse.span, node.body.span],
-                                           "conditional expression", node.span)  # fmt: skip
+    outs, treedef, statics, protos = _join(
+        [b, a],
+        [builder, builder],
+        [node.orelse.span, node.body.span],
+        "conditional expression",
+        node.span,
+    )
     CTX.span = node.span
     picked = _rewrap(protos, [ops.where(pred, t, f) for f, t in zip(outs[0], outs[1])])
     return _rebuild(treedef, statics, picked, len(picked) + len(statics))
@@ -268,16 +284,22 @@ def _fit_carry(builder, new_state, tree, avals, names, span):
     """Check a body's new state against the carry; (outputs, new avals or None to retry)."""
     leaves, new_tree = trees.flatten(new_state, _number_or_array)
     if new_tree != tree:
-        raise ShapeError(f"the loop changes the structure of its state ({', '.join(names)}): "
-                         f"{trees.structure_text(tree)} becomes "
-                         f"{trees.structure_text(new_tree)}", span)  # fmt: skip
+        raise ShapeError(
+            f"the loop changes the structure of its state ({', '.join(names)}): "
+            f"{trees.structure_text(tree)} becomes "
+            f"{trees.structure_text(new_tree)}",
+            span,
+        )
     retry, outs, new_avals = False, [], []
     for k, (x, a) in enumerate(zip(leaves, avals)):
         x = _unwrap(x)
         b = aval_of(x)
         if b.shape != a.shape:
-            raise ShapeError(f"a loop variable changes shape from {a} to {b.strong()}; loop state "
-                             "must keep its shape (a static range loop may change it)", span)  # fmt: skip
+            raise ShapeError(
+                f"a loop variable changes shape from {a} to {b.strong()}; loop state "
+                "must keep its shape (a static range loop may change it)",
+                span,
+            )
         dtype, weak = dtypes.promote(a, b)
         if (dtype, weak) != (a.dtype, a.weak):  # the carry widens: trace the body again
             retry = True
@@ -307,7 +329,9 @@ def run_while(stmt, scope: Scope, top: bool):
         if count > STATIC_LOOP_LIMIT and (CTX.builders or CTX.depth):
             raise JxRecursionError(
                 f"this while loop ran {STATIC_LOOP_LIMIT} times on a static condition while "
-                "tracing; make its condition depend on traced values", stmt.span)  # fmt: skip
+                "tracing; make its condition depend on traced values",
+                stmt.span,
+            )
         test = evaluate(stmt.test, scope)
     _traced_while(stmt, scope)
     _forget_new_names(scope, before)
@@ -326,7 +350,10 @@ def _traced_while(stmt, scope):
 
     for _ in range(4):
         cb, cond_out = _trace_body(
-            lambda f, vals, _: (bind_state(f, vals), evaluate(stmt.test, f))[1], tree, avals, scope,
+            lambda f, vals, _: (bind_state(f, vals), evaluate(stmt.test, f))[1],
+            tree,
+            avals,
+            scope,
             protos=init,
         )
         with trace_into(cb):
@@ -335,8 +362,11 @@ def _traced_while(stmt, scope):
         def run_body(fork, values, _):
             bind_state(fork, values)
             if exec_block(stmt.body, fork) is not None:
-                raise JxTypeError("return inside a traced while loop is not supported; set a "
-                                  "variable and return after the loop", stmt.span)  # fmt: skip
+                raise JxTypeError(
+                    "return inside a traced while loop is not supported; set a "
+                    "variable and return after the loop",
+                    stmt.span,
+                )
             return tuple(fork.vars[n] for n in names)
 
         bb, new_state = _trace_body(run_body, tree, avals, scope, protos=init)
@@ -348,9 +378,16 @@ def _traced_while(stmt, scope):
     body_prog, body_caps = close(bb, outs)
     CTX.span = stmt.span
     data = [ops.convert(_unwrap(x), a.dtype, a.weak) for x, a in zip(init, avals)]
-    results = bind(prims.while_p, *cond_caps, *body_caps, *data, cond_program=cond_prog,
-                   body_program=body_prog, cond_nconsts=len(cond_caps),
-                   body_nconsts=len(body_caps))  # fmt: skip
+    results = bind(
+        prims.while_p,
+        *cond_caps,
+        *body_caps,
+        *data,
+        cond_program=cond_prog,
+        body_program=body_prog,
+        cond_nconsts=len(cond_caps),
+        body_nconsts=len(body_caps),
+    )
     for n, v in zip(names, trees.unflatten(tree, _rewrap(init, results))):
         scope.vars[n] = v
 
@@ -417,8 +454,9 @@ def _traced_for(stmt, xs, scope):
             fork.vars[n] = v
         assign(stmt.target, extras[0], fork)
         if exec_block(stmt.body, fork) is not None:
-            raise JxTypeError("return inside a loop over a traced array is not supported",
-                              stmt.span)  # fmt: skip
+            raise JxTypeError(
+                "return inside a loop over a traced array is not supported", stmt.span
+            )
         return tuple(fork.vars[n] for n in names)
 
     for _ in range(4):
@@ -430,8 +468,17 @@ def _traced_for(stmt, xs, scope):
     body, caps = close(bb, outs)
     CTX.span = stmt.span
     data = [ops.convert(_unwrap(x), a.dtype, a.weak) for x, a in zip(init, avals)]
-    results = bind(prims.scan_p, *caps, *data, xs, body=body, length=xa.shape[0],
-                   num_consts=len(caps), num_carry=len(data), reverse=False)  # fmt: skip
+    results = bind(
+        prims.scan_p,
+        *caps,
+        *data,
+        xs,
+        body=body,
+        length=xa.shape[0],
+        num_consts=len(caps),
+        num_carry=len(data),
+        reverse=False,
+    )
     for n, v in zip(names, trees.unflatten(tree, _rewrap(init, results))):
         scope.vars[n] = v
 
@@ -455,8 +502,11 @@ def comprehension(node, scope: Scope):
     items = _static_items(iterable, first.iter.span)
     if items is None:
         if len(node.generators) > 1 or first.ifs:
-            raise JxTypeError("a comprehension over a traced array takes one 'for' and no 'if' "
-                              "(the result's length must be static)", node.span)  # fmt: skip
+            raise JxTypeError(
+                "a comprehension over a traced array takes one 'for' and no 'if' "
+                "(the result's length must be static)",
+                node.span,
+            )
         return _traced_comprehension(node, iterable, scope)
     results: list = []
     _static_comprehension(node, 0, Scope(scope), results, items)
@@ -471,16 +521,20 @@ def _static_comprehension(node, level, scope, results, items=None):
         iterable = evaluate(gen.iter, scope)
         items = _static_items(iterable, gen.iter.span)
         if items is None:
-            raise JxTypeError("a nested comprehension cannot loop over a traced array",
-                              gen.iter.span)  # fmt: skip
+            raise JxTypeError(
+                "a nested comprehension cannot loop over a traced array", gen.iter.span
+            )
     for item in items:
         assign(gen.target, item, scope)
         keep = True
         for cond in gen.ifs:
             c = evaluate(cond, scope)
             if isinstance(c, Tracer):
-                raise JxTypeError("a comprehension filter must be static: a traced filter makes "
-                                  "the length data-dependent; use where()", cond.span)  # fmt: skip
+                raise JxTypeError(
+                    "a comprehension filter must be static: a traced filter makes "
+                    "the length data-dependent; use where()",
+                    cond.span,
+                )
             if not truth(c, cond.span):
                 keep = False
                 break
@@ -527,6 +581,14 @@ def _traced_comprehension(node, xs, scope):
         CTX.loop_level -= 1
     body, caps = close(builder, leaves)
     CTX.span = node.span
-    ys = bind(prims.scan_p, *caps, xs, body=body, length=xa.shape[0], num_consts=len(caps),
-              num_carry=0, reverse=False)  # fmt: skip
+    ys = bind(
+        prims.scan_p,
+        *caps,
+        xs,
+        body=body,
+        length=xa.shape[0],
+        num_consts=len(caps),
+        num_carry=0,
+        reverse=False,
+    )
     return trees.unflatten(tree, ys)

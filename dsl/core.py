@@ -21,7 +21,7 @@ from .ir import Eqn, Literal, Program, Var
 
 
 class Context:
-    __slots__ = ("span", "backend", "builders", "depth", "echo", "out", "loop_level")
+    __slots__ = ("backend", "builders", "depth", "echo", "loop_level", "out", "span")
 
     def __init__(self):
         self.span: Span | None = None
@@ -189,7 +189,7 @@ def bind(prim, *args, **params):
             outs = CTX.backend.run_eqn(prim, arrays, params)
         except JxError:
             raise
-        except Exception as e:  # a backend failure is the runtime's, with the user's span
+        except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
             raise JxRuntimeError(f"{prim.name} failed on the backend: {e}", CTX.span) from None
         return outs if prim.multiple_results else outs[0]
     ins = [builder.lift(a) for a in args]

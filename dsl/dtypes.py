@@ -29,17 +29,48 @@ f64 = np.dtype(np.float64)
 
 #: Names a jx program may use for dtypes (as values, or as strings).
 BY_NAME = {
-    "bool": bool_, "i8": i8, "i16": i16, "i32": i32, "i64": i64,
-    "u8": u8, "u16": u16, "u32": u32, "u64": u64,
-    "f16": f16, "bf16": bf16, "f32": f32, "f64": f64,
-    "int8": i8, "int16": i16, "int32": i32, "int64": i64,
-    "uint8": u8, "uint16": u16, "uint32": u32, "uint64": u64,
-    "float16": f16, "bfloat16": bf16, "float32": f32, "float64": f64,
-}  # fmt: skip
+    "bool": bool_,
+    "i8": i8,
+    "i16": i16,
+    "i32": i32,
+    "i64": i64,
+    "u8": u8,
+    "u16": u16,
+    "u32": u32,
+    "u64": u64,
+    "f16": f16,
+    "bf16": bf16,
+    "f32": f32,
+    "f64": f64,
+    "int8": i8,
+    "int16": i16,
+    "int32": i32,
+    "int64": i64,
+    "uint8": u8,
+    "uint16": u16,
+    "uint32": u32,
+    "uint64": u64,
+    "float16": f16,
+    "bfloat16": bf16,
+    "float32": f32,
+    "float64": f64,
+}
 
-SHORT_NAME = {bool_: "bool", i8: "i8", i16: "i16", i32: "i32", i64: "i64", u8: "u8",
-              u16: "u16", u32: "u32", u64: "u64", f16: "f16", bf16: "bf16", f32: "f32",
-              f64: "f64"}  # fmt: skip
+SHORT_NAME = {
+    bool_: "bool",
+    i8: "i8",
+    i16: "i16",
+    i32: "i32",
+    i64: "i64",
+    u8: "u8",
+    u16: "u16",
+    u32: "u32",
+    u64: "u64",
+    f16: "f16",
+    bf16: "bf16",
+    f32: "f32",
+    f64: "f64",
+}
 
 SUPPORTED = frozenset(SHORT_NAME)
 

@@ -123,8 +123,9 @@ def _loaded(array: np.ndarray, path) -> np.ndarray:
     try:
         return array.astype(dtypes.canonical(array.dtype), copy=False)
     except ValueError:
-        raise JxTypeError(f"{path} holds an array of dtype {array.dtype}, which jx does not "
-                          "have") from None  # fmt: skip
+        raise JxTypeError(
+            f"{path} holds an array of dtype {array.dtype}, which jx does not have"
+        ) from None
 
 
 def run_assert(stmt, scope):

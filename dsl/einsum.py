@@ -62,12 +62,15 @@ def einsum(spec, *operands):
         batch = [c for c in term if c in rterm and c in keep]
         contract = [c for c in term if c in rterm and c not in keep]
         acc = ops.dot_general(
-            acc, rhs,
+            acc,
+            rhs,
             (tuple(term.index(c) for c in contract), tuple(rterm.index(c) for c in contract)),
             (tuple(term.index(c) for c in batch), tuple(rterm.index(c) for c in batch)),
-        )  # fmt: skip
-        term = "".join(batch) + "".join(c for c in term if c not in batch and c not in contract) + (
-            "".join(c for c in rterm if c not in batch and c not in contract)
+        )
+        term = (
+            "".join(batch)
+            + "".join(c for c in term if c not in batch and c not in contract)
+            + ("".join(c for c in rterm if c not in batch and c not in contract))
         )
     acc, term = _sum_unused(acc, term, set(out))
     return ops.transpose(acc, tuple(term.index(c) for c in out)) if term != out else acc

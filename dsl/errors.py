@@ -65,7 +65,7 @@ class JxError(Exception):
             self.span = span
         return self
 
-    def add_note(self, message: str, span: Span | None = None) -> None:  # noqa: D102
+    def add_note(self, message: str, span: Span | None = None) -> None:
         self.notes.append((message, span))
 
     def render(self) -> str:
@@ -91,11 +91,11 @@ class JxSyntaxError(JxError):
     """Text that is not jx: bad tokens, bad indentation, tabs."""
 
 
-class NameError(JxError):  # noqa: A001 - named like Python's on purpose
+class NameError(JxError):
     """A name used but never bound."""
 
 
-class ImportError(JxError):  # noqa: A001
+class ImportError(JxError):
     """An unknown module."""
 
 
@@ -111,19 +111,19 @@ class ShapeError(JxError):
     """Shapes that do not fit: broadcasting, matmul, branches, ragged literals."""
 
 
-class TypeError(JxError):  # noqa: A001
+class TypeError(JxError):
     """A value of the wrong kind: arity, dtypes, arithmetic on keys, grad of non-scalars."""
 
 
-class IndexError(JxError):  # noqa: A001
+class IndexError(JxError):
     """A static index out of range, or a boolean mask."""
 
 
-class RecursionError(JxError):  # noqa: A001
+class RecursionError(JxError):
     """Recursion that does not terminate on static values."""
 
 
-class AssertionError(JxError):  # noqa: A001
+class AssertionError(JxError):
     """A failed top-level `assert`."""
 
 
@@ -131,5 +131,5 @@ class JxRuntimeError(JxError):
     """A failure inside a backend while running an equation."""
 
 
-class ValueError(JxError):  # noqa: A001
+class ValueError(JxError):
     """A value of the right kind but an unusable content (a bad axis, a bad dtype name)."""

@@ -42,8 +42,11 @@ def call(fn, args, kwargs, span):
 
 def call_builtin(fn: Builtin, args, kwargs, span):
     if fn.effect and (CTX.builders or CTX.depth):
-        raise PurityError(f"{fn.name}() is an effect: functions are pure; return the value and "
-                          f"{fn.name} it at top level", span)  # fmt: skip
+        raise PurityError(
+            f"{fn.name}() is an effect: functions are pure; return the value and "
+            f"{fn.name} it at top level",
+            span,
+        )
     fn.check_args(args, kwargs, span)
     try:
         return fn.fn(*args, **kwargs)
@@ -60,7 +63,9 @@ def apply_closure(fn: Closure, bound: dict, span):
         if CTX.depth > MAX_DEPTH:
             raise JxRecursionError(
                 f"maximum recursion depth ({MAX_DEPTH}) exceeded in '{fn.name}'; recursion "
-                "must stop on static values", span)  # fmt: skip
+                "must stop on static values",
+                span,
+            )
         result = exec_block(fn.body, Scope(fn.scope, vars=bound))
     except JxError as e:
         # One note per call level on the way out (the error passes each level once, from the
@@ -87,7 +92,7 @@ def jit_leaf(x) -> bool:
 
 
 class CacheEntry:
-    __slots__ = ("program", "out_tree", "reads", "eager", "compiled")
+    __slots__ = ("compiled", "eager", "out_tree", "program", "reads")
 
     def __init__(self, program, out_tree, reads, eager=False):
         self.program = program
@@ -162,7 +167,11 @@ def _needs_eager(out_tree) -> bool:
 def cached_call(fn, cache, args, kwargs, span, jit: bool, compile_program=None):
     is_leaf = jit_leaf if jit else traced_leaf
     leaves, treedef = trees.flatten((tuple(args), kwargs), is_leaf)
-    key = (treedef, tuple(leaf_aval(x) for x in leaves), tuple(hasattr(x, "jx_leaf") for x in leaves))
+    key = (
+        treedef,
+        tuple(leaf_aval(x) for x in leaves),
+        tuple(hasattr(x, "jx_leaf") for x in leaves),
+    )
     entry = cache.get(key)
     if entry is None or not entry.valid():
         program, out_tree, reads, _, rewraps = trace_call(fn, args, kwargs, is_leaf, span)
@@ -196,7 +205,7 @@ def _run_guarded(runner, values, span):
         return runner(*values)
     except JxError:
         raise
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
         raise JxRuntimeError(f"the backend failed: {e}", span) from None
 
 
@@ -235,9 +244,14 @@ class Jitted:
         from .passes import optimize
 
         return cached_call(
-            _Unwrapping(self.fn), self.cache, wrapped, kwargs, span, jit=True,
+            _Unwrapping(self.fn),
+            self.cache,
+            wrapped,
+            kwargs,
+            span,
+            jit=True,
             compile_program=lambda p: CTX.backend.compile(optimize(p)),
-        )  # fmt: skip
+        )
 
 
 class Static:

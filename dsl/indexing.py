@@ -227,8 +227,9 @@ def update(x, index, value, mode: str):
     try:
         value = ops.broadcast_to(ops.convert(value, a.dtype), pshape)
     except ShapeError:
-        raise ShapeError(f"cannot update a selection of shape {pshape} with a value of shape "
-                         f"{ops.shape(value)}") from None  # fmt: skip
+        raise ShapeError(
+            f"cannot update a selection of shape {pshape} with a value of shape {ops.shape(value)}"
+        ) from None
     flat_x = ops.reshape(x, (a.size,))
     flat_p = ops.reshape(ops.as_array(positions), (-1,))
     flat_v = ops.reshape(value, (-1,))

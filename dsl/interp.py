@@ -56,9 +56,12 @@ def _always_returns(stmts) -> bool:
 
 
 def _may_return(stmts) -> bool:
-    return any(isinstance(s, ast.Return)
-               or isinstance(s, ast.If) and (_may_return(s.body) or _may_return(s.orelse))
-               for s in stmts)  # fmt: skip
+    return any(
+        isinstance(s, ast.Return)
+        or isinstance(s, ast.If)
+        and (_may_return(s.body) or _may_return(s.orelse))
+        for s in stmts
+    )
 
 
 def _fold_early_returns(stmts):
@@ -104,10 +107,12 @@ def _exec_assign(stmt, scope, top):
 def _exec_aug(stmt, scope, top):
     target = stmt.target
     if not isinstance(target, ast.Name):
-        raise PurityError("arrays are immutable; use x = x.at[i].add(v) instead of x[i] += v",
-                          stmt.span)  # fmt: skip
-    value = binary_op(stmt.op, scope.lookup(target.id, target.span), evaluate(stmt.value, scope),
-                      stmt.span)  # fmt: skip
+        raise PurityError(
+            "arrays are immutable; use x = x.at[i].add(v) instead of x[i] += v", stmt.span
+        )
+    value = binary_op(
+        stmt.op, scope.lookup(target.id, target.span), evaluate(stmt.value, scope), stmt.span
+    )
     scope.vars[target.id] = value
 
 
@@ -139,8 +144,9 @@ def unpack(value, n: int, span):
         if not shape:
             raise JxTypeError("cannot unpack a 0-d array", span)
         if shape[0] != n:
-            raise JxValueError(f"cannot unpack an array with leading axis {shape[0]} into {n} "
-                               "names", span)  # fmt: skip
+            raise JxValueError(
+                f"cannot unpack an array with leading axis {shape[0]} into {n} names", span
+            )
         return tuple(getitem(value, i) for i in range(n))
     raise JxTypeError(f"cannot unpack {describe(value)}", span)
 
@@ -226,16 +232,28 @@ def _exec_import_from(stmt, scope, top):
 
 
 def _exec_forbidden(stmt, scope, top):
-    raise PurityError(f"'{stmt.keyword}' is not part of jx: values are immutable and functions "
-                      "pure; rebind a name instead", stmt.span)  # fmt: skip
+    raise PurityError(
+        f"'{stmt.keyword}' is not part of jx: values are immutable and functions "
+        "pure; rebind a name instead",
+        stmt.span,
+    )
 
 
 _STMTS = {
-    ast.ExprStmt: _exec_expr, ast.Assign: _exec_assign, ast.AugAssign: _exec_aug,
-    ast.FunctionDef: _exec_def, ast.Return: _exec_return, ast.If: _exec_if,
-    ast.While: _exec_while, ast.For: _exec_for, ast.Assert: _exec_assert, ast.Pass: _exec_pass,
-    ast.Import: _exec_import, ast.ImportFrom: _exec_import_from, ast.Forbidden: _exec_forbidden,
-}  # fmt: skip
+    ast.ExprStmt: _exec_expr,
+    ast.Assign: _exec_assign,
+    ast.AugAssign: _exec_aug,
+    ast.FunctionDef: _exec_def,
+    ast.Return: _exec_return,
+    ast.If: _exec_if,
+    ast.While: _exec_while,
+    ast.For: _exec_for,
+    ast.Assert: _exec_assert,
+    ast.Pass: _exec_pass,
+    ast.Import: _exec_import,
+    ast.ImportFrom: _exec_import_from,
+    ast.Forbidden: _exec_forbidden,
+}
 
 
 # ------------------------------------------------------------------ truth and tracing
@@ -247,11 +265,13 @@ def is_traced(x) -> bool:
 
 def truth(value, span) -> bool:
     """A static or concrete condition as a Python bool (NumPy's rules)."""
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+    if isinstance(value, (np.ndarray, np.generic)):
         if np.size(value) != 1:
             raise JxTypeError(
                 f"the truth value of an array of shape {np.shape(value)} is ambiguous; "
-                "use any() or all()", span)  # fmt: skip
+                "use any() or all()",
+                span,
+            )
         return bool(np.asarray(value).reshape(()))
     if type(value) is Tracer:
         raise JxTypeError("a traced value has no truth value here", span)
@@ -301,21 +321,35 @@ def _dict(node, scope):
 
 
 _BINARY_STATIC = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "<<": operator.lshift,
-    ">>": operator.rshift, "&": operator.and_, "|": operator.or_, "^": operator.xor,
-}  # fmt: skip
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "**": operator.pow,
+    "<<": operator.lshift,
+    ">>": operator.rshift,
+    "&": operator.and_,
+    "|": operator.or_,
+    "^": operator.xor,
+}
 
 _BINARY_ARRAY = {
-    "+": lambda x, y: ops.binary("add", x, y), "-": lambda x, y: ops.binary("sub", x, y),
-    "*": lambda x, y: ops.binary("mul", x, y), "/": ops.true_divide,
-    "//": lambda x, y: ops.binary("floor_divide", x, y), "%": lambda x, y: ops.binary("rem", x, y),
-    "**": ops.power, "@": ops.matmul,
+    "+": lambda x, y: ops.binary("add", x, y),
+    "-": lambda x, y: ops.binary("sub", x, y),
+    "*": lambda x, y: ops.binary("mul", x, y),
+    "/": ops.true_divide,
+    "//": lambda x, y: ops.binary("floor_divide", x, y),
+    "%": lambda x, y: ops.binary("rem", x, y),
+    "**": ops.power,
+    "@": ops.matmul,
     "<<": lambda x, y: ops.binary("shift_left", x, y),
     ">>": lambda x, y: ops.binary("shift_right", x, y),
-    "&": lambda x, y: ops.binary("and", x, y), "|": lambda x, y: ops.binary("or", x, y),
+    "&": lambda x, y: ops.binary("and", x, y),
+    "|": lambda x, y: ops.binary("or", x, y),
     "^": lambda x, y: ops.binary("xor", x, y),
-}  # fmt: skip
+}
 
 
 def binary_op(op: str, x, y, span):
@@ -329,8 +363,9 @@ def binary_op(op: str, x, y, span):
         except (OverflowError, ValueError) as e:
             raise JxValueError(str(e), span) from None
         except TypeError:  # e.g. 2.0 & 1.0: Python refuses it, and so does jx
-            raise JxTypeError(f"unsupported operands for {op}: {describe(x)} and {describe(y)}",
-                              span) from None  # fmt: skip
+            raise JxTypeError(
+                f"unsupported operands for {op}: {describe(x)} and {describe(y)}", span
+            ) from None
     if isinstance(x, tuple) and isinstance(y, tuple) and op == "+":
         return x + y
     if op == "*" and isinstance(x, tuple) and type(y) is int:
@@ -382,8 +417,14 @@ def _unary(node, scope):
 
 
 _COMPARE_NAMES = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
-_COMPARE_STATIC = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-                   "==": operator.eq, "!=": operator.ne}  # fmt: skip
+_COMPARE_STATIC = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 def compare_op(op, x, y, span):
@@ -400,8 +441,9 @@ def compare_op(op, x, y, span):
     try:
         return _COMPARE_STATIC[op](x, y)
     except TypeError:
-        raise JxTypeError(f"cannot compare {describe(x)} and {describe(y)} with {op}",
-                          span) from None  # fmt: skip
+        raise JxTypeError(
+            f"cannot compare {describe(x)} and {describe(y)} with {op}", span
+        ) from None
 
 
 def _compare(node, scope):
@@ -449,8 +491,9 @@ def _ifexp(node, scope):
 
 
 def _lambda(node, scope):
-    return make_closure("<lambda>", node.params, (ast.Return(node.body.span, node.body),), scope,
-                        node.span)  # fmt: skip
+    return make_closure(
+        "<lambda>", node.params, (ast.Return(node.body.span, node.body),), scope, node.span
+    )
 
 
 def _call(node, scope):
@@ -514,10 +557,12 @@ def subscript(value, index, span):
             try:
                 return value[index]
             except IndexError:
-                raise JxIndexError(f"tuple index {index} is out of range for a tuple of "
-                                   f"{len(value)}", span) from None  # fmt: skip
-        raise JxTypeError(f"a tuple index must be a static int or slice, got {describe(index)}",
-                          span)  # fmt: skip
+                raise JxIndexError(
+                    f"tuple index {index} is out of range for a tuple of {len(value)}", span
+                ) from None
+        raise JxTypeError(
+            f"a tuple index must be a static int or slice, got {describe(index)}", span
+        )
     if isinstance(value, dict):
         if not isinstance(index, str):
             raise JxTypeError("a record is indexed by a string key", span)
@@ -542,8 +587,12 @@ def _index(node, scope):
 
 def _index_item(node, scope):
     if isinstance(node, ast.Slice):
-        return slice(*(None if p is None else evaluate(p, scope)
-                       for p in (node.lower, node.upper, node.step)))  # fmt: skip
+        return slice(
+            *(
+                None if p is None else evaluate(p, scope)
+                for p in (node.lower, node.upper, node.step)
+            )
+        )
     if isinstance(node, ast.EllipsisLit):
         return Ellipsis
     value = evaluate(node, scope)
@@ -567,16 +616,28 @@ def _starred(node, scope):
 
 
 _EXPRS = {
-    ast.Name: _name, ast.Const: _const, ast.TupleExpr: _tuple, ast.ListExpr: _list,
-    ast.DictExpr: _dict, ast.BinOp: _binop, ast.UnaryOp: _unary, ast.Compare: _compare,
-    ast.BoolOp: _boolop, ast.IfExp: _ifexp, ast.Lambda: _lambda, ast.Call: _call,
-    ast.Attribute: _attribute, ast.Subscript: _subscript, ast.ListComp: _listcomp,
-    ast.EllipsisLit: _ellipsis, ast.Starred: _starred,
-}  # fmt: skip
+    ast.Name: _name,
+    ast.Const: _const,
+    ast.TupleExpr: _tuple,
+    ast.ListExpr: _list,
+    ast.DictExpr: _dict,
+    ast.BinOp: _binop,
+    ast.UnaryOp: _unary,
+    ast.Compare: _compare,
+    ast.BoolOp: _boolop,
+    ast.IfExp: _ifexp,
+    ast.Lambda: _lambda,
+    ast.Call: _call,
+    ast.Attribute: _attribute,
+    ast.Subscript: _subscript,
+    ast.ListComp: _listcomp,
+    ast.EllipsisLit: _ellipsis,
+    ast.Starred: _starred,
+}
 
 
 def in_function() -> bool:
     return current_builder() is not None or CTX.depth > 0
 
 
-__all__ = ["exec_block", "evaluate", "ReturnValue", "ShapeError", "Closure"]
+__all__ = ["Closure", "ReturnValue", "ShapeError", "evaluate", "exec_block"]

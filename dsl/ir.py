@@ -26,7 +26,7 @@ class Var:
 class Literal:
     """A constant operand: a scalar literal or a captured host array."""
 
-    __slots__ = ("value", "aval")
+    __slots__ = ("aval", "value")
 
     def __init__(self, value: np.ndarray, aval: ShapedArray):
         self.value = value
@@ -37,7 +37,7 @@ class Literal:
 
 
 class Eqn:
-    __slots__ = ("prim", "inputs", "outputs", "params", "span")
+    __slots__ = ("inputs", "outputs", "params", "prim", "span")
 
     def __init__(self, prim, inputs, outputs, params, span):
         self.prim = prim
@@ -53,7 +53,7 @@ class Eqn:
 
 
 class Program:
-    __slots__ = ("inputs", "eqns", "outputs")
+    __slots__ = ("eqns", "inputs", "outputs")
 
     def __init__(self, inputs, eqns, outputs):
         self.inputs = tuple(inputs)

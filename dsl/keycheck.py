@@ -33,9 +33,12 @@ class KeyChecker:
         self.block(module.body, {}, frozenset())
 
     def _func_name(self, func) -> str | None:
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            if func.value.id in self.random_names:
-                return func.attr
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.random_names
+        ):
+            return func.attr
         if isinstance(func, ast.Name):
             return self.imported.get(func.id, func.id if func.id == "len" else None)
         return None
@@ -132,8 +135,13 @@ class KeyChecker:
     def _key_ref(self, a, keys):
         if isinstance(a, ast.Name) and a.id in keys:
             return a.id, ()
-        if (isinstance(a, ast.Subscript) and isinstance(a.value, ast.Name) and a.value.id in keys
-                and isinstance(a.index, ast.Const) and isinstance(a.index.value, int)):  # fmt: skip
+        if (
+            isinstance(a, ast.Subscript)
+            and isinstance(a.value, ast.Name)
+            and a.value.id in keys
+            and isinstance(a.index, ast.Const)
+            and isinstance(a.index.value, int)
+        ):
             return a.value.id, (a.index.value,)
         return None
 
@@ -142,13 +150,18 @@ class KeyChecker:
         state, base = keys[name]
         path = base + sub
         if name in loop_outer:
-            raise KeyReuseError(f"key '{name}' is used in a loop body without being rebound: "
-                                "every iteration would reuse it; split it inside the loop",
-                                node.span)  # fmt: skip
+            raise KeyReuseError(
+                f"key '{name}' is used in a loop body without being rebound: "
+                "every iteration would reuse it; split it inside the loop",
+                node.span,
+            )
         for other, first in state.uses.items():
             if other[: len(path)] == path or path[: len(other)] == other:
-                err = KeyReuseError(f"PRNG key '{name}' was already used; split it for fresh "
-                                    "keys (k1, k2 = random.split(k))", node.span)  # fmt: skip
+                err = KeyReuseError(
+                    f"PRNG key '{name}' was already used; split it for fresh "
+                    "keys (k1, k2 = random.split(k))",
+                    node.span,
+                )
                 err.add_note("first used here", first)
                 raise err
         state.uses[path] = node.span

@@ -27,11 +27,40 @@ from pygments.token import (
 )
 
 #: jx's statement and expression keywords (grammar/jx.lark).
-KEYWORDS = ("def", "return", "if", "elif", "else", "for", "while", "in", "lambda", "import",
-            "from", "as", "pass", "assert")  # fmt: skip
+KEYWORDS = (
+    "def",
+    "return",
+    "if",
+    "elif",
+    "else",
+    "for",
+    "while",
+    "in",
+    "lambda",
+    "import",
+    "from",
+    "as",
+    "pass",
+    "assert",
+)
 #: Python keywords jx reserves so that using one gets a clear error: shown as errors.
-RESERVED = ("async", "await", "break", "class", "continue", "del", "except", "finally",
-            "global", "is", "nonlocal", "raise", "try", "with", "yield")  # fmt: skip
+RESERVED = (
+    "async",
+    "await",
+    "break",
+    "class",
+    "continue",
+    "del",
+    "except",
+    "finally",
+    "global",
+    "is",
+    "nonlocal",
+    "raise",
+    "try",
+    "with",
+    "yield",
+)
 #: Top-level effects: highlighted apart from pure built-ins, as they only work at top level.
 EFFECTS = ("print", "save", "load")
 

@@ -74,13 +74,17 @@ def solve(a, b):
     if vector:
         b = ops.expand_dims(b, -1)
     if aval_of(b).ndim < 2 or aval_of(b).shape[-2] != n:
-        raise ShapeError(f"linalg.solve: a of shape {aval_of(a).shape} and b of shape "
-                         f"{aval_of(b).shape} do not fit")  # fmt: skip
+        raise ShapeError(
+            f"linalg.solve: a of shape {aval_of(a).shape} and b of shape "
+            f"{aval_of(b).shape} do not fit"
+        )
     lu, _, perm = bind(lu_p, a)
     batch = ops.broadcast_shapes(aval_of(a).shape[:-2], aval_of(b).shape[:-2])
     lu = ops.broadcast_to(lu, batch + (n, n))
-    pb = mm(ops.broadcast_to(permutation_matrix(perm, aval_of(a).dtype), batch + (n, n)),
-             ops.broadcast_to(b, batch + aval_of(b).shape[-2:]))  # fmt: skip
+    pb = mm(
+        ops.broadcast_to(permutation_matrix(perm, aval_of(a).dtype), batch + (n, n)),
+        ops.broadcast_to(b, batch + aval_of(b).shape[-2:]),
+    )
     x = triangular_solve_bind(lu, triangular_solve_bind(lu, pb, unit=True), lower=False)
     return ops.squeeze(x, -1) if vector else x
 
@@ -88,8 +92,7 @@ def solve(a, b):
 def inv(a):
     """The inverse of a square matrix (or of each in a stack)."""
     a = _matrix(a, "inv", square=True)
-    return solve(a, ops.broadcast_to(eye(aval_of(a).shape[-1], aval_of(a).dtype),
-                                     aval_of(a).shape))  # fmt: skip
+    return solve(a, ops.broadcast_to(eye(aval_of(a).shape[-1], aval_of(a).dtype), aval_of(a).shape))
 
 
 def det(a):
@@ -111,8 +114,7 @@ def slogdet(a):
     return sign, ops.reduce("reduce_sum", ops.unary("log", ops.unary("abs", d)), -1)
 
 
-def triangular_solve(a, b, left_side=False, lower=False, transpose_a=False,
-                     unit_diagonal=False):  # fmt: skip
+def triangular_solve(a, b, left_side=False, lower=False, transpose_a=False, unit_diagonal=False):
     """Solve op(a) @ x == b (left_side) or x @ op(a) == b with triangular a, op(a) = a.T if
     transpose_a; only a's lower (or upper) triangle is read. As lax.linalg.triangular_solve;
     a 1-d b is one vector."""
@@ -140,8 +142,9 @@ def svd(a, full_matrices=True, compute_uv=True):
     """Singular value decomposition (u, s, vt) with a = u[:, :k] @ diag(s) @ vt[:k], s
     descending; s alone when compute_uv=False. With full_matrices the extra columns of u
     (or rows of vt) are any orthonormal completion, differentiated by the least rotation."""
-    outs = bind(svd_p, _matrix(a, "svd"), full_matrices=bool(full_matrices),
-                compute_uv=bool(compute_uv))  # fmt: skip
+    outs = bind(
+        svd_p, _matrix(a, "svd"), full_matrices=bool(full_matrices), compute_uv=bool(compute_uv)
+    )
     return tuple(outs) if compute_uv else outs[0]
 
 
@@ -179,8 +182,10 @@ def lstsq(a, b, rcond=None):
     if aval_of(a).ndim != 2 or aval_of(b).ndim not in (1, 2):
         raise ShapeError("linalg.lstsq needs a 2-d a and a 1-d or 2-d b")
     if aval_of(b).shape[0] != aval_of(a).shape[0]:
-        raise ShapeError(f"linalg.lstsq: a of shape {aval_of(a).shape} and b of shape "
-                         f"{aval_of(b).shape} do not fit")  # fmt: skip
+        raise ShapeError(
+            f"linalg.lstsq: a of shape {aval_of(a).shape} and b of shape "
+            f"{aval_of(b).shape} do not fit"
+        )
     rcond = float(_default_rtol(a, 1) if rcond is None else rcond)
     x = mm(bind(pinv_p, a, rtol=rcond), b)
     r = ops.binary("sub", b, mm(a, x))
@@ -220,8 +225,9 @@ def _matrix_norm(x, ord, axes):
     if ord in (2, -2, "nuc"):
         nd = aval_of(x).ndim
         rest = tuple(i for i in range(nd) if i not in axes)
-        (s,) = bind(svd_p, ops.transpose(x, rest + (row, col)), full_matrices=False,
-                    compute_uv=False)  # fmt: skip
+        (s,) = bind(
+            svd_p, ops.transpose(x, rest + (row, col)), full_matrices=False, compute_uv=False
+        )
         how = {2: "reduce_max", -2: "reduce_min", "nuc": "reduce_sum"}[ord]
         return ops.expand_dims(ops.reduce(how, s, -1), tuple(sorted(axes)))
     raise JxValueError(f"linalg.norm: invalid order {ord!r} for matrices")
@@ -233,8 +239,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
     x = ops.inexact(x)
     nd = aval_of(x).ndim
     if ord is not None and not isinstance(ord, (int, float, str)):
-        raise JxTypeError("linalg.norm: ord must be a static number or string, got "
-                          f"{describe(ord)}")  # fmt: skip
+        raise JxTypeError(
+            f"linalg.norm: ord must be a static number or string, got {describe(ord)}"
+        )
     if isinstance(ord, str) and ord not in ("fro", "f", "nuc"):
         raise JxValueError(f"linalg.norm: invalid order {ord!r}")
     if axis is None:
@@ -256,6 +263,19 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 def build_module() -> Module:
-    fns = [cholesky, det, eigh, eigvalsh, inv, lstsq, norm, pinv, qr, slogdet, solve, svd,
-           triangular_solve]  # fmt: skip
+    fns = [
+        cholesky,
+        det,
+        eigh,
+        eigvalsh,
+        inv,
+        lstsq,
+        norm,
+        pinv,
+        qr,
+        slogdet,
+        solve,
+        svd,
+        triangular_solve,
+    ]
     return Module("linalg", {f.__name__: Builtin(f.__name__, f) for f in fns})

@@ -152,8 +152,10 @@ def _triangular_solve_rule(a, b, *, left_side, lower, transpose_a, unit_diagonal
     matrix_aval("triangular_solve", b)
     n = a.shape[-1]
     if b.shape[:-2] != a.shape[:-2] or b.shape[-2 if left_side else -1] != n:
-        raise ShapeError(f"linalg.triangular_solve: a matrix of shape {a.shape} and a "
-                         f"right-hand side of shape {b.shape} do not fit")  # fmt: skip
+        raise ShapeError(
+            f"linalg.triangular_solve: a matrix of shape {a.shape} and a "
+            f"right-hand side of shape {b.shape} do not fit"
+        )
     if a.dtype != b.dtype:
         raise JxTypeError("linalg.triangular_solve: operand dtypes differ")
     return [ShapedArray(b.shape, b.dtype, False)]
@@ -185,15 +187,26 @@ triangular_solve_p = _define("triangular_solve", _triangular_solve_rule, _triang
 
 
 def triangular_solve_bind(a, b, left_side=True, lower=True, transpose_a=False, unit=False):
-    return bind(triangular_solve_p, a, b, left_side=left_side, lower=lower,
-                transpose_a=transpose_a, unit_diagonal=unit)  # fmt: skip
+    return bind(
+        triangular_solve_p,
+        a,
+        b,
+        left_side=left_side,
+        lower=lower,
+        transpose_a=transpose_a,
+        unit_diagonal=unit,
+    )
 
 
 def _triangular_solve_jvp(ps, ts, *, left_side, lower, transpose_a, unit_diagonal):
     a, b = ps
     ta, tb = ts
-    params = {"left_side": left_side, "lower": lower, "transpose_a": transpose_a,
-              "unit_diagonal": unit_diagonal}  # fmt: skip
+    params = {
+        "left_side": left_side,
+        "lower": lower,
+        "transpose_a": transpose_a,
+        "unit_diagonal": unit_diagonal,
+    }
     x = bind(triangular_solve_p, a, b, **params)
     out = None if tb is None else bind(triangular_solve_p, a, tb, **params)
     if ta is not None:
@@ -209,8 +222,18 @@ def _triangular_solve_jvp(ps, ts, *, left_side, lower, transpose_a, unit_diagona
 def _triangular_solve_transpose(cts, a, b, *, left_side, lower, transpose_a, unit_diagonal):
     if undef(a):
         raise JxTypeError("triangular_solve is linear in its right-hand side only")
-    return [None, bind(triangular_solve_p, a, cts[0], left_side=left_side, lower=lower,
-                       transpose_a=not transpose_a, unit_diagonal=unit_diagonal)]  # fmt: skip
+    return [
+        None,
+        bind(
+            triangular_solve_p,
+            a,
+            cts[0],
+            left_side=left_side,
+            lower=lower,
+            transpose_a=not transpose_a,
+            unit_diagonal=unit_diagonal,
+        ),
+    ]
 
 
 triangular_solve_p.jvp = _triangular_solve_jvp
@@ -226,8 +249,9 @@ def _cholesky_impl(x):
     return _per_matrix(np.linalg.cholesky, w, _like(w, (n, n))).astype(x.dtype)
 
 
-cholesky_p = _define("cholesky", lambda x: [matrix_aval("cholesky", x, square=True)],
-                     _cholesky_impl)  # fmt: skip
+cholesky_p = _define(
+    "cholesky", lambda x: [matrix_aval("cholesky", x, square=True)], _cholesky_impl
+)
 
 
 def _cholesky_jvp(ps, ts):
@@ -274,8 +298,11 @@ def _lu_impl(x):
         lu[:, j + 1 :, j] /= pivot[:, None]
         lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j, None] * lu[:, j, None, j + 1 :]
     shape = tuple(batch)
-    return [lu.reshape(x.shape).astype(x.dtype), pivots.reshape(shape + (n,)),
-            perm.reshape(shape + (n,))]  # fmt: skip
+    return [
+        lu.reshape(x.shape).astype(x.dtype),
+        pivots.reshape(shape + (n,)),
+        perm.reshape(shape + (n,)),
+    ]
 
 
 lu_p = _define("lu", _lu_rule, _lu_impl, multiple_results=True)
@@ -305,8 +332,10 @@ def _qr_rule(x, *, full_matrices):
     matrix_aval("qr", x)
     *batch, m, n = x.shape
     k = m if full_matrices else min(m, n)
-    return [ShapedArray((*batch, m, k), x.dtype, False),
-            ShapedArray((*batch, k, n), x.dtype, False)]  # fmt: skip
+    return [
+        ShapedArray((*batch, m, k), x.dtype, False),
+        ShapedArray((*batch, k, n), x.dtype, False),
+    ]
 
 
 def _qr_impl(x, *, full_matrices):
@@ -347,8 +376,9 @@ def _qr_jvp(ps, ts, *, full_matrices):
         if full_matrices and m > n:
             q2 = ops.static_slice(q, *_cols(aval_of(q).shape, k, m))
             dq = ops.concatenate([dq, _complement_tangent(q1, dq, q2)], -1)
-            dr = ops.concatenate([dr, ops.full_like(ops.static_slice(
-                r, *_rows(aval_of(r).shape, k, m)), 0)], -2)  # fmt: skip
+            dr = ops.concatenate(
+                [dr, ops.full_like(ops.static_slice(r, *_rows(aval_of(r).shape, k, m)), 0)], -2
+            )
         return [q, r], [dq, dr]
     # Wide: x = [x1 x2] with x1 square, x1 = Q R1 and R2 = Q^T x2.
     x2 = ops.static_slice(x, *_cols(aval_of(x).shape, m, n))
@@ -375,8 +405,11 @@ def _svd_rule(x, *, full_matrices, compute_uv):
     if not compute_uv:
         return [s]
     um, vn = (m, n) if full_matrices else (k, k)
-    return [ShapedArray((*batch, m, um), x.dtype, False), s,
-            ShapedArray((*batch, vn, n), x.dtype, False)]  # fmt: skip
+    return [
+        ShapedArray((*batch, m, um), x.dtype, False),
+        s,
+        ShapedArray((*batch, vn, n), x.dtype, False),
+    ]
 
 
 def _svd_impl(x, *, full_matrices, compute_uv):
@@ -421,12 +454,10 @@ def _svd_jvp(ps, ts, *, full_matrices, compute_uv):
     du = mm(u, _scale(ops.binary("add", dss, mT(dss)), f))
     dv = mm(v, _scale(ops.binary("add", sds, mT(sds)), f))
     if m > n:
-        du = ops.binary("add", du, ops.true_divide(
-            ops.binary("sub", dav, mm(u, ds_mat)), row))  # fmt: skip
+        du = ops.binary("add", du, ops.true_divide(ops.binary("sub", dav, mm(u, ds_mat)), row))
     if n > m:
         dau = mm(mT(t), u)
-        dv = ops.binary("add", dv, ops.true_divide(
-            ops.binary("sub", dau, mm(v, mm(vt, dau))), row))  # fmt: skip
+        dv = ops.binary("add", dv, ops.true_divide(ops.binary("sub", dau, mm(v, mm(vt, dau))), row))
     if full_matrices and m > n:
         u2 = ops.static_slice(u_all, *_cols(aval_of(u_all).shape, k, m))
         du = ops.concatenate([du, _complement_tangent(u, du, u2)], -1)
@@ -451,8 +482,9 @@ def _eigh_rule(x, *, lower):
 def _eigh_impl(x, *, lower):
     w = _work(x)
     n = x.shape[-1]
-    outs = _per_matrix(lambda a: tuple(np.linalg.eigh(a, UPLO="L" if lower else "U")), w,
-                       _like(w, (n,), (n, n)))  # fmt: skip
+    outs = _per_matrix(
+        lambda a: tuple(np.linalg.eigh(a, UPLO="L" if lower else "U")), w, _like(w, (n,), (n, n))
+    )
     return [o.astype(x.dtype) for o in outs]
 
 
@@ -528,9 +560,12 @@ def _low_float(lw, x):
 
 def _triangular_solve_lowering(lw, outs, a, b, *, left_side, lower, transpose_a, unit_diagonal):
     flag = {True: "true", False: "false"}
-    attrs = {"left_side": flag[left_side], "lower": flag[lower],
-             "unit_diagonal": flag[unit_diagonal],
-             "transpose_a": f"#stablehlo<transpose {'TRANSPOSE' if transpose_a else 'NO_TRANSPOSE'}>"}  # fmt: skip
+    attrs = {
+        "left_side": flag[left_side],
+        "lower": flag[lower],
+        "unit_diagonal": flag[unit_diagonal],
+        "transpose_a": f"#stablehlo<transpose {'TRANSPOSE' if transpose_a else 'NO_TRANSPOSE'}>",
+    }
     a32, b32 = _low_float(lw, a), _low_float(lw, b)
     x = lw.op("stablehlo.triangular_solve", [a32, b32], b.shape, b32.dtype, attrs)
     return lw.convert(x, b.dtype)
@@ -544,9 +579,12 @@ def _cholesky_lowering(lw, outs, x):
     cols = lw.op("stablehlo.iota", [], x.shape, dtypes.i32, {"iota_dimension": f"{nd - 1} : i64"})
     chol = lw.select(lw.compare("GE", rows, cols), chol, lw.full_like(chol, 0))
     # A matrix that is not positive definite is all NaN, as on the NumPy backend.
-    bad = lw.reduce([lw.compare("NE", chol, chol)], [lw.const(False, dtypes.bool_)],
-                    (nd - 2, nd - 1),
-                    lambda acc, item: [lw.binary("stablehlo.or", acc[0], item[0])])[0]  # fmt: skip
+    bad = lw.reduce(
+        [lw.compare("NE", chol, chol)],
+        [lw.const(False, dtypes.bool_)],
+        (nd - 2, nd - 1),
+        lambda acc, item: [lw.binary("stablehlo.or", acc[0], item[0])],
+    )[0]
     bad = lw.broadcast(bad, x.shape, tuple(range(nd - 2)))
     chol = lw.select(bad, lw.full_like(chol, float("nan")), chol)
     return lw.convert(chol, x.dtype)

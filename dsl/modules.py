@@ -15,6 +15,7 @@ from .errors import ImportError as JxImportError
 from .errors import JxError
 from .values import Module, Scope
 
+
 def _random() -> Module:
     from .prng import build_module
 
@@ -65,10 +66,15 @@ def module_exists(name: str, importer: str) -> bool:
 
 
 def missing_module(name: str, span) -> JxImportError:
-    known = sorted(set(NATIVE) | {p.name[:-3] for p in resources.files("jx.stdlib").iterdir()
-                                  if p.name.endswith(".jx")})  # fmt: skip
-    return JxImportError(f"no module named '{name}' (the standard library has "
-                         f"{', '.join(known)}; or put {name}.jx beside this file)", span)  # fmt: skip
+    known = sorted(
+        set(NATIVE)
+        | {p.name[:-3] for p in resources.files("jx.stdlib").iterdir() if p.name.endswith(".jx")}
+    )
+    return JxImportError(
+        f"no module named '{name}' (the standard library has "
+        f"{', '.join(known)}; or put {name}.jx beside this file)",
+        span,
+    )
 
 
 def import_module(name: str, span, scope: Scope) -> Module:

@@ -165,8 +165,9 @@ def where(c, x, y):
         c = compare("ne", c, 0)
     (x, y), _ = _operands(x, y)
     shape_ = broadcast_shapes(aval_of(c).shape, aval_of(x).shape)
-    return bind(prims.select_p, broadcast_to(c, shape_), broadcast_to(x, shape_),
-                broadcast_to(y, shape_))  # fmt: skip
+    return bind(
+        prims.select_p, broadcast_to(c, shape_), broadcast_to(x, shape_), broadcast_to(y, shape_)
+    )
 
 
 def logical_not(x):
@@ -242,8 +243,10 @@ def array(value, dtype=None):
         raise JxTypeError(f"cannot make an array from {describe(value)}")
     if len(value) == 0:
         return np.zeros((0,), dtype or dtypes.f32)
-    if all(is_scalar(v) for v in value) and not any(isinstance(v, bool) for v in value[1:]) and (
-        not isinstance(value[0], bool)
+    if (
+        all(is_scalar(v) for v in value)
+        and not any(isinstance(v, bool) for v in value[1:])
+        and (not isinstance(value[0], bool))
     ):
         a = dtypes.promote_many([aval_of(v) for v in value])
         target = np.dtype(dtype) if dtype is not None else a[0]
@@ -364,8 +367,10 @@ def concatenate(xs, axis=0):
     if nd == 0:
         raise JxValueError("zero-dimensional arrays cannot be concatenated")
     if any(aval_of(x).ndim != nd for x in xs):
-        raise ShapeError("all arrays to concatenate must have the same number of dimensions, "
-                         f"got shapes {[aval_of(x).shape for x in xs]}")  # fmt: skip
+        raise ShapeError(
+            "all arrays to concatenate must have the same number of dimensions, "
+            f"got shapes {[aval_of(x).shape for x in xs]}"
+        )
     if len(xs) == 1:
         return xs[0]
     return bind(prims.concatenate_p, *xs, dimension=normalize_axis(axis, nd))
@@ -390,8 +395,13 @@ def flip(x, axis=None):
 
 
 def static_slice(x, starts, limits, strides):
-    return bind(prims.slice_p, as_array(x), start_indices=tuple(starts),
-                limit_indices=tuple(limits), strides=tuple(strides))  # fmt: skip
+    return bind(
+        prims.slice_p,
+        as_array(x),
+        start_indices=tuple(starts),
+        limit_indices=tuple(limits),
+        strides=tuple(strides),
+    )
 
 
 # ------------------------------------------------------------------ reductions
@@ -452,12 +462,17 @@ def arg_reduce(name: str, x, axis=None, keepdims=False):
     a = aval_of(x)
     if axis is None:
         flat = reshape(x, (-1,))
-        out = bind(prims.argmax_p if name == "argmax" else prims.argmin_p, flat, axis=0,
-                   index_dtype=dtypes.i32)  # fmt: skip
+        out = bind(
+            prims.argmax_p if name == "argmax" else prims.argmin_p,
+            flat,
+            axis=0,
+            index_dtype=dtypes.i32,
+        )
         return reshape(out, (1,) * a.ndim) if keepdims else out
     ax = normalize_axis(axis, a.ndim)
-    out = bind(prims.argmax_p if name == "argmax" else prims.argmin_p, x, axis=ax,
-               index_dtype=dtypes.i32)  # fmt: skip
+    out = bind(
+        prims.argmax_p if name == "argmax" else prims.argmin_p, x, axis=ax, index_dtype=dtypes.i32
+    )
     return expand_dims(out, ax) if keepdims else out
 
 
@@ -518,9 +533,11 @@ def matmul(x, y):
 
 def _check_contract(sx, sy, ax, ay, what="matmul"):
     if sx[ax] != sy[ay]:
-        raise ShapeError(f"{what}: shapes {sx} and {sy} do not align "
-                         f"(dimension {ax} of the first is {sx[ax]}, dimension {ay} "
-                         f"of the second is {sy[ay]})")  # fmt: skip
+        raise ShapeError(
+            f"{what}: shapes {sx} and {sy} do not align "
+            f"(dimension {ax} of the first is {sx[ax]}, dimension {ay} "
+            f"of the second is {sy[ay]})"
+        )
 
 
 def dot(x, y):

@@ -65,12 +65,16 @@ def fold(program: Program) -> Program:
 
     def visit(eqn, subst):
         eqn = _map_subprograms(eqn, fold)
-        if (eqn.prim.name in _NO_FOLD or eqn.prim.multiple_results
-                or not all(type(v) is Literal for v in eqn.inputs)
-                or any(o.aval.size > FOLD_LIMIT for o in eqn.outputs)):  # fmt: skip
+        if (
+            eqn.prim.name in _NO_FOLD
+            or eqn.prim.multiple_results
+            or not all(type(v) is Literal for v in eqn.inputs)
+            or any(o.aval.size > FOLD_LIMIT for o in eqn.outputs)
+        ):
             return eqn
-        value = np.asarray(reference.IMPLS[eqn.prim.name](*[v.value for v in eqn.inputs],
-                                                          **eqn.params))  # fmt: skip
+        value = np.asarray(
+            reference.IMPLS[eqn.prim.name](*[v.value for v in eqn.inputs], **eqn.params)
+        )
         out = eqn.outputs[0]
         subst[out] = Literal(value.astype(out.aval.dtype), out.aval)
         return None
@@ -159,8 +163,11 @@ def cse(program: Program) -> Program:
 
     def visit(eqn, subst):
         eqn = _map_subprograms(eqn, cse)
-        key = (eqn.prim.name, tuple(_key(v) if type(v) is Literal else ("var", id(v))
-                                    for v in eqn.inputs), _key(eqn.params))  # fmt: skip
+        key = (
+            eqn.prim.name,
+            tuple(_key(v) if type(v) is Literal else ("var", id(v)) for v in eqn.inputs),
+            _key(eqn.params),
+        )
         earlier = seen.get(key)
         if earlier is not None:
             for mine, theirs in zip(eqn.outputs, earlier.outputs):

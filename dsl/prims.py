@@ -18,8 +18,7 @@ from .errors import ShapeError, TypeError
 
 
 class Primitive:
-    __slots__ = ("name", "abstract_eval", "multiple_results", "impls", "jvp", "transpose",
-                 "batch")  # fmt: skip
+    __slots__ = ("abstract_eval", "batch", "impls", "jvp", "multiple_results", "name", "transpose")
 
     def __init__(self, name: str, abstract_eval, multiple_results: bool = False):
         self.name = name
@@ -50,17 +49,46 @@ def _need(cond: bool, message: str, cls=TypeError) -> None:
 
 # ------------------------------------------------------------------ elementwise
 
-FLOAT_UNARY = ("exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "tanh", "logistic",
-               "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
-               "atanh", "sqrt", "rsqrt", "erf", "erf_inv", "floor", "ceil", "round")  # fmt: skip
+FLOAT_UNARY = (
+    "exp",
+    "exp2",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "expm1",
+    "tanh",
+    "logistic",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "sqrt",
+    "rsqrt",
+    "erf",
+    "erf_inv",
+    "floor",
+    "ceil",
+    "round",
+)
 NUMERIC_UNARY = ("neg", "sign", "abs")
 INT_UNARY = ("not",)  # bitwise not on ints, logical not on bools
 
 
 def _unary_rule(name, kinds):
     def rule(x, **params):
-        ok = {"float": dtypes.is_float(x.dtype), "numeric": not dtypes.is_bool(x.dtype),
-              "int": not dtypes.is_float(x.dtype)}[kinds]  # fmt: skip
+        ok = {
+            "float": dtypes.is_float(x.dtype),
+            "numeric": not dtypes.is_bool(x.dtype),
+            "int": not dtypes.is_float(x.dtype),
+        }[kinds]
         what = "bitwise not (~)" if name == "not" else name
         _need(ok, f"{what} does not accept {dtypes.short(x.dtype)} values")
         return [x]
@@ -76,17 +104,23 @@ def _same(name, xs):
     shape, dtype = xs[0].shape, xs[0].dtype
     for x in xs[1:]:
         _need(x.shape == shape, f"{name}: operand shapes {shape} and {x.shape} differ", ShapeError)
-        _need(x.dtype == dtype, f"{name}: operand dtypes {dtypes.short(dtype)} and "
-              f"{dtypes.short(x.dtype)} differ")  # fmt: skip
+        _need(
+            x.dtype == dtype,
+            f"{name}: operand dtypes {dtypes.short(dtype)} and {dtypes.short(x.dtype)} differ",
+        )
     return shape, dtype, all(x.weak for x in xs)
 
 
 def _binary_rule(name, kinds):
     def rule(x, y):
         shape, dtype, weak = _same(name, (x, y))
-        ok = {"any": True, "numeric": not dtypes.is_bool(dtype),
-              "float": dtypes.is_float(dtype), "int": not dtypes.is_float(dtype),
-              "integer": dtypes.is_int(dtype)}[kinds]  # fmt: skip
+        ok = {
+            "any": True,
+            "numeric": not dtypes.is_bool(dtype),
+            "float": dtypes.is_float(dtype),
+            "int": not dtypes.is_float(dtype),
+            "integer": dtypes.is_int(dtype),
+        }[kinds]
         _need(ok, f"{name} does not accept {dtypes.short(dtype)} values")
         return [ShapedArray(shape, dtype, weak)]
 
@@ -111,11 +145,24 @@ is_finite_p = primitive("is_finite", _predicate_rule)
 is_nan_p = primitive("is_nan", _predicate_rule)
 
 BINARY = {}
-for _n, _k in [("add", "numeric"), ("sub", "numeric"), ("mul", "numeric"), ("div", "numeric"),
-               ("floor_divide", "numeric"), ("rem", "numeric"), ("pow", "numeric"),
-               ("max", "any"), ("min", "any"), ("atan2", "float"), ("nextafter", "float"),
-               ("and", "int"), ("or", "int"), ("xor", "int"), ("shift_left", "integer"),
-               ("shift_right", "integer")]:  # fmt: skip
+for _n, _k in [
+    ("add", "numeric"),
+    ("sub", "numeric"),
+    ("mul", "numeric"),
+    ("div", "numeric"),
+    ("floor_divide", "numeric"),
+    ("rem", "numeric"),
+    ("pow", "numeric"),
+    ("max", "any"),
+    ("min", "any"),
+    ("atan2", "float"),
+    ("nextafter", "float"),
+    ("and", "int"),
+    ("or", "int"),
+    ("xor", "int"),
+    ("shift_left", "integer"),
+    ("shift_right", "integer"),
+]:
     BINARY[_n] = primitive(_n, _binary_rule(_n, _k))
 
 COMPARE = {}
@@ -126,8 +173,11 @@ for _n in ("eq", "ne", "lt", "le", "gt", "ge"):
 def _select_rule(pred, on_true, on_false):
     _need(pred.dtype == dtypes.bool_, "select: the predicate must be bool")
     shape, dtype, weak = _same("select", (on_true, on_false))
-    _need(pred.shape == shape, f"select: predicate shape {pred.shape} differs from {shape}",
-          ShapeError)  # fmt: skip
+    _need(
+        pred.shape == shape,
+        f"select: predicate shape {pred.shape} differs from {shape}",
+        ShapeError,
+    )
     return [ShapedArray(shape, dtype, weak)]
 
 
@@ -142,8 +192,10 @@ convert_p = primitive("convert_element_type", _convert_rule)
 
 
 def _bitcast_rule(x, *, new_dtype):
-    _need(np.dtype(new_dtype).itemsize == x.dtype.itemsize,
-          "bitcast_convert_type needs dtypes of the same width")  # fmt: skip
+    _need(
+        np.dtype(new_dtype).itemsize == x.dtype.itemsize,
+        "bitcast_convert_type needs dtypes of the same width",
+    )
     return [ShapedArray(x.shape, new_dtype, False)]
 
 
@@ -165,11 +217,17 @@ fma_p = primitive("fma", _fma_rule)
 
 
 def _broadcast_in_dim_rule(x, *, shape, broadcast_dimensions):
-    _need(len(broadcast_dimensions) == x.ndim, "broadcast_in_dim: one dimension per operand axis",
-          ShapeError)  # fmt: skip
+    _need(
+        len(broadcast_dimensions) == x.ndim,
+        "broadcast_in_dim: one dimension per operand axis",
+        ShapeError,
+    )
     for axis, dim in enumerate(broadcast_dimensions):
-        _need(x.shape[axis] in (1, shape[dim]),
-              f"cannot broadcast shape {x.shape} to {tuple(shape)}", ShapeError)  # fmt: skip
+        _need(
+            x.shape[axis] in (1, shape[dim]),
+            f"cannot broadcast shape {x.shape} to {tuple(shape)}",
+            ShapeError,
+        )
     return [ShapedArray(tuple(shape), x.dtype, x.weak)]
 
 
@@ -178,8 +236,11 @@ broadcast_in_dim_p = primitive("broadcast_in_dim", _broadcast_in_dim_rule)
 
 def _reshape_rule(x, *, new_sizes):
     size = int(np.prod(new_sizes, dtype=np.int64))
-    _need(size == x.size, f"cannot reshape {x.shape} ({x.size} elements) to {tuple(new_sizes)}",
-          ShapeError)  # fmt: skip
+    _need(
+        size == x.size,
+        f"cannot reshape {x.shape} ({x.size} elements) to {tuple(new_sizes)}",
+        ShapeError,
+    )
     return [x.update(shape=new_sizes)]
 
 
@@ -187,9 +248,11 @@ reshape_p = primitive("reshape", _reshape_rule)
 
 
 def _transpose_rule(x, *, permutation):
-    _need(sorted(permutation) == list(range(x.ndim)),
-          f"transpose: {tuple(permutation)} is not a permutation of the {x.ndim} axes",
-          ShapeError)  # fmt: skip
+    _need(
+        sorted(permutation) == list(range(x.ndim)),
+        f"transpose: {tuple(permutation)} is not a permutation of the {x.ndim} axes",
+        ShapeError,
+    )
     return [x.update(shape=[x.shape[p] for p in permutation])]
 
 
@@ -202,10 +265,12 @@ def _concatenate_rule(*xs, dimension):
     first = xs[0]
     for x in xs[1:]:
         _need(x.dtype == first.dtype, "concatenate: operand dtypes differ")
-        _need(x.ndim == first.ndim and all(
-            a == b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != dimension),
+        _need(
+            x.ndim == first.ndim
+            and all(a == b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != dimension),
             f"concatenate: shapes {first.shape} and {x.shape} differ off axis {dimension}",
-            ShapeError)  # fmt: skip
+            ShapeError,
+        )
     shape = list(first.shape)
     shape[dimension] = sum(x.shape[dimension] for x in xs)
     return [ShapedArray(tuple(shape), first.dtype, all(x.weak for x in xs))]
@@ -235,8 +300,11 @@ gather_p = primitive("gather", _gather_rule)
 def _scatter_rule(x, idx, updates, *, axis, mode):
     _need(dtypes.is_int(idx.dtype), "indices must be integers")
     want = x.shape[:axis] + idx.shape + x.shape[axis + 1 :]
-    _need(updates.shape == want, f"scatter: updates of shape {updates.shape}, expected {want}",
-          ShapeError)  # fmt: skip
+    _need(
+        updates.shape == want,
+        f"scatter: updates of shape {updates.shape}, expected {want}",
+        ShapeError,
+    )
     return [x]
 
 
@@ -263,8 +331,14 @@ def _reduce_rule(name, kinds):
 
 
 REDUCE = {}
-for _n, _k in [("reduce_sum", "any"), ("reduce_prod", "any"), ("reduce_max", "any"),
-               ("reduce_min", "any"), ("reduce_and", "bool"), ("reduce_or", "bool")]:
+for _n, _k in [
+    ("reduce_sum", "any"),
+    ("reduce_prod", "any"),
+    ("reduce_max", "any"),
+    ("reduce_min", "any"),
+    ("reduce_and", "bool"),
+    ("reduce_or", "bool"),
+]:
     REDUCE[_n] = primitive(_n, _reduce_rule(_n, _k))
 
 
@@ -286,11 +360,17 @@ def _dot_general_rule(x, y, *, dimension_numbers, preferred_element_type=None):
     (lc, rc), (lb, rb) = dimension_numbers
     _need(x.dtype == y.dtype, "dot_general: operand dtypes differ")
     for a, b in zip(lc, rc):
-        _need(x.shape[a] == y.shape[b],
-              f"contracting dimensions differ: {x.shape} and {y.shape}", ShapeError)  # fmt: skip
+        _need(
+            x.shape[a] == y.shape[b],
+            f"contracting dimensions differ: {x.shape} and {y.shape}",
+            ShapeError,
+        )
     for a, b in zip(lb, rb):
-        _need(x.shape[a] == y.shape[b],
-              f"batch dimensions differ: {x.shape} and {y.shape}", ShapeError)  # fmt: skip
+        _need(
+            x.shape[a] == y.shape[b],
+            f"batch dimensions differ: {x.shape} and {y.shape}",
+            ShapeError,
+        )
     batch = tuple(x.shape[a] for a in lb)
     xfree = tuple(d for i, d in enumerate(x.shape) if i not in lc and i not in lb)
     yfree = tuple(d for i, d in enumerate(y.shape) if i not in rc and i not in rb)
@@ -299,6 +379,7 @@ def _dot_general_rule(x, y, *, dimension_numbers, preferred_element_type=None):
 
 
 dot_general_p = primitive("dot_general", _dot_general_rule)
+
 
 def _sort_rule(*operands, dimension, num_keys):
     shape = operands[0].shape

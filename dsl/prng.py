@@ -27,7 +27,7 @@ JOURNAL: list = []
 
 
 class KeyRecord:
-    __slots__ = ("uses", "level")
+    __slots__ = ("level", "uses")
 
     def __init__(self):
         self.uses: dict = {}
@@ -39,7 +39,7 @@ class Key:
 
     jx_kind = "a PRNG key"
     jx_leaf = True
-    __slots__ = ("data", "record", "path")
+    __slots__ = ("data", "path", "record")
 
     def __init__(self, data, record: KeyRecord | None = None, path: tuple = ()):
         self.data = data
@@ -94,8 +94,9 @@ class Key:
                 raise JxTypeError(f"key index {index} is out of range for {n} keys", span)
             from .indexing import getitem
 
-            return Key(getitem(self.data, int(index) % n), self.record,
-                       self.path + (int(index) % n,))  # fmt: skip
+            return Key(
+                getitem(self.data, int(index) % n), self.record, self.path + (int(index) % n,)
+            )
         # A slice or traced index takes (uses) the whole key array.
         use(self, span)
         from .indexing import getitem
@@ -111,8 +112,7 @@ class Key:
         return [self.getitem(i, CTX.span) for i in range(self.jx_len())]
 
     def binary_op(self, op, x, y, span):
-        raise JxTypeError(f"PRNG keys have no arithmetic ({op}); draw numbers with random.*",
-                          span)  # fmt: skip
+        raise JxTypeError(f"PRNG keys have no arithmetic ({op}); draw numbers with random.*", span)
 
     def unary_op(self, op, span):
         raise JxTypeError("PRNG keys have no arithmetic; draw numbers with random.*", span)
@@ -125,13 +125,19 @@ def use(key: Key, span, loop_check: bool = True) -> None:
     """Consume `key` at `span`; KeyReuseError if it (or an overlapping part) was consumed."""
     record, path = key.record, key.path
     if loop_check and record.level < CTX.loop_level:
-        raise KeyReuseError("this key comes from outside the loop and is used in its body "
-                            "without being rebound: every iteration would reuse it; split it "
-                            "inside the loop (key, sub = random.split(key))", span)  # fmt: skip
+        raise KeyReuseError(
+            "this key comes from outside the loop and is used in its body "
+            "without being rebound: every iteration would reuse it; split it "
+            "inside the loop (key, sub = random.split(key))",
+            span,
+        )
     for other, first in record.uses.items():
         if other[: len(path)] == path or path[: len(other)] == other:
-            err = KeyReuseError("this PRNG key was already used; split it for fresh keys "
-                                "(k1, k2 = random.split(k))", span)  # fmt: skip
+            err = KeyReuseError(
+                "this PRNG key was already used; split it for fresh keys "
+                "(k1, k2 = random.split(k))",
+                span,
+            )
             err.add_note("first used here", first)
             raise err
     record.uses[path] = span
@@ -211,11 +217,15 @@ def _run(name, *args):
 
 def _single(k, what: str) -> Key:
     if not isinstance(k, Key):
-        raise JxTypeError(f"random.{what} needs a PRNG key as its first argument, got "
-                          f"{describe(k)}; make one with random.key(seed)")  # fmt: skip
+        raise JxTypeError(
+            f"random.{what} needs a PRNG key as its first argument, got "
+            f"{describe(k)}; make one with random.key(seed)"
+        )
     if k.shape:
-        raise JxTypeError(f"random.{what} needs a single key, got keys of shape {k.shape}; "
-                          "index the key array (ks[0]) or vmap over it")  # fmt: skip
+        raise JxTypeError(
+            f"random.{what} needs a single key, got keys of shape {k.shape}; "
+            "index the key array (ks[0]) or vmap over it"
+        )
     use(k, CTX.span)
     return k
 
@@ -223,11 +233,11 @@ def _single(k, what: str) -> Key:
 def _shape(shape, what) -> tuple:
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         return (int(shape),)
-    if isinstance(shape, tuple) and all(isinstance(d, int) and not isinstance(d, bool)
-                                        for d in shape):  # fmt: skip
+    if isinstance(shape, tuple) and all(
+        isinstance(d, int) and not isinstance(d, bool) for d in shape
+    ):
         return shape
-    raise JxTypeError(f"random.{what}: shape must be a tuple of static ints, got "
-                      f"{describe(shape)}")  # fmt: skip
+    raise JxTypeError(f"random.{what}: shape must be a tuple of static ints, got {describe(shape)}")
 
 
 def _float_dtype(dtype, what):
@@ -358,11 +368,13 @@ def categorical(key, logits, axis=-1, shape=None):
     batch = tuple(d for i, d in enumerate(a.shape) if i != ax)
     shape = batch if shape is None else _shape(shape, "categorical")
     if shape[len(shape) - len(batch) :] != batch:
-        raise JxValueError(f"random.categorical: shape {shape} must end with the logits' batch "
-                           f"shape {batch}")  # fmt: skip
+        raise JxValueError(
+            f"random.categorical: shape {shape} must end with the logits' batch shape {batch}"
+        )
     prefix = shape[: len(shape) - len(batch)]
-    return _run("categorical", k.data, logits, ax - a.ndim, prefix,
-                ops.convert(_tiny(a.dtype), a.dtype))  # fmt: skip
+    return _run(
+        "categorical", k.data, logits, ax - a.ndim, prefix, ops.convert(_tiny(a.dtype), a.dtype)
+    )
 
 
 def choice(key, a, shape=(), replace=True, p=None, axis=0):
@@ -374,8 +386,9 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     if n <= 0:
         raise JxValueError("random.choice: a must be greater than 0 unless no samples are taken")
     if not replace and draws > n:
-        raise JxValueError(f"random.choice: cannot take {draws} samples from {n} without "
-                           "replacement")  # fmt: skip
+        raise JxValueError(
+            f"random.choice: cannot take {draws} samples from {n} without replacement"
+        )
     fresh = Key(k.data)
     if p is None and replace:
         ind = randint(fresh, shape, 0, n)
@@ -405,8 +418,22 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
 
 
 def build_module() -> Module:
-    fns = [key, split, fold_in, key_data, wrap_key_data, uniform, normal, truncated_normal,
-           bernoulli, gumbel, randint, permutation, categorical, choice]  # fmt: skip
+    fns = [
+        key,
+        split,
+        fold_in,
+        key_data,
+        wrap_key_data,
+        uniform,
+        normal,
+        truncated_normal,
+        bernoulli,
+        gumbel,
+        randint,
+        permutation,
+        categorical,
+        choice,
+    ]
     return Module("random", {f.__name__: Builtin(f.__name__, f) for f in fns})
 
 
@@ -414,4 +441,4 @@ def is_key(x) -> bool:
     return isinstance(x, Key)
 
 
-__all__ = ["Key", "use", "build_module", "Tracer"]
+__all__ = ["Key", "Tracer", "build_module", "use"]

@@ -218,8 +218,10 @@ class Session:
             first = once()
             runs = max(3, min(10_000, int(TIME_BUDGET_S / max(first, 1e-7))))
             times = [first] + [once() for _ in range(runs - 1)]
-        self.say(f"{_duration(statistics.median(times))} median of {runs} runs "
-                 f"(min {_duration(min(times))}; after 1 warm-up run)")  # fmt: skip
+        self.say(
+            f"{_duration(statistics.median(times))} median of {runs} runs "
+            f"(min {_duration(min(times))}; after 1 warm-up run)"
+        )
 
     # -- expressions for :type, :ir, :hlo, :time
     def _expression(self, text: str, command: str):
@@ -319,8 +321,14 @@ def members(value) -> list[str]:
 def show(value) -> str:
     """An echoed value: what print() shows, and a signature for a jx function."""
     if isinstance(value, Closure):
-        params = (f"*{p.name}" if p.star else f"{p.name}={format_value(value.defaults[p.name])}"
-                  if p.name in value.defaults else p.name for p in value.params)  # fmt: skip
+        params = (
+            f"*{p.name}"
+            if p.star
+            else f"{p.name}={format_value(value.defaults[p.name])}"
+            if p.name in value.defaults
+            else p.name
+            for p in value.params
+        )
         return f"<function {value.name}({', '.join(params)})>"
     return format_value(value)
 
@@ -415,8 +423,12 @@ def needs_more(text: str) -> bool:
 
 def _continues_block(line: str) -> bool:
     stripped = line.strip()
-    return (not stripped or stripped.startswith("#") or line[:1].isspace()
-            or re.match(r"(elif|else)\b", stripped) is not None)  # fmt: skip
+    return (
+        not stripped
+        or stripped.startswith("#")
+        or line[:1].isspace()
+        or re.match(r"(elif|else)\b", stripped) is not None
+    )
 
 
 def read_inputs(lines):
@@ -575,8 +587,9 @@ def run_terminal(session: Session, input=None, output=None, history=None) -> int
         input=input,
         output=output,
     )
-    session.say(f"jx {__version__} ({session.backend.name} backend); :help for help, Ctrl-D "
-                "to exit")  # fmt: skip
+    session.say(
+        f"jx {__version__} ({session.backend.name} backend); :help for help, Ctrl-D to exit"
+    )
     while not session.done:
         try:
             text = prompt.prompt()

@@ -84,9 +84,18 @@ def structure_text(treedef) -> str:
     if tag == "*":
         return "array"
     if tag == "tuple":
-        return "(" + ", ".join(structure_text(t) for t in treedef[1:]) + ("," if len(treedef) == 2 else "") + ")"
+        return (
+            "("
+            + ", ".join(structure_text(t) for t in treedef[1:])
+            + ("," if len(treedef) == 2 else "")
+            + ")"
+        )
     if tag == "dict":
-        return "{" + ", ".join(f"{k!r}: {structure_text(t)}" for k, t in zip(treedef[1], treedef[2:])) + "}"
+        return (
+            "{"
+            + ", ".join(f"{k!r}: {structure_text(t)}" for k, t in zip(treedef[1], treedef[2:]))
+            + "}"
+        )
     return repr(treedef[1].value)
 
 

@@ -16,7 +16,7 @@ from .errors import TypeError as JxTypeError
 
 
 class Scope:
-    __slots__ = ("vars", "parent", "is_module", "reads")
+    __slots__ = ("is_module", "parent", "reads", "vars")
 
     def __init__(self, parent: Scope | None = None, is_module: bool = False, vars=None):
         self.vars: dict = {} if vars is None else vars
@@ -61,7 +61,7 @@ class Closure:
     """A jx function: its definition, defaults and the scope it closes over."""
 
     jx_kind = "a function"
-    __slots__ = ("name", "params", "body", "scope", "defaults", "span", "cache", "__weakref__")
+    __slots__ = ("__weakref__", "body", "cache", "defaults", "name", "params", "scope", "span")
 
     def __init__(self, name, params, body, scope, defaults, span):
         self.name = name
@@ -110,7 +110,7 @@ def _count(n: int) -> str:
 class Builtin:
     """A function the language provides, implemented in Python over `ops`."""
 
-    __slots__ = ("name", "fn", "effect", "signature")
+    __slots__ = ("effect", "fn", "name", "signature")
     jx_kind = "a built-in function"
 
     def __init__(self, name: str, fn, effect: bool = False):

@@ -2,12 +2,11 @@
 hypothesis) and against JAX (a test-only oracle), through control flow, over trees, at
 higher order, and the errors of misuse."""
 
+import jx
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import jx
 
 FUNCS = jx.compile(
     """
@@ -43,8 +42,24 @@ def comp(x) = sum(array([v * v for v in x]))
 def pw(x) = sum(abs(x) ** 1.5)
 """
 )
-NAMES = ["poly", "trig", "expo", "logs", "mat", "reduce_max", "soft", "indexing", "update",
-         "gathers", "where_", "branchy", "loopy", "scanned", "comp", "pw"]  # fmt: skip
+NAMES = [
+    "poly",
+    "trig",
+    "expo",
+    "logs",
+    "mat",
+    "reduce_max",
+    "soft",
+    "indexing",
+    "update",
+    "gathers",
+    "where_",
+    "branchy",
+    "loopy",
+    "scanned",
+    "comp",
+    "pw",
+]
 
 
 def numeric_grad(f, x, eps=1e-6):
@@ -73,8 +88,9 @@ def test_jvp_and_vjp_agree_with_grad(name):
     x = np.linspace(0.3, 1.7, 6)
     f = getattr(FUNCS, name)
     g = jx.grad(f)(x)
-    m = jx.compile("def j(f, x, t) = jvp(f, (x,), (t,))\ndef v(f, x) = vjp(f, x)[1](1.0)",
-                   env={"F": f})  # fmt: skip
+    m = jx.compile(
+        "def j(f, x, t) = jvp(f, (x,), (t,))\ndef v(f, x) = vjp(f, x)[1](1.0)", env={"F": f}
+    )
     del m
     t = np.cos(np.arange(6.0))
     run = jx.compile(
@@ -178,11 +194,14 @@ jnp = jax.numpy
 
 JAX_CASES = [
     ("def f(x) = sum(sin(x) * x ** 2)", lambda x: jnp.sum(jnp.sin(x) * x**2)),
-    ("def f(x) = sum(exp(-x * x) / (1.0 + abs(x)))", lambda x: jnp.sum(jnp.exp(-x * x) / (1 + jnp.abs(x)))),
+    (
+        "def f(x) = sum(exp(-x * x) / (1.0 + abs(x)))",
+        lambda x: jnp.sum(jnp.exp(-x * x) / (1 + jnp.abs(x))),
+    ),
     ("def f(x) = log(sum(exp(x))) + max(x)", lambda x: jnp.log(jnp.sum(jnp.exp(x))) + jnp.max(x)),
     ("def f(x) = sum(tanh(outer(x, x)) @ x)", lambda x: jnp.sum(jnp.tanh(jnp.outer(x, x)) @ x)),
     ("def f(x) = sum(cumsum(x) * x[::-1])", lambda x: jnp.sum(jnp.cumsum(x) * x[::-1])),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("src,ref", JAX_CASES)

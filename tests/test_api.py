@@ -121,8 +121,7 @@ def test_env_constants():
 
 
 def test_env_trees_and_f64():
-    m = jx.compile('def h(x) = p["a"] * x + p["b"][0]\n',
-                   env={"p": {"a": np.ones(2), "b": (3.0,)}})  # fmt: skip
+    m = jx.compile('def h(x) = p["a"] * x + p["b"][0]\n', env={"p": {"a": np.ones(2), "b": (3.0,)}})
     out = m.h(np.ones(2, np.float32))
     assert out.dtype == np.float64  # an f64 constant is honoured, not truncated
 
@@ -277,7 +276,18 @@ def test_bad_host_arguments(value, cls):
 
 
 def test_every_public_error_is_a_jx_error():
-    for name in ["JxSyntaxError", "NameError", "ImportError", "PurityError", "KeyReuseError",
-                 "ShapeError", "TypeError", "IndexError", "RecursionError", "AssertionError",
-                 "JxRuntimeError", "ValueError"]:  # fmt: skip
+    for name in [
+        "JxSyntaxError",
+        "NameError",
+        "ImportError",
+        "PurityError",
+        "KeyReuseError",
+        "ShapeError",
+        "TypeError",
+        "IndexError",
+        "RecursionError",
+        "AssertionError",
+        "JxRuntimeError",
+        "ValueError",
+    ]:
         assert issubclass(getattr(jx, name), jx.JxError)

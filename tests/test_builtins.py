@@ -309,8 +309,16 @@ def test_elementwise(mode, expr, numpy_fn, dtype, rtol, atol):
 # ------------------------------------------------------------------ type promotion
 
 #: JAX's promotion table (x64 enabled) for the jx dtypes, from jax.numpy.promote_types.
-_DTYPES = {"bool": b1, "i32": i32, "i64": i64, "u32": u32, "f16": f16, "bf16": bf16,
-           "f32": f32, "f64": f64}  # fmt: skip
+_DTYPES = {
+    "bool": b1,
+    "i32": i32,
+    "i64": i64,
+    "u32": u32,
+    "f16": f16,
+    "bf16": bf16,
+    "f32": f32,
+    "f64": f64,
+}
 _LATTICE_ORDER = ["bool", "u32", "i32", "i64", "f16", "bf16", "f32", "f64"]
 
 
@@ -934,8 +942,15 @@ def test_property_unary_ops(data, shape, name):
     assert_matches(out, numpy_fn(x.astype(f64)), f32, rtol=1e-5, atol=1e-5, what=name)
 
 
-_REDUCE_NUMPY = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
-                 "prod": np.prod, "var": np.var, "std": np.std}  # fmt: skip
+_REDUCE_NUMPY = {
+    "sum": np.sum,
+    "mean": np.mean,
+    "max": np.max,
+    "min": np.min,
+    "prod": np.prod,
+    "var": np.var,
+    "std": np.std,
+}
 
 
 @st.composite

@@ -34,8 +34,9 @@ def caret_line(err: jx.JxError) -> str:
 
 
 def test_undefined_name_suggests_a_builtin():
-    err = expect("x = onez(3)\n", jx.NameError, 1, 5, "name 'onez' is not defined",
-                 "did you mean 'ones'?")  # fmt: skip
+    err = expect(
+        "x = onez(3)\n", jx.NameError, 1, 5, "name 'onez' is not defined", "did you mean 'ones'?"
+    )
     assert caret_line(err) == "        ^^^^"
 
 
@@ -71,8 +72,9 @@ def test_names_bound_later_at_top_level_are_visible_in_functions():
 
 
 def test_element_assignment_is_a_purity_error_with_the_at_hint():
-    err = expect("x = zeros(3)\nx[0] = 1.0\n", jx.PurityError, 2, 1, "immutable",
-                 "use x = x.at[0].set(1.0)")  # fmt: skip
+    err = expect(
+        "x = zeros(3)\nx[0] = 1.0\n", jx.PurityError, 2, 1, "immutable", "use x = x.at[0].set(1.0)"
+    )
     assert caret_line(err) == "    ^^^^"
 
 
@@ -133,8 +135,15 @@ def test_rebinding_is_not_mutation():
 def test_effects_inside_a_function(call, column):
     name = call.split("(")[0].split()[-1]
     source = f"def f(x):\n    {call}\n    return x\n"
-    err = expect(source, jx.PurityError, 2, column, f"{name}() is an effect",
-                 "functions are pure", "at top level")  # fmt: skip
+    err = expect(
+        source,
+        jx.PurityError,
+        2,
+        column,
+        f"{name}() is an effect",
+        "functions are pure",
+        "at top level",
+    )
     assert "^" in caret_line(err)
 
 
@@ -189,8 +198,9 @@ def test_too_many_arguments():
 
 
 def test_too_few_arguments():
-    expect("def f(x, y):\n    return x\nz = f(1.0)\n", jx.TypeError, 3, 5,
-           "f() missing argument 'y'")  # fmt: skip
+    expect(
+        "def f(x, y):\n    return x\nz = f(1.0)\n", jx.TypeError, 3, 5, "f() missing argument 'y'"
+    )
 
 
 def test_unknown_keyword_points_at_the_keyword():

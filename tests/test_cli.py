@@ -26,8 +26,15 @@ RENDERED = re.compile(r"^(.+?):(\d+):(\d+): (\w+): (.+)$")
 
 
 def jx_cli(*args, stdin=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "jx.cli", *args], input=stdin,
-                          capture_output=True, text=True, cwd=cwd, timeout=120, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "jx.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
 class Result:
@@ -90,16 +97,26 @@ def test_run_stdin_error_names_stdin(jx_main, monkeypatch):
 
 def test_stdin_is_utf8_whatever_the_locale(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "LANG": "C"}
-    proc = subprocess.run([sys.executable, "-m", "jx.cli", "run", "-"], env=env,
-                          input="print(\"\u00e9t\u00e9\")\n".encode(), capture_output=True,
-                          timeout=120, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "jx.cli", "run", "-"],
+        env=env,
+        input='print("\u00e9t\u00e9")\n'.encode(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode("utf-8") == "\u00e9t\u00e9\n"
 
 
 def test_stdin_that_is_not_utf8_is_a_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "jx.cli", "run", "-"], input=b"x = 1\n\xff\n",
-                          capture_output=True, timeout=120, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "jx.cli", "run", "-"],
+        input=b"x = 1\n\xff\n",
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 2 and b"not UTF-8" in proc.stderr
 
 
@@ -315,9 +332,16 @@ def test_version():
         ["run", "GOOD", "--backend", "tpu"],
         ["run", "GOOD", "--frob"],
     ],
-    ids=["no-command", "unknown-command", "no-file", "missing-file", "check-missing",
-         "bad-backend", "unknown-flag"],
-)  # fmt: skip
+    ids=[
+        "no-command",
+        "unknown-command",
+        "no-file",
+        "missing-file",
+        "check-missing",
+        "bad-backend",
+        "unknown-flag",
+    ],
+)
 def test_usage_errors_exit_2(jx_main, good, args):
     args = [str(good) if a == "GOOD" else a for a in args]
     proc = jx_main(*args)

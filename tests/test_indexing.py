@@ -55,16 +55,53 @@ def assert_same(out, expected, what=""):
 
 
 BASIC = [
-    "x[1]", "x[-1]", "x[1, 2]", "x[-1, -2, -3]", "x[0, 1, 2]", "x[1][2][3]",
-    "x[0:2]", "x[0:2:1]", "x[:, 1:]", "x[:, :, 1:3]", "x[1:, 2:0:-1, ::3]",
-    "x[::-1]", "x[:, ::-1]", "x[:, ::-2]", "x[..., ::-1]", "x[:, -1:-4:-1]", "x[::3, ::2, ::-3]",
-    "x[:, 10:20]", "x[:, -10:2]", "x[5:0:-2]", "x[:, 2:1]", "x[:, 3:-5:-1, 0]",
-    "x[:, 0]", "x[:, :, 0]", "x[..., 0]", "x[1, ...]", "x[1, ..., -1]", "x[...]",
-    "x[..., None]", "x[None]", "x[None, ..., 1]", "x[..., 1, None]", "x[None, None, 0]",
-    "x[:, None, 1:, None]", "x[0, None, :, None, -1]",
-    "y[3]", "y[-5]", "y[1:4]", "y[::-1]", "y[4:1:-1]", "y[None, :]", "y[2:2]", "y[-2:]",
-    "x4[1, :, 2]", "x4[..., 1:4:2]", "x4[:, ::-1, None, 1]",
-]  # fmt: skip
+    "x[1]",
+    "x[-1]",
+    "x[1, 2]",
+    "x[-1, -2, -3]",
+    "x[0, 1, 2]",
+    "x[1][2][3]",
+    "x[0:2]",
+    "x[0:2:1]",
+    "x[:, 1:]",
+    "x[:, :, 1:3]",
+    "x[1:, 2:0:-1, ::3]",
+    "x[::-1]",
+    "x[:, ::-1]",
+    "x[:, ::-2]",
+    "x[..., ::-1]",
+    "x[:, -1:-4:-1]",
+    "x[::3, ::2, ::-3]",
+    "x[:, 10:20]",
+    "x[:, -10:2]",
+    "x[5:0:-2]",
+    "x[:, 2:1]",
+    "x[:, 3:-5:-1, 0]",
+    "x[:, 0]",
+    "x[:, :, 0]",
+    "x[..., 0]",
+    "x[1, ...]",
+    "x[1, ..., -1]",
+    "x[...]",
+    "x[..., None]",
+    "x[None]",
+    "x[None, ..., 1]",
+    "x[..., 1, None]",
+    "x[None, None, 0]",
+    "x[:, None, 1:, None]",
+    "x[0, None, :, None, -1]",
+    "y[3]",
+    "y[-5]",
+    "y[1:4]",
+    "y[::-1]",
+    "y[4:1:-1]",
+    "y[None, :]",
+    "y[2:2]",
+    "y[-2:]",
+    "x4[1, :, 2]",
+    "x4[..., 1:4:2]",
+    "x4[:, ::-1, None, 1]",
+]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -75,23 +112,59 @@ def test_basic_indexing(mode, expr):
 
 ADVANCED = [
     # one array: its dimensions replace the axis it indexes
-    "x[r]", "x[:, q]", "x[:, :, t]", "x[..., t]", "x[:, Q]", "x[..., T]", "y[Q]",
-    "x[[0, 1]]", "x[:, [2, 0]]", "y[[4, -5, 0]]", "y[qu]", "x[q[0:1]]",
+    "x[r]",
+    "x[:, q]",
+    "x[:, :, t]",
+    "x[..., t]",
+    "x[:, Q]",
+    "x[..., T]",
+    "y[Q]",
+    "x[[0, 1]]",
+    "x[:, [2, 0]]",
+    "y[[4, -5, 0]]",
+    "y[qu]",
+    "x[q[0:1]]",
     # several arrays, broadcast together
-    "x[r, q]", "x[r, q, t]", "x[:, Q, T]", "x[:, q[:, None], t]", "x[[1, 0], [2, 2]]",
+    "x[r, q]",
+    "x[r, q, t]",
+    "x[:, Q, T]",
+    "x[:, q[:, None], t]",
+    "x[[1, 0], [2, 2]]",
     # adjacent advanced indices stay where they are
-    "x[:, q, t]", "x[:, Q, 1:3]", "x4[:, q, t, :]", "x4[1:, Q, T]",
+    "x[:, q, t]",
+    "x[:, Q, 1:3]",
+    "x4[:, q, t, :]",
+    "x4[1:, Q, T]",
     # non-adjacent advanced indices go to the front
-    "x[r, :, t]", "x4[:, Q, :, T]", "x4[r, 1:, :, [0, 4, 2]]",
+    "x[r, :, t]",
+    "x4[:, Q, :, T]",
+    "x4[r, 1:, :, [0, 4, 2]]",
     # an int beside an array is an advanced index too
-    "x[0, q]", "x[0, :, t]", "x[:, 1, t]", "x[r, 1]", "x[r, 1, :]", "x[r, :, 1]",
-    "x[1, q, -1]", "x4[..., 0, T]", "x4[r, q, 0, 1:3]", "x4[0, :, 1, t]",
+    "x[0, q]",
+    "x[0, :, t]",
+    "x[:, 1, t]",
+    "x[r, 1]",
+    "x[r, 1, :]",
+    "x[r, :, 1]",
+    "x[1, q, -1]",
+    "x4[..., 0, T]",
+    "x4[r, q, 0, 1:3]",
+    "x4[0, :, 1, t]",
     # with None and Ellipsis; even an Ellipsis for no axes separates advanced indices
-    "x[:, q, ..., t]", "x[r, q, ..., t]", "x[r, ..., q, t]", "x[None, r, ..., q, t]",
-    "x[None, r]", "x[r, None]", "x[r, None, q]", "x[..., q, None, t]", "x[r, ...]",
+    "x[:, q, ..., t]",
+    "x[r, q, ..., t]",
+    "x[r, ..., q, t]",
+    "x[None, r, ..., q, t]",
+    "x[None, r]",
+    "x[r, None]",
+    "x[r, None, q]",
+    "x[..., q, None, t]",
+    "x[r, ...]",
     # with slices, including reversed ones
-    "x[::-1, q]", "x[r, ::-2, 1:]", "x4[:, q, ::-1, [1, 1, 0]]",
-]  # fmt: skip
+    "x[::-1, q]",
+    "x[r, ::-2, 1:]",
+    "x4[:, q, ::-1, [1, 1, 0]]",
+]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -123,9 +196,10 @@ def test_traced_scalar_index(i):
     f = jx.fn("lambda x, i: x[i]")
     assert_same(f(x, np.int32(i)), x[i])
     g = jx.fn("lambda x, i, j: (x[:, j], x[i, :, j], x[i, j, ::-1], x[i, 1:, j])")
-    for out, expected in zip(g(x, np.int32(i), np.int32(i + 1)), (
-        x[:, i + 1], x[i, :, i + 1], x[i, i + 1, ::-1], x[i, 1:, i + 1]
-    )):  # fmt: skip
+    for out, expected in zip(
+        g(x, np.int32(i), np.int32(i + 1)),
+        (x[:, i + 1], x[i, :, i + 1], x[i, i + 1, ::-1], x[i, 1:, i + 1]),
+    ):
         assert_same(out, expected)
 
 
@@ -165,10 +239,21 @@ def test_traced_index_in_a_loop():
 # ------------------------------------------------------------------ errors
 
 STATIC_OUT_OF_RANGE = [
-    "x[2]", "x[-3]", "x[:, 3]", "x[0, 0, 4]", "x[0, -4]", "y[5]", "x[[0, 2]]",
-    "x[:, [0, 3]]", "y[[1, -6]]", "x[0, [0, 1], 4]", "x.at[2].set(0.0)",
-    "x.at[:, 5].add(1.0)", "x.at[[0, 3]].get()", "x.at[0, [4]].mul(2.0)",
-]  # fmt: skip
+    "x[2]",
+    "x[-3]",
+    "x[:, 3]",
+    "x[0, 0, 4]",
+    "x[0, -4]",
+    "y[5]",
+    "x[[0, 2]]",
+    "x[:, [0, 3]]",
+    "y[[1, -6]]",
+    "x[0, [0, 1], 4]",
+    "x.at[2].set(0.0)",
+    "x.at[:, 5].add(1.0)",
+    "x.at[[0, 3]].get()",
+    "x.at[0, [4]].mul(2.0)",
+]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -208,9 +293,14 @@ def test_traced_slice_bounds_are_an_error():
 
 
 BOOLEAN_MASKS = [
-    "x[x > 3.0]", "y[y > 10.0]", "x[m]", "x[:, [True, False, True]]", "x.at[x > 3.0].set(0.0)",
-    "y.at[y > 10.0].add(1.0)", "x[0, m[0]]",
-]  # fmt: skip
+    "x[x > 3.0]",
+    "y[y > 10.0]",
+    "x[m]",
+    "x[:, [True, False, True]]",
+    "x.at[x > 3.0].set(0.0)",
+    "y.at[y > 10.0].add(1.0)",
+    "x[0, m[0]]",
+]
 
 
 @pytest.mark.parametrize("mode", MODES)

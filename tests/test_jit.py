@@ -24,11 +24,11 @@ def expressions(depth):
         leaf,
         st.builds(lambda f, a: f.format(a), st.sampled_from(UNARY), sub),
         st.builds(
-            lambda f, a, b: f.format(a, b) if f.count("{}") == 2 else f.format(a, b),
+            lambda f, a, b: f.format(a, b),
             st.sampled_from(BINARY),
             sub,
             sub,
-        ),  # fmt: skip
+        ),
     )
 
 

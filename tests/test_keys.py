@@ -1,10 +1,9 @@
 """PRNG key linearity (LANGUAGE.md section 6): what is a use, what is a reuse, and where
 the error points. These need no JAX."""
 
+import jx
 import numpy as np
 import pytest
-
-import jx
 
 
 def run(src):
@@ -35,8 +34,12 @@ def test_check_command_reports_top_level_reuse(tmp_path):
 
     f = tmp_path / "reuse.jx"
     f.write_text("import random\nk = random.key(0)\nx = random.normal(k)\ny = random.normal(k)\n")
-    proc = subprocess.run([sys.executable, "-m", "jx.cli", "check", str(f)], capture_output=True,
-                          text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "jx.cli", "check", str(f)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert ":4:" in proc.stderr.splitlines()[0] and "KeyReuseError" in proc.stderr
 

@@ -148,12 +148,15 @@ def test_static_recursion():
     "source, line",
     [
         ("def loop(n):\n    return loop(n + 1)\ny = loop(0)\n", 2),
-        ("def fact(n):\n    if n <= 1:\n        return 1\n    return n * fact(n - 1)\n"
-         + "y = fact(5.0)\n", 4),
+        (
+            "def fact(n):\n    if n <= 1:\n        return 1\n    return n * fact(n - 1)\n"
+            + "y = fact(5.0)\n",
+            4,
+        ),
         ("def a(x) = b(x)\ndef b(x) = a(x)\ny = a(1.0)\n", 2),
     ],
     ids=["static", "traced-condition", "mutual"],
-)  # fmt: skip
+)
 def test_runaway_recursion_is_a_recursion_error(source, line):
     with pytest.raises(jx.RecursionError) as info:
         jx.compile(source)
@@ -746,8 +749,12 @@ def test_print_matches_numpy_str(capsys):
     print(arange(3) > 0)
     """)
     a = np.arange(6.0, dtype=np.float32).reshape(2, 3)
-    expected = [str(a), f"a: {a[0]} 3 (1, 2)", str(np.ones(3, np.float32) / 3),
-                str(np.arange(3) > 0)]  # fmt: skip
+    expected = [
+        str(a),
+        f"a: {a[0]} 3 (1, 2)",
+        str(np.ones(3, np.float32) / 3),
+        str(np.arange(3) > 0),
+    ]
     assert capsys.readouterr().out == "\n".join(expected) + "\n"
 
 
@@ -883,9 +890,19 @@ def test_conformance_cases_through_the_cli():
     # The shared checker runs the real command; in-process runs above cover every case.
     cases = [str(CONFORMANCE / "errors" / c) for c in ("syntax.jx", "branch_mismatch.jx")]
     cases.append(str(CONFORMANCE / "07_immutable_at.jx"))
-    proc = subprocess.run([sys.executable, str(CONFORMANCE / "check.py"),
-                           "--jx", f"{sys.executable} -m jx.cli", *cases],
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(CONFORMANCE / "check.py"),
+            "--jx",
+            f"{sys.executable} -m jx.cli",
+            *cases,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout
     assert f"{len(cases)} passed, 0 failed" in proc.stdout
 
@@ -939,19 +956,24 @@ class RandomProgram:
             n = self.rng.integers(0, 4)
             return f"{pad}for i in range({n}):\n{self.block(indent + 4, depth + 1, True)}"
         if r < 0.85:
-            return (f"{pad}for r in xs:\n{pad}    a = a + r * 0.5\n"
-                    + self.block(indent + 4, depth + 1, True))  # fmt: skip
+            return f"{pad}for r in xs:\n{pad}    a = a + r * 0.5\n" + self.block(
+                indent + 4, depth + 1, True
+            )
         if r < 0.95:  # each while has its own counter, so every loop stops
             n = f"n{indent}"
-            return (f"{pad}{n} = 0\n{pad}while sum(x * x) < 50.0 and {n} < 4:\n"
-                    f"{pad}    x = x * 1.5 + 0.25\n{pad}    {n} = {n} + 1\n"
-                    + self.block(indent + 4, depth + 1, True))  # fmt: skip
+            return (
+                f"{pad}{n} = 0\n{pad}while sum(x * x) < 50.0 and {n} < 4:\n"
+                f"{pad}    x = x * 1.5 + 0.25\n{pad}    {n} = {n} + 1\n"
+                + self.block(indent + 4, depth + 1, True)
+            )
         return f"{pad}t = [{self.expr()} * k for k in range(2)]\n{pad}b = b + t[1]\n"
 
     def source(self) -> str:
         body = "".join(self.stmt(4) for _ in range(self.rng.integers(2, 6)))
-        return (f"def f(x, y, xs):\n    z = x * 0.0\n    a = x * 0.5\n    b = y + 1.0\n{body}"
-                "    return x + y + a + b\n")  # fmt: skip
+        return (
+            f"def f(x, y, xs):\n    z = x * 0.0\n    a = x * 0.5\n    b = y + 1.0\n{body}"
+            "    return x + y + a + b\n"
+        )
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -92,15 +92,27 @@ for _left in (True, False):
     for _lower in (True, False):
         for _trans in (True, False):
             for _unit in (True, False):
-                _flags = (f"left_side={_left}, lower={_lower}, transpose_a={_trans}, "
-                          f"unit_diagonal={_unit}")  # fmt: skip
+                _flags = (
+                    f"left_side={_left}, lower={_lower}, transpose_a={_trans}, "
+                    f"unit_diagonal={_unit}"
+                )
                 _name = f"triangular_solve_{int(_left)}{int(_lower)}{int(_trans)}{int(_unit)}"
                 _rhs = "BM" if _left else "BM.T"
-                GRAD_CASES.append((_name + "_a", f"linalg.triangular_solve(a, {_rhs}, {_flags})",
-                                   LOWER if _lower else UPPER))  # fmt: skip
+                GRAD_CASES.append(
+                    (
+                        _name + "_a",
+                        f"linalg.triangular_solve(a, {_rhs}, {_flags})",
+                        LOWER if _lower else UPPER,
+                    )
+                )
                 _mat = "L0" if _lower else "L0.T"
-                GRAD_CASES.append((_name + "_b", f"linalg.triangular_solve({_mat}, a, {_flags})",
-                                   B_MAT if _left else B_MAT.T))  # fmt: skip
+                GRAD_CASES.append(
+                    (
+                        _name + "_b",
+                        f"linalg.triangular_solve({_mat}, a, {_flags})",
+                        B_MAT if _left else B_MAT.T,
+                    )
+                )
 
 
 def numeric_grad(f, x, eps=1e-6):
@@ -113,8 +125,9 @@ def numeric_grad(f, x, eps=1e-6):
 
 
 def _loss(expr):
-    return jx.compile(HELPERS + f"def out(a) = {expr}\ndef loss(a, w) = sum(({expr}) * w)\n",
-                      env=ENV)  # fmt: skip
+    return jx.compile(
+        HELPERS + f"def out(a) = {expr}\ndef loss(a, w) = sum(({expr}) * w)\n", env=ENV
+    )
 
 
 @pytest.mark.parametrize("name,expr,x", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
@@ -203,8 +216,16 @@ def test_values_match_numpy(name, reference, args):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 def test_results_keep_the_float_dtype(dtype):
     a = SPD.astype(dtype)
-    outs = [VALUES.det(a), VALUES.inv(a), VALUES.cholesky(a), *VALUES.qr(a), *VALUES.svd(a),
-            *VALUES.eigh(a), VALUES.pinv(a), *VALUES.slogdet(a)]  # fmt: skip
+    outs = [
+        VALUES.det(a),
+        VALUES.inv(a),
+        VALUES.cholesky(a),
+        *VALUES.qr(a),
+        *VALUES.svd(a),
+        *VALUES.eigh(a),
+        VALUES.pinv(a),
+        *VALUES.slogdet(a),
+    ]
     assert [np.asarray(o).dtype for o in outs] == [dtype] * len(outs)
     tol = {np.float16: 1e-2, np.float32: 1e-5, np.float64: 1e-12}[dtype]
     np.testing.assert_allclose(VALUES.inv(a).astype(np.float64) @ SPD, np.eye(4), atol=tol * 10)
@@ -281,14 +302,17 @@ def test_hessian_of_logdet():
 
 
 def test_grad_of_logdet_is_inverse_transpose_under_jit():
-    m = jx.compile("import linalg\ndef logdet(a) = linalg.slogdet(a)[1]\n"
-                   "def g(a) = jit(grad(logdet))(a)")  # fmt: skip
+    m = jx.compile(
+        "import linalg\ndef logdet(a) = linalg.slogdet(a)[1]\ndef g(a) = jit(grad(logdet))(a)"
+    )
     np.testing.assert_allclose(m.g(A), np.linalg.inv(A).T, rtol=1e-10)
 
 
 def test_second_derivatives_through_decompositions():
-    m = jx.compile("import linalg\ndef f(a) = sum(linalg.cholesky(a)) + "
-                   'linalg.norm(a, "nuc") + sum(linalg.eigvalsh(a) ** 3)')  # fmt: skip
+    m = jx.compile(
+        "import linalg\ndef f(a) = sum(linalg.cholesky(a)) + "
+        'linalg.norm(a, "nuc") + sum(linalg.eigvalsh(a) ** 3)'
+    )
     h = np.asarray(jx.hessian(m.f)(SPD)).reshape(16, 16)
     g = jx.grad(m.f)
     expected = _numeric_jacobian(lambda v: np.asarray(g(v)), SPD)
@@ -304,14 +328,17 @@ def _numeric_jacobian(f, x, eps=1e-6):
     return np.stack(cols, axis=1)
 
 
-@pytest.mark.parametrize("source,message", [
-    ("linalg.det(ones((2, 3)))", "square"),
-    ("linalg.inv(ones(3))", "matrix"),
-    ("linalg.solve(eye(3), ones(4))", "do not fit"),
-    ('linalg.qr(eye(3), mode="full")', "mode"),
-    ('linalg.norm(eye(3), "max")', "invalid order"),
-    ("linalg.norm(ones((2, 2, 2)), 2)", "axis"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "source,message",
+    [
+        ("linalg.det(ones((2, 3)))", "square"),
+        ("linalg.inv(ones(3))", "matrix"),
+        ("linalg.solve(eye(3), ones(4))", "do not fit"),
+        ('linalg.qr(eye(3), mode="full")', "mode"),
+        ('linalg.norm(eye(3), "max")', "invalid order"),
+        ("linalg.norm(ones((2, 2, 2)), 2)", "axis"),
+    ],
+)
 def test_errors_point_at_the_call(source, message):
     with pytest.raises(jx.JxError) as info:
         jx.compile(f"import linalg\nx = {source}\n")
@@ -366,8 +393,7 @@ def test_xla_backend_matches_numpy(dtype):
         np.testing.assert_allclose(x, r, rtol=tol, atol=tol)
     # cholesky and triangular_solve lower to StableHLO: these compile as one program.
     np.testing.assert_allclose(xla.jitted(spd, b), np.linalg.solve(SPD, B_MAT), rtol=tol)
-    np.testing.assert_allclose(xla.jitted_grad(spd, b), ref.jitted_grad(spd, b), rtol=tol,
-                               atol=tol)  # fmt: skip
+    np.testing.assert_allclose(xla.jitted_grad(spd, b), ref.jitted_grad(spd, b), rtol=tol, atol=tol)
     out = xla.not_positive(np.stack([np.eye(2), -np.eye(2)]).astype(dtype))
     np.testing.assert_array_equal(out[0], np.eye(2))
     assert np.isnan(out[1]).all()

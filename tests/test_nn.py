@@ -76,19 +76,25 @@ ACTIVATIONS = {
     "relu6": (lambda x: np.clip(x, 0, 6), lambda x: ((x > 0) & (x < 6)) * 1.0),
     "leaky_relu": (lambda x: np.where(x >= 0, x, 0.01 * x), lambda x: np.where(x >= 0, 1, 0.01)),
     "leaky_relu_2": (lambda x: np.where(x >= 0, x, 0.2 * x), lambda x: np.where(x >= 0, 1, 0.2)),
-    "elu": (lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
-            lambda x: np.where(x > 0, 1, np.exp(np.minimum(x, 0)))),
-    "elu_2": (lambda x: np.where(x > 0, x, 2 * np.expm1(np.minimum(x, 0))),
-              lambda x: np.where(x > 0, 1, 2 * np.exp(np.minimum(x, 0)))),
+    "elu": (
+        lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+        lambda x: np.where(x > 0, 1, np.exp(np.minimum(x, 0))),
+    ),
+    "elu_2": (
+        lambda x: np.where(x > 0, x, 2 * np.expm1(np.minimum(x, 0))),
+        lambda x: np.where(x > 0, 1, 2 * np.exp(np.minimum(x, 0))),
+    ),
     "gelu": (_gelu_tanh, _gelu_tanh_grad),
-    "gelu_exact": (lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))),
-                   lambda x: 0.5 * (1 + _erf(x / math.sqrt(2))) + x * _phi(x)),
+    "gelu_exact": (
+        lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))),
+        lambda x: 0.5 * (1 + _erf(x / math.sqrt(2))) + x * _phi(x),
+    ),
     "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * _sigmoid(-x)),
     "silu": (lambda x: x * _sigmoid(x), lambda x: _sigmoid(x) + x * _sigmoid(x) * _sigmoid(-x)),
     "softplus": (lambda x: np.logaddexp(x, 0), _sigmoid),
     "log_sigmoid": (lambda x: -np.logaddexp(-x, 0), lambda x: _sigmoid(-x)),
     "tanh_": (np.tanh, lambda x: 1 / np.cosh(np.minimum(np.abs(x), 300)) ** 2),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
@@ -133,8 +139,9 @@ def test_activation_gradients_match_finite_differences(name):
     np.testing.assert_allclose(jx.vmap(jx.grad(fn))(x), numeric, rtol=1e-6, atol=1e-9)
 
 
-LOGITS = np.array([[1e4, -1e4, 0.0], [1.0, 2.0, 3.0], [-1e4, -1e4, -1e4], [0.0, 0.0, 0.0],
-                   [-1e4, 1e4, 1e4]])  # fmt: skip
+LOGITS = np.array(
+    [[1e4, -1e4, 0.0], [1.0, 2.0, 3.0], [-1e4, -1e4, -1e4], [0.0, 0.0, 0.0], [-1e4, 1e4, 1e4]]
+)
 
 
 def _softmax(x, axis=-1):
@@ -231,10 +238,13 @@ def he_normal_f64(seed, shape) = nn.he_normal(random.key(seed), shape, f64)
 
 # name: (variance numerator, which fan, uniform?)
 INITIALIZERS = {
-    "glorot_uniform": (1.0, "avg", True), "glorot_normal": (1.0, "avg", False),
-    "he_uniform": (2.0, "in", True), "he_normal": (2.0, "in", False),
-    "lecun_uniform": (1.0, "in", True), "lecun_normal": (1.0, "in", False),
-}  # fmt: skip
+    "glorot_uniform": (1.0, "avg", True),
+    "glorot_normal": (1.0, "avg", False),
+    "he_uniform": (2.0, "in", True),
+    "he_normal": (2.0, "in", False),
+    "lecun_uniform": (1.0, "in", True),
+    "lecun_normal": (1.0, "in", False),
+}
 
 
 @pytest.mark.parametrize("name", INITIALIZERS)

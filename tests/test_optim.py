@@ -98,11 +98,15 @@ def _reference(name, params, grads):
 
 def _problem(dtype):
     rng = np.random.default_rng(0)
-    params = {"w": rng.normal(size=(3, 2)).astype(dtype),
-              "layers": (rng.normal(size=4).astype(dtype), np.array(0.5, dtype))}  # fmt: skip
+    params = {
+        "w": rng.normal(size=(3, 2)).astype(dtype),
+        "layers": (rng.normal(size=4).astype(dtype), np.array(0.5, dtype)),
+    }
     # Gradients from 1e-2 to 1e2, so that eps and the moments' scales matter.
-    grads = tuple(_tree_map(lambda p, s=10.0 ** (i - 2): (rng.normal(size=p.shape) * s).astype(
-        dtype), params) for i in range(5))  # fmt: skip
+    grads = tuple(
+        _tree_map(lambda p, s=10.0 ** (i - 2): (rng.normal(size=p.shape) * s).astype(dtype), params)
+        for i in range(5)
+    )
     return params, grads
 
 
@@ -111,8 +115,9 @@ def _problem(dtype):
 def test_updates_match_a_numpy_reference(name, dtype):
     params, grads = _problem(dtype)
     got = getattr(STEPS, name)(params, grads)
-    expected = _reference(name, _tree_map(np.float64, params),
-                          [_tree_map(np.float64, g) for g in grads])  # fmt: skip
+    expected = _reference(
+        name, _tree_map(np.float64, params), [_tree_map(np.float64, g) for g in grads]
+    )
     assert len(got) == len(expected) == 5
     rtol = {np.float64: 1e-10, np.float32: 1e-5}[dtype]
     for step, (g, e) in enumerate(zip(got, expected)):
@@ -155,8 +160,12 @@ half = optim.apply_updates({"x": ones(2, f16)}, {"x": ones(2) * 0.5})["x"]
     assert m.half.dtype == np.float16
 
 
-OPTIMIZERS = ["optim.sgd(0.1)", "optim.sgd(0.05, momentum=0.9)", "optim.adam(0.05)",
-              "optim.adamw(0.05, weight_decay=1e-3)"]  # fmt: skip
+OPTIMIZERS = [
+    "optim.sgd(0.1)",
+    "optim.sgd(0.05, momentum=0.9)",
+    "optim.adam(0.05)",
+    "optim.adamw(0.05, weight_decay=1e-3)",
+]
 
 
 @pytest.mark.parametrize("opt", OPTIMIZERS)

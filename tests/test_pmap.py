@@ -139,8 +139,14 @@ def test_jx_cpu_devices_is_respected():
             print(e.message)
     """)
     env = dict(os.environ, JX_CPU_DEVICES="2")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=60, check=False)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert lines[0] == "[2.0, 2.0]"
@@ -210,7 +216,12 @@ def test_top_level_calls_do_not_retrace():
 def test_conformance_case():
     if shutil.which("jx") is None:
         pytest.skip("the jx command is not installed")
-    out = subprocess.run(["jx", "run", str(CONFORMANCE / "06_vmap_pmap.jx")],
-                         capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    out = subprocess.run(
+        ["jx", "run", str(CONFORMANCE / "06_vmap_pmap.jx")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "ok"

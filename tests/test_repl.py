@@ -98,14 +98,20 @@ def test_functions_show_their_signature():
     ],
 )
 def test_type_traces_without_running(expr, expected):
-    out, err = run("import random", "k = random.key(0)", "x = zeros((3,))",
-                      "def f(y) = y * 2", f":type {expr}")  # fmt: skip
+    out, err = run(
+        "import random", "k = random.key(0)", "x = zeros((3,))", "def f(y) = y * 2", f":type {expr}"
+    )
     assert (out.strip(), err) == (expected, "")
 
 
 def test_type_does_not_run_effects_or_use_keys():
-    out, err = run("import random", "k = random.key(0)", ":type random.normal(k, (2,))",
-                      "random.normal(k, (2,)).shape", ":type print(1)")  # fmt: skip
+    out, err = run(
+        "import random",
+        "k = random.key(0)",
+        ":type random.normal(k, (2,))",
+        "random.normal(k, (2,)).shape",
+        ":type print(1)",
+    )
     assert out.splitlines() == ["f32[2]", "(2,)"]
     assert "PurityError: print() is an effect" in err
 
@@ -146,8 +152,13 @@ def test_command_errors_are_reported(command, message):
 
 
 def test_time_reports_a_median_over_runs():
-    out, err = run("import random", "k = random.key(0)", "x = ones((100,))",
-                      ":time (x * x).sum()", ":time random.normal(k, (3,))")  # fmt: skip
+    out, err = run(
+        "import random",
+        "k = random.key(0)",
+        "x = ones((100,))",
+        ":time (x * x).sum()",
+        ":time random.normal(k, (3,))",
+    )
     lines = out.splitlines()
     assert len(lines) == 2 and err == ""
     for line in lines:
@@ -200,7 +211,7 @@ def test_completion_of_names_members_and_commands():
     assert s.completions("y = my_v") == (4, ["my_value"])
     assert s.completions("su") == (2, ["sum"])
     assert s.completions("x.sh") == (2, ["shape"])
-    assert s.completions("wh") == (2, ["where", "while"])
+    assert s.completions("wh") == (2, ["where", "while", "while_loop"])
     assert s.completions(":ty") == (3, [":type"])
     assert s.completions("f(1.") == (0, [])
     assert "__file__" not in s.completions("")[1]
@@ -289,16 +300,18 @@ def test_jx_repl_reads_stdin_when_it_is_not_a_terminal():
         ":ir f f32[2]\n"
         ":time f(ones((2,)))\n"
     )
-    done = subprocess.run(jx_command("repl"), input=script, capture_output=True, text=True,
-                          timeout=60, check=False)  # fmt: skip
+    done = subprocess.run(
+        jx_command("repl"), input=script, capture_output=True, text=True, timeout=60, check=False
+    )
     lines = done.stdout.splitlines()
     assert lines[:3] == ["[0. 0.]", "[2. 2.]", "f32[4,4]"]
     assert lines[3].startswith("{ lambda a:f32[2] . let")
     assert "median of" in lines[-1]
     assert done.stderr.startswith("<stdin>:7:3: NameError: name 'oops' is not defined")
     assert done.returncode == 1
-    clean = subprocess.run(jx_command("repl"), input="1 + 1\n", capture_output=True, text=True,
-                           timeout=60, check=False)  # fmt: skip
+    clean = subprocess.run(
+        jx_command("repl"), input="1 + 1\n", capture_output=True, text=True, timeout=60, check=False
+    )
     assert (clean.stdout, clean.returncode) == ("2\n", 0)
 
 
@@ -416,8 +429,14 @@ def test_history_lives_in_the_data_dir(tmp_path, monkeypatch):
 def test_jx_repl_on_a_pseudo_terminal(tmp_path):
     pexpect = pytest.importorskip("pexpect")
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path), TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
-    child = pexpect.spawn(sys.executable, jx_command("repl")[1:], env=env, encoding="utf-8",
-                          timeout=30, dimensions=(24, 160))  # fmt: skip
+    child = pexpect.spawn(
+        sys.executable,
+        jx_command("repl")[1:],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(24, 160),
+    )
     try:
         # Keys typed before the next prompt reach a terminal in cooked mode, where Ctrl-D
         # and Tab are not keys: wait for each prompt, as a person would. A prompt starts by

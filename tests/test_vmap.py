@@ -476,10 +476,20 @@ def test_bad_in_axes_kind():
 # ------------------------------------------------------------------ property
 
 
-UNARY = {"sin": np.sin, "exp": lambda x: np.exp(np.clip(x, -5, 5)), "abs": np.abs,
-         "neg": np.negative, "tanh": np.tanh}  # fmt: skip
-UNARY_JX = {"sin": "sin({})", "exp": "exp(clip({}, -5.0, 5.0))", "abs": "abs({})",
-            "neg": "(-{})", "tanh": "tanh({})"}  # fmt: skip
+UNARY = {
+    "sin": np.sin,
+    "exp": lambda x: np.exp(np.clip(x, -5, 5)),
+    "abs": np.abs,
+    "neg": np.negative,
+    "tanh": np.tanh,
+}
+UNARY_JX = {
+    "sin": "sin({})",
+    "exp": "exp(clip({}, -5.0, 5.0))",
+    "abs": "abs({})",
+    "neg": "(-{})",
+    "tanh": "tanh({})",
+}
 BINARY = {"+": np.add, "*": np.multiply, "-": np.subtract, "max": np.maximum}
 BINARY_JX = {"+": "({} + {})", "*": "({} * {})", "-": "({} - {})", "max": "maximum({}, {})"}
 
@@ -491,8 +501,15 @@ def programs(draw):
     axes = [draw(st.one_of(st.none(), st.integers(0, len(shape)))) for _ in range(2)]
     if all(a is None for a in axes):
         axes[0] = 0
-    steps = draw(st.lists(st.tuples(st.sampled_from(sorted(UNARY)), st.sampled_from(sorted(BINARY)),
-                                    st.integers(0, 1)), min_size=1, max_size=4))  # fmt: skip
+    steps = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(sorted(UNARY)), st.sampled_from(sorted(BINARY)), st.integers(0, 1)
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
     return size, shape, axes, steps
 
 

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .. import dtypes, ops, prims
-from ..core import Builder, CTX, aval_of, bind, trace_into
+from ..core import CTX, Builder, aval_of, bind, trace_into
 from ..errors import TypeError as JxTypeError
 from ..ir import Literal, Program
 
@@ -100,12 +100,15 @@ def jvp_program(program: Program, nonzero, instantiate_outputs=True):
     builder = Builder()
     with trace_into(builder):
         primals = [builder.new_input(v.aval) for v in program.inputs]
-        tangents = [builder.new_input(v.aval.strong()) if nz else None
-                    for v, nz in zip(program.inputs, nonzero)]  # fmt: skip
+        tangents = [
+            builder.new_input(v.aval.strong()) if nz else None
+            for v, nz in zip(program.inputs, nonzero)
+        ]
         outs, touts = jvp_eval(program, primals, tangents)
         if instantiate_outputs:
-            touts = [instantiate(t, p) if differentiable(aval_of(p)) else t
-                     for t, p in zip(touts, outs)]  # fmt: skip
+            touts = [
+                instantiate(t, p) if differentiable(aval_of(p)) else t for t, p in zip(touts, outs)
+            ]
         out_nonzero = [t is not None for t in touts]
         outs = [ops.as_array(o) for o in outs]
     new, captured = builder.build(outs + [t for t in touts if t is not None])
@@ -148,25 +151,34 @@ _UNARY_DERIVS = {
     "sin": lambda x, y: bind(prims.UNARY["cos"], x),
     "cos": lambda x, y: bind(prims.UNARY["neg"], bind(prims.UNARY["sin"], x)),
     "tan": lambda x, y: ops.binary("add", _f(x, 1.0), ops.binary("mul", y, y)),
-    "asin": lambda x, y: bind(prims.UNARY["rsqrt"], ops.binary("sub", _f(x, 1.0),
-                                                                ops.binary("mul", x, x))),
-    "acos": lambda x, y: bind(prims.UNARY["neg"], bind(prims.UNARY["rsqrt"], ops.binary(
-        "sub", _f(x, 1.0), ops.binary("mul", x, x)))),
+    "asin": lambda x, y: bind(
+        prims.UNARY["rsqrt"], ops.binary("sub", _f(x, 1.0), ops.binary("mul", x, x))
+    ),
+    "acos": lambda x, y: bind(
+        prims.UNARY["neg"],
+        bind(prims.UNARY["rsqrt"], ops.binary("sub", _f(x, 1.0), ops.binary("mul", x, x))),
+    ),
     "atan": lambda x, y: _recip(ops.binary("add", _f(x, 1.0), ops.binary("mul", x, x))),
     "sinh": lambda x, y: bind(prims.UNARY["cosh"], x),
     "cosh": lambda x, y: bind(prims.UNARY["sinh"], x),
-    "asinh": lambda x, y: bind(prims.UNARY["rsqrt"], ops.binary("add", ops.binary("mul", x, x),
-                                                                 _f(x, 1.0))),
-    "acosh": lambda x, y: bind(prims.UNARY["rsqrt"], ops.binary("sub", ops.binary("mul", x, x),
-                                                                 _f(x, 1.0))),
+    "asinh": lambda x, y: bind(
+        prims.UNARY["rsqrt"], ops.binary("add", ops.binary("mul", x, x), _f(x, 1.0))
+    ),
+    "acosh": lambda x, y: bind(
+        prims.UNARY["rsqrt"], ops.binary("sub", ops.binary("mul", x, x), _f(x, 1.0))
+    ),
     "atanh": lambda x, y: _recip(ops.binary("sub", _f(x, 1.0), ops.binary("mul", x, x))),
     "sqrt": lambda x, y: _recip(ops.binary("mul", y, _f(x, 2.0))),
     "rsqrt": lambda x, y: ops.binary("mul", ops.true_divide(y, x), _f(x, -0.5)),
-    "erf": lambda x, y: ops.binary("mul", _f(x, 2 / math.sqrt(math.pi)), bind(
-        prims.UNARY["exp"], bind(prims.UNARY["neg"], ops.binary("mul", x, x)))),
-    "erf_inv": lambda x, y: ops.binary("mul", _f(x, math.sqrt(math.pi) / 2), bind(
-        prims.UNARY["exp"], ops.binary("mul", y, y))),
-}  # fmt: skip
+    "erf": lambda x, y: ops.binary(
+        "mul",
+        _f(x, 2 / math.sqrt(math.pi)),
+        bind(prims.UNARY["exp"], bind(prims.UNARY["neg"], ops.binary("mul", x, x))),
+    ),
+    "erf_inv": lambda x, y: ops.binary(
+        "mul", _f(x, math.sqrt(math.pi) / 2), bind(prims.UNARY["exp"], ops.binary("mul", y, y))
+    ),
+}
 
 for _name, _d in _UNARY_DERIVS.items():
     defjvp_unary(_name, _d)
@@ -182,12 +194,20 @@ def _zero_jvp(prim):
 
 
 for _p in [prims.UNARY[n] for n in ("sign", "floor", "ceil", "round", "not")] + [
-    prims.is_finite_p, prims.is_nan_p, prims.bitcast_p, prims.stop_gradient_p, prims.iota_p,
-    prims.argmax_p, prims.argmin_p, *prims.COMPARE.values(), prims.BINARY["floor_divide"],
-    prims.BINARY["nextafter"], *(prims.BINARY[n] for n in ("and", "or", "xor", "shift_left",
-                                                           "shift_right")),
-    prims.REDUCE["reduce_and"], prims.REDUCE["reduce_or"],
-]:  # fmt: skip
+    prims.is_finite_p,
+    prims.is_nan_p,
+    prims.bitcast_p,
+    prims.stop_gradient_p,
+    prims.iota_p,
+    prims.argmax_p,
+    prims.argmin_p,
+    *prims.COMPARE.values(),
+    prims.BINARY["floor_divide"],
+    prims.BINARY["nextafter"],
+    *(prims.BINARY[n] for n in ("and", "or", "xor", "shift_left", "shift_right")),
+    prims.REDUCE["reduce_and"],
+    prims.REDUCE["reduce_or"],
+]:
     _zero_jvp(_p)
 
 
@@ -202,8 +222,16 @@ def _linear_jvp(prim):
     prim.jvp = rule
 
 
-for _p in (prims.broadcast_in_dim_p, prims.reshape_p, prims.transpose_p, prims.rev_p,
-           prims.slice_p, prims.concatenate_p, prims.cumsum_p, prims.REDUCE["reduce_sum"]):
+for _p in (
+    prims.broadcast_in_dim_p,
+    prims.reshape_p,
+    prims.transpose_p,
+    prims.rev_p,
+    prims.slice_p,
+    prims.concatenate_p,
+    prims.cumsum_p,
+    prims.REDUCE["reduce_sum"],
+):
     _linear_jvp(_p)
 
 
@@ -237,11 +265,22 @@ def _binary_jvp(name, rule):
 _binary_jvp("add", lambda x, y, o, tx, ty: _add(tx, ty))
 _binary_jvp("sub", lambda x, y, o, tx, ty: _add(tx, _neg(ty)))
 _binary_jvp("mul", lambda x, y, o, tx, ty: _add(_mul(tx, y), _mul(ty, x)))
-_binary_jvp("div", lambda x, y, o, tx, ty: _add(
-    None if tx is None else ops.true_divide(tx, y),
-    None if ty is None else _neg(ops.binary("mul", ty, ops.true_divide(o, y)))))  # fmt: skip
-_binary_jvp("rem", lambda x, y, o, tx, ty: _add(tx, None if ty is None else _neg(ops.binary(
-    "mul", ty, bind(prims.UNARY["floor"], ops.true_divide(x, y))))))  # fmt: skip
+_binary_jvp(
+    "div",
+    lambda x, y, o, tx, ty: _add(
+        None if tx is None else ops.true_divide(tx, y),
+        None if ty is None else _neg(ops.binary("mul", ty, ops.true_divide(o, y))),
+    ),
+)
+_binary_jvp(
+    "rem",
+    lambda x, y, o, tx, ty: _add(
+        tx,
+        None
+        if ty is None
+        else _neg(ops.binary("mul", ty, bind(prims.UNARY["floor"], ops.true_divide(x, y)))),
+    ),
+)
 
 
 def _pow_rule(x, y, out, tx, ty):
@@ -249,8 +288,11 @@ def _pow_rule(x, y, out, tx, ty):
     if tx is not None:
         # y * x ** (y - 1), with 0 where y == 0 (so d/dx x**0 is 0 even at x = 0).
         ym1 = ops.binary("sub", y, _f(y, 1.0))
-        safe = ops.where(ops.compare("eq", y, 0), _f(y, 0.0), ops.binary("mul", y, bind(
-            prims.BINARY["pow"], x, ym1)))  # fmt: skip
+        safe = ops.where(
+            ops.compare("eq", y, 0),
+            _f(y, 0.0),
+            ops.binary("mul", y, bind(prims.BINARY["pow"], x, ym1)),
+        )
         dx = ops.binary("mul", tx, safe)
     dy = None
     if ty is not None:
@@ -265,8 +307,11 @@ _binary_jvp("pow", _pow_rule)
 def _minmax_rule(pick):
     # Ties split the tangent evenly, as JAX does for max/min.
     def rule(x, y, out, tx, ty):
-        wx = ops.where(ops.compare(pick, x, y), _f(x, 1.0),
-                       ops.where(ops.compare("eq", x, y), _f(x, 0.5), _f(x, 0.0)))  # fmt: skip
+        wx = ops.where(
+            ops.compare(pick, x, y),
+            _f(x, 1.0),
+            ops.where(ops.compare("eq", x, y), _f(x, 0.5), _f(x, 0.0)),
+        )
         wy = ops.binary("sub", _f(x, 1.0), wx)
         return _add(_mul(tx, wx), _mul(ty, wy))
 
@@ -275,9 +320,13 @@ def _minmax_rule(pick):
 
 _binary_jvp("max", _minmax_rule("gt"))
 _binary_jvp("min", _minmax_rule("lt"))
-_binary_jvp("atan2", lambda y, x, o, ty, tx: ops.true_divide(
-    _add(_mul(ty, x), _neg(_mul(tx, y))),
-    ops.binary("add", ops.binary("mul", x, x), ops.binary("mul", y, y))))  # fmt: skip
+_binary_jvp(
+    "atan2",
+    lambda y, x, o, ty, tx: ops.true_divide(
+        _add(_mul(ty, x), _neg(_mul(tx, y))),
+        ops.binary("add", ops.binary("mul", x, x), ops.binary("mul", y, y)),
+    ),
+)
 
 
 def _fma_jvp(ps, ts):
@@ -326,12 +375,14 @@ def _scatter_jvp(ps, ts, *, axis, mode):
     tx, _, tu = ts
     out = bind(prims.scatter_p, x, idx, upd, axis=axis, mode=mode)
     if mode not in ("set", "add"):
-        raise JxTypeError(f"differentiating .at[...].{mode}() is not supported; use .set/.add "
-                          "or where()")  # fmt: skip
+        raise JxTypeError(
+            f"differentiating .at[...].{mode}() is not supported; use .set/.add or where()"
+        )
     if tx is None and tu is None:
         return out, None
-    return out, bind(prims.scatter_p, instantiate(tx, x), idx, instantiate(tu, upd), axis=axis,
-                     mode=mode)  # fmt: skip
+    return out, bind(
+        prims.scatter_p, instantiate(tx, x), idx, instantiate(tu, upd), axis=axis, mode=mode
+    )
 
 
 prims.scatter_p.jvp = _scatter_jvp
@@ -361,8 +412,9 @@ def _reduce_prod_jvp(ps, ts, *, axes):
     y = bind(prims.REDUCE["reduce_prod"], x, axes=axes)
     if t is None:
         return y, None
-    return y, ops.binary("mul", y, bind(prims.REDUCE["reduce_sum"], ops.true_divide(t, x),
-                                        axes=axes))  # fmt: skip
+    return y, ops.binary(
+        "mul", y, bind(prims.REDUCE["reduce_sum"], ops.true_divide(t, x), axes=axes)
+    )
 
 
 prims.REDUCE["reduce_prod"].jvp = _reduce_prod_jvp
@@ -373,8 +425,9 @@ def _cumprod_jvp(ps, ts, *, axis, reverse):
     y = bind(prims.cumprod_p, x, axis=axis, reverse=reverse)
     if t is None:
         return y, None
-    return y, ops.binary("mul", y, bind(prims.cumsum_p, ops.true_divide(t, x), axis=axis,
-                                        reverse=reverse))  # fmt: skip
+    return y, ops.binary(
+        "mul", y, bind(prims.cumsum_p, ops.true_divide(t, x), axis=axis, reverse=reverse)
+    )
 
 
 prims.cumprod_p.jvp = _cumprod_jvp
@@ -439,12 +492,15 @@ def _body_jvp(body, groups, n_carry, carry_nz):
         primals, tangents = [], []
         for vs, nzs in groups:
             primals += [builder.new_input(v.aval) for v in vs]
-            tangents += [builder.new_input(v.aval.strong()) if nz else None
-                         for v, nz in zip(vs, nzs)]  # fmt: skip
+            tangents += [
+                builder.new_input(v.aval.strong()) if nz else None for v, nz in zip(vs, nzs)
+            ]
         outs, touts = jvp_eval(body, primals, tangents)
         carry, ys = outs[:n_carry], outs[n_carry:]
         carry_t = [instantiate(t, p) for t, p, m in zip(touts, carry, carry_nz) if m]
-        ys_t = [instantiate(t, p) for t, p in zip(touts[n_carry:], ys) if differentiable(aval_of(p))]
+        ys_t = [
+            instantiate(t, p) for t, p in zip(touts[n_carry:], ys) if differentiable(aval_of(p))
+        ]
         outputs = [ops.as_array(o) for o in carry] + carry_t + [ops.as_array(y) for y in ys] + ys_t
     program, captured = builder.build(outputs)
     assert not captured
@@ -478,19 +534,41 @@ def _while_jvp(ps, ts, *, cond_program, body_program, cond_nconsts, body_nconsts
     carry_nz = [t is not None and differentiable(aval_of(p)) for t, p in zip(init_t, init)]
     carry_nz = _carry_fixed_point(body_program, body_nconsts, const_nz, carry_nz)
     if not any(carry_nz):
-        outs = bind(prims.while_p, *ps, cond_program=cond_program, body_program=body_program,
-                    cond_nconsts=cond_nconsts, body_nconsts=body_nconsts)  # fmt: skip
+        outs = bind(
+            prims.while_p,
+            *ps,
+            cond_program=cond_program,
+            body_program=body_program,
+            cond_nconsts=cond_nconsts,
+            body_nconsts=body_nconsts,
+        )
         return outs, [None] * len(outs)
     bvars = body_program.inputs
-    jbody = _body_jvp(body_program, [(bvars[:body_nconsts], const_nz),
-                                     (bvars[body_nconsts:], carry_nz)], len(init), carry_nz)
+    jbody = _body_jvp(
+        body_program,
+        [(bvars[:body_nconsts], const_nz), (bvars[body_nconsts:], carry_nz)],
+        len(init),
+        carry_nz,
+    )
     carry_avals = [v.aval.strong() for v, m in zip(bvars[body_nconsts:], carry_nz) if m]
-    jcond = Program(list(cond_program.inputs) + [Var(a) for a in carry_avals],
-                    cond_program.eqns, cond_program.outputs)  # fmt: skip
+    jcond = Program(
+        list(cond_program.inputs) + [Var(a) for a in carry_avals],
+        cond_program.eqns,
+        cond_program.outputs,
+    )
     ct = [t for t in bconst_t if t is not None]
-    outs = bind(prims.while_p, *cconsts, *bconsts, *ct, *init,
-                *_instantiated(init_t, init, carry_nz), cond_program=jcond, body_program=jbody,
-                cond_nconsts=cond_nconsts, body_nconsts=body_nconsts + len(ct))  # fmt: skip
+    outs = bind(
+        prims.while_p,
+        *cconsts,
+        *bconsts,
+        *ct,
+        *init,
+        *_instantiated(init_t, init, carry_nz),
+        cond_program=jcond,
+        body_program=jbody,
+        cond_nconsts=cond_nconsts,
+        body_nconsts=body_nconsts + len(ct),
+    )
     n = len(init)
     return outs[:n], _spread(outs[n:], carry_nz)
 
@@ -499,23 +577,45 @@ prims.while_p.jvp = _while_jvp
 
 
 def _scan_jvp(ps, ts, *, body, length, num_consts, num_carry, reverse):
-    consts, init, xs = ps[:num_consts], ps[num_consts : num_consts + num_carry], ps[
-        num_consts + num_carry :]  # fmt: skip
-    const_t, init_t, xs_t = ts[:num_consts], ts[num_consts : num_consts + num_carry], ts[
-        num_consts + num_carry :]  # fmt: skip
+    consts, init, xs = (
+        ps[:num_consts],
+        ps[num_consts : num_consts + num_carry],
+        ps[num_consts + num_carry :],
+    )
+    const_t, init_t, xs_t = (
+        ts[:num_consts],
+        ts[num_consts : num_consts + num_carry],
+        ts[num_consts + num_carry :],
+    )
     const_nz = [t is not None for t in const_t]
     xs_nz = [t is not None for t in xs_t]
     carry_nz = [t is not None and differentiable(aval_of(p)) for t, p in zip(init_t, init)]
     carry_nz = _carry_fixed_point(body, num_consts, const_nz, carry_nz, xs_nz)
     bvars = body.inputs
-    jbody = _body_jvp(body, [(bvars[:num_consts], const_nz),
-                             (bvars[num_consts : num_consts + num_carry], carry_nz),
-                             (bvars[num_consts + num_carry :], xs_nz)], num_carry, carry_nz)
+    jbody = _body_jvp(
+        body,
+        [
+            (bvars[:num_consts], const_nz),
+            (bvars[num_consts : num_consts + num_carry], carry_nz),
+            (bvars[num_consts + num_carry :], xs_nz),
+        ],
+        num_carry,
+        carry_nz,
+    )
     new_consts = list(consts) + [t for t in const_t if t is not None]
     new_init = list(init) + _instantiated(init_t, init, carry_nz)
     new_xs = list(xs) + [t for t in xs_t if t is not None]
-    outs = bind(prims.scan_p, *new_consts, *new_init, *new_xs, body=jbody, length=length,
-                num_consts=len(new_consts), num_carry=len(new_init), reverse=reverse)  # fmt: skip
+    outs = bind(
+        prims.scan_p,
+        *new_consts,
+        *new_init,
+        *new_xs,
+        body=jbody,
+        length=length,
+        num_consts=len(new_consts),
+        num_carry=len(new_init),
+        reverse=reverse,
+    )
     n_ct = sum(carry_nz)
     carry, carry_t = outs[:num_carry], outs[num_carry : num_carry + n_ct]
     rest = outs[num_carry + n_ct :]

@@ -25,8 +25,10 @@ def _argnums(argnums, n_args, name):
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for a in nums:
         if not isinstance(a, int) or not -n_args <= a < n_args:
-            raise JxTypeError(f"{name}: argnums {argnums!r} does not fit a call with {n_args} "
-                              "positional arguments")  # fmt: skip
+            raise JxTypeError(
+                f"{name}: argnums {argnums!r} does not fit a call with {n_args} "
+                "positional arguments"
+            )
     return tuple(a % n_args for a in nums)
 
 
@@ -45,15 +47,21 @@ class _Prepared:
         for a in nums:
             leaves, tree = trees.flatten(args[a], traced_leaf)
             if not leaves:
-                raise JxTypeError(f"{name} needs float inputs to differentiate, but argument {a} "
-                                  f"is {describe(args[a])}; pass a float such as 3.0", span)  # fmt: skip
+                raise JxTypeError(
+                    f"{name} needs float inputs to differentiate, but argument {a} "
+                    f"is {describe(args[a])}; pass a float such as 3.0",
+                    span,
+                )
             self.diff_trees.append(tree)
             for k in range(starts[a], starts[a] + counts[a]):
                 aval = self.traced.program.inputs[k].aval
                 if not differentiable(aval):
-                    raise JxTypeError(f"{name} needs float inputs to differentiate, but argument "
-                                      f"{a} has a {dtypes.short(aval.dtype)} value; pass a float "
-                                      "or mark it out with argnums", span)  # fmt: skip
+                    raise JxTypeError(
+                        f"{name} needs float inputs to differentiate, but argument "
+                        f"{a} has a {dtypes.short(aval.dtype)} value; pass a float "
+                        "or mark it out with argnums",
+                        span,
+                    )
                 self.diff[k] = True
         leaves, _ = trees.flatten((tuple(args), kwargs), traced_leaf)
         self.values = [unwrap_output(x) for x in leaves] + list(self.traced.captured)
@@ -85,16 +93,23 @@ def _reverse(prep, has_aux, name, span):
     positions = _outputs(prep)
     if has_aux:
         if not (isinstance(positions, tuple) and len(positions) == 2):
-            raise JxTypeError(f"{name}(has_aux=True) needs the function to return (value, aux)",
-                              span)  # fmt: skip
+            raise JxTypeError(
+                f"{name}(has_aux=True) needs the function to return (value, aux)", span
+            )
         positions = positions[0]
     if not isinstance(positions, int):
-        raise JxTypeError(f"{name} needs a function returning one scalar; it returned a "
-                          f"{type(positions).__name__} — use jacrev or vjp", span)  # fmt: skip
+        raise JxTypeError(
+            f"{name} needs a function returning one scalar; it returned a "
+            f"{type(positions).__name__} — use jacrev or vjp",
+            span,
+        )
     loss = program.outputs[positions].aval
     if loss.shape != ():
-        raise JxTypeError(f"{name} needs a scalar output, got shape {loss.shape}; use jacrev or "
-                          "vjp for non-scalar outputs", span)  # fmt: skip
+        raise JxTypeError(
+            f"{name} needs a scalar output, got shape {loss.shape}; use jacrev or "
+            "vjp for non-scalar outputs",
+            span,
+        )
     if not differentiable(loss):
         raise JxTypeError(f"{name} needs a float output, got {dtypes.short(loss.dtype)}", span)
     jprog, out_nz = jvp_program(program, prep.diff)
@@ -174,8 +189,10 @@ def jvp(fun, primals, tangents):
     outs = results[:n_out]
     tit = iter(results[n_out:])
     touts = [next(tit) if nz else ops.full_like(o, 0) for o, nz in zip(outs, out_nz)]
-    return (trees.unflatten(prep.traced.out_tree, outs),
-            trees.unflatten(prep.traced.out_tree, touts))  # fmt: skip
+    return (
+        trees.unflatten(prep.traced.out_tree, outs),
+        trees.unflatten(prep.traced.out_tree, touts),
+    )
 
 
 class VjpFunction:
@@ -192,11 +209,11 @@ class VjpFunction:
             raise JxTypeError("the vjp function takes one argument: the output cotangent", span)
         leaves, tree = trees.flatten(args[0], traced_leaf)
         if tree != self.prep.traced.out_tree:
-            raise JxTypeError("the cotangent must have the structure of the function's output",
-                              span)  # fmt: skip
+            raise JxTypeError(
+                "the cotangent must have the structure of the function's output", span
+            )
         outs = self.prep.traced.program.outputs
-        cts = [ops.convert(c, v.aval.dtype) for c, v in zip(leaves, outs)
-               if differentiable(v.aval)]  # fmt: skip
+        cts = [ops.convert(c, v.aval.dtype) for c, v in zip(leaves, outs) if differentiable(v.aval)]
         grads = run_program(self.tprog, self.prep.values + cts)
         return self.prep.unflatten_grads(grads, False)
 
@@ -206,8 +223,9 @@ def vjp(fun, *primals):
     program = prep.traced.program
     jprog, out_nz = jvp_program(program, prep.diff)
     n_in, n_out = len(program.inputs), len(program.outputs)
-    tprog = transpose_program(jprog, [False] * n_in + [True] * sum(prep.diff),
-                              [False] * n_out + [True] * sum(out_nz))  # fmt: skip
+    tprog = transpose_program(
+        jprog, [False] * n_in + [True] * sum(prep.diff), [False] * n_out + [True] * sum(out_nz)
+    )
     outs = run_program(program, prep.values)
     return trees.unflatten(prep.traced.out_tree, outs), VjpFunction(prep, tprog, n_out)
 
@@ -242,7 +260,7 @@ class Jacobian(_Transform):
         if not all(differentiable(a) for a in out_avals):
             raise JxTypeError(f"{name} needs float outputs", span)
         dtype = dtypes.promote_many([a.strong() for a in in_avals + out_avals])[0]
-        jprog, out_nz = jvp_program(program, prep.diff)
+        jprog, _ = jvp_program(program, prep.diff)
         if self.forward:
             basis, n = _basis(in_avals, dtype)
             basis = [b.astype(a.dtype) for b, a in zip(basis, in_avals)]
@@ -254,8 +272,9 @@ class Jacobian(_Transform):
             jac = [_move_batch_last(b, d, a) for b, d, a in zip(blocks, dims, out_avals)]
             per_out = [_split_last(j, o.shape, in_avals) for j, o in zip(jac, out_avals)]
         else:
-            tprog = transpose_program(jprog, [False] * n_in + [True] * len(in_avals),
-                                      [False] * n_out + [True] * n_out)  # fmt: skip
+            tprog = transpose_program(
+                jprog, [False] * n_in + [True] * len(in_avals), [False] * n_out + [True] * n_out
+            )
             basis, n = _basis(out_avals, dtype)
             basis = [b.astype(a.dtype) for b, a in zip(basis, out_avals)]
             bprog, out_dims = batch_program(tprog, [None] * n_in + [0] * n_out, n)
@@ -264,9 +283,18 @@ class Jacobian(_Transform):
             per_out = []
             start = 0
             for o in out_avals:
-                rows = [ops.reshape(ops.static_slice(b, (start,) + (0,) * a.ndim,
-                                                     (start + o.size,) + a.shape, (1,) * (a.ndim + 1)),
-                                    o.shape + a.shape) for b, a in zip(blocks, in_avals)]  # fmt: skip
+                rows = [
+                    ops.reshape(
+                        ops.static_slice(
+                            b,
+                            (start,) + (0,) * a.ndim,
+                            (start + o.size,) + a.shape,
+                            (1,) * (a.ndim + 1),
+                        ),
+                        o.shape + a.shape,
+                    )
+                    for b, a in zip(blocks, in_avals)
+                ]
                 per_out.append(rows)
                 start += o.size
         single = isinstance(self.argnums, int)
@@ -318,5 +346,3 @@ def hessian(fun, argnums=0):
 def register(table: dict) -> None:
     for f in (grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian):
         table[f.__name__] = Builtin(f.__name__, f)
-
-

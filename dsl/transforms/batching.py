@@ -40,8 +40,10 @@ def batch_subprogram(program: Program, in_dims, ax: Axis, force=None):
     """Batch a closed program; outputs come out at dim 0, or unbatched unless `force[k]`."""
     builder = Builder()
     with trace_into(builder):
-        ins = [builder.new_input(batched_aval(v.aval, d, ax.size))
-               for v, d in zip(program.inputs, in_dims)]  # fmt: skip
+        ins = [
+            builder.new_input(batched_aval(v.aval, d, ax.size))
+            for v, d in zip(program.inputs, in_dims)
+        ]
         outs, dims = interpret(program, ins, in_dims, ax)
         results, out_dims = [], []
         for k, (x, d) in enumerate(zip(outs, dims)):
@@ -150,14 +152,24 @@ def shift(axis: int, d: int) -> int:
 def _elementwise_rule(prim, ax, args, dims, **params):
     # Operands have one shape per example: put every batch dim where the first one is.
     d = next(d for d in dims if d is not None)
-    args = [broadcast_at(x, d, ax.size) if e is None else move_axis(x, e, d)
-            for x, e in zip(args, dims)]  # fmt: skip
+    args = [
+        broadcast_at(x, d, ax.size) if e is None else move_axis(x, e, d) for x, e in zip(args, dims)
+    ]
     return bind(prim, *args, **params), d
 
 
-for _p in [*prims.UNARY.values(), *prims.BINARY.values(), *prims.COMPARE.values(),
-           prims.is_finite_p, prims.is_nan_p, prims.select_p, prims.convert_p, prims.bitcast_p,
-           prims.stop_gradient_p, prims.fma_p]:  # fmt: skip
+for _p in [
+    *prims.UNARY.values(),
+    *prims.BINARY.values(),
+    *prims.COMPARE.values(),
+    prims.is_finite_p,
+    prims.is_nan_p,
+    prims.select_p,
+    prims.convert_p,
+    prims.bitcast_p,
+    prims.stop_gradient_p,
+    prims.fma_p,
+]:
     _p.batch = partial(_elementwise_rule, _p)
 
 # ------------------------------------------------------------------ shapes
@@ -190,9 +202,13 @@ def _rev_rule(ax, args, dims, *, dimensions):
 
 def _slice_rule(ax, args, dims, *, start_indices, limit_indices, strides):
     d = dims[0]
-    return bind(prims.slice_p, args[0], start_indices=_insert(start_indices, d, 0),
-                limit_indices=_insert(limit_indices, d, ax.size),
-                strides=_insert(strides, d, 1)), d  # fmt: skip
+    return bind(
+        prims.slice_p,
+        args[0],
+        start_indices=_insert(start_indices, d, 0),
+        limit_indices=_insert(limit_indices, d, ax.size),
+        strides=_insert(strides, d, 1),
+    ), d
 
 
 def _insert(values, d, value) -> tuple:
@@ -267,8 +283,14 @@ def _scatter_rule(ax, args, dims, *, axis, mode):
     ni = aval_of(idx).ndim - 1
     perm = [0, *range(1 + axis, 1 + axis + ni), *range(1, 1 + axis)]
     perm += list(range(len(perm), aval_of(updates).ndim))
-    out = bind(prims.scatter_p, _flat_operand(x, axis), flat, ops.transpose(updates, perm),
-               axis=0, mode=mode)  # fmt: skip
+    out = bind(
+        prims.scatter_p,
+        _flat_operand(x, axis),
+        flat,
+        ops.transpose(updates, perm),
+        axis=0,
+        mode=mode,
+    )
     out = ops.reshape(out, (ax.size, n) + aval_of(out).shape[1:])
     return move_axis(out, 1, axis + 1), 0
 
@@ -323,8 +345,13 @@ def _dot_general_rule(ax, args, dims, *, dimension_numbers, preferred_element_ty
         x_free = nx - len(lc) - len(lb)
         out_dim = len(rb) + x_free + free.index(dy)
     numbers = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
-    return bind(prims.dot_general_p, x, y, dimension_numbers=numbers,
-                preferred_element_type=preferred_element_type), out_dim  # fmt: skip
+    return bind(
+        prims.dot_general_p,
+        x,
+        y,
+        dimension_numbers=numbers,
+        preferred_element_type=preferred_element_type,
+    ), out_dim
 
 
 def _sort_rule(ax, args, dims, *, dimension, num_keys):
@@ -355,8 +382,12 @@ def _pick(index, options, size: int, n_options: int):
     out = options[0]
     for i in range(1, n_options):
         shape = aval_of(out).shape
-        pred = bind(prims.broadcast_in_dim_p, ops.compare("ge", index, i), shape=shape,
-                    broadcast_dimensions=(0,))  # fmt: skip
+        pred = bind(
+            prims.broadcast_in_dim_p,
+            ops.compare("ge", index, i),
+            shape=shape,
+            broadcast_dimensions=(0,),
+        )
         out = bind(prims.select_p, pred, options[i], out)
     return out
 
@@ -373,8 +404,10 @@ def _cond_rule(ax, args, dims, *, branches):
             outs.append(_pick(index, options, ax.size, len(branches)))
         return outs, [0] * len(outs)
     batched = [batch_subprogram(b, op_dims, ax) for b in branches]
-    force = [any(out_dims[k] is not None for _, out_dims in batched)
-             for k in range(len(branches[0].outputs))]  # fmt: skip
+    force = [
+        any(out_dims[k] is not None for _, out_dims in batched)
+        for k in range(len(branches[0].outputs))
+    ]
     batched = [batch_subprogram(b, op_dims, ax, force) for b in branches]
     outs = bind(prims.cond_p, index, *operands, branches=tuple(p for p, _ in batched))
     return outs, batched[0][1]
@@ -406,9 +439,16 @@ def _while_rule(ax, args, dims, *, cond_program, body_program, cond_nconsts, bod
     if pred_dim is None:
         cond, _ = batch_subprogram(cond_program, [*cdims, *state_dims], ax)
         body, _ = batch_subprogram(body_program, [*bdims, *state_dims], ax, batched)
-        outs = bind(prims.while_p, *cconsts, *bconsts, *_state(carry, carry_dims, batched, ax.size),
-                    cond_program=cond, body_program=body, cond_nconsts=nc,
-                    body_nconsts=nb)  # fmt: skip
+        outs = bind(
+            prims.while_p,
+            *cconsts,
+            *bconsts,
+            *_state(carry, carry_dims, batched, ax.size),
+            cond_program=cond,
+            body_program=body,
+            cond_nconsts=nc,
+            body_nconsts=nb,
+        )
         return outs, state_dims
     # A batched predicate: loop while any example goes on; the others keep their state.
     every = [True] * len(carry)
@@ -424,17 +464,26 @@ def _while_rule(ax, args, dims, *, cond_program, body_program, cond_nconsts, bod
         cc, bc, state = ins[:nc], ins[nc : nc + nb], ins[nc + nb :]
         (pred,) = eval_program(cond, [*cc, *state])
         new = eval_program(body, [*bc, *state])
-        return [_pick(ops.convert(pred, dtypes.i32), [old, x], ax.size, 2)
-                for old, x in zip(state, new)]  # fmt: skip
+        return [
+            _pick(ops.convert(pred, dtypes.i32), [old, x], ax.size, 2) for old, x in zip(state, new)
+        ]
 
     state = _state(carry, carry_dims, every, ax.size)
     state_avals = [aval_of(x) for x in state]
     cond_avals = [aval_of(x) for x in cconsts] + state_avals
     any_program = _new_program(cond_avals, any_goes_on)
-    step_program = _new_program(cond_avals[:nc] + [aval_of(x) for x in bconsts] + state_avals,
-                                step)  # fmt: skip
-    outs = bind(prims.while_p, *cconsts, *cconsts, *bconsts, *state, cond_program=any_program,
-                body_program=step_program, cond_nconsts=nc, body_nconsts=nc + nb)  # fmt: skip
+    step_program = _new_program(cond_avals[:nc] + [aval_of(x) for x in bconsts] + state_avals, step)
+    outs = bind(
+        prims.while_p,
+        *cconsts,
+        *cconsts,
+        *bconsts,
+        *state,
+        cond_program=any_program,
+        body_program=step_program,
+        cond_nconsts=nc,
+        body_nconsts=nc + nb,
+    )
     return outs, state_dims
 
 
@@ -448,11 +497,20 @@ def _scan_rule(ax, args, dims, *, body, length, num_consts, num_carry, reverse):
     batched = _carry_fixed_point(body, cdims, carry_dims, slice_dims, ax)
     state_dims = [0 if b else None for b in batched]
     n_ys = len(body.outputs) - nk
-    program, out_dims = batch_subprogram(body, [*cdims, *state_dims, *slice_dims], ax,
-                                         batched + [False] * n_ys)  # fmt: skip
-    outs = bind(prims.scan_p, *consts, *_state(carry, carry_dims, batched, ax.size), *xs,
-                body=program, length=length, num_consts=nc, num_carry=nk,
-                reverse=reverse)  # fmt: skip
+    program, out_dims = batch_subprogram(
+        body, [*cdims, *state_dims, *slice_dims], ax, batched + [False] * n_ys
+    )
+    outs = bind(
+        prims.scan_p,
+        *consts,
+        *_state(carry, carry_dims, batched, ax.size),
+        *xs,
+        body=program,
+        length=length,
+        num_consts=nc,
+        num_carry=nk,
+        reverse=reverse,
+    )
     ys_dims = [None if d is None else 1 for d in out_dims[nk:]]
     return outs, state_dims + ys_dims
 

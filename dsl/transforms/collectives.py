@@ -53,9 +53,11 @@ def axis_size(name) -> int:
     for bound, size in reversed(AXES):
         if bound == name:
             return size
-    raise JxNameError(f"unbound axis name '{name}': collectives need an enclosing "
-                      f"vmap(..., axis_name='{name}') or pmap(..., "
-                      f"axis_name='{name}')")  # fmt: skip
+    raise JxNameError(
+        f"unbound axis name '{name}': collectives need an enclosing "
+        f"vmap(..., axis_name='{name}') or pmap(..., "
+        f"axis_name='{name}')"
+    )
 
 
 # ------------------------------------------------------------------ primitives
@@ -174,8 +176,10 @@ class ShardAborted(Exception):
 
 
 def _diverged():
-    return JxRuntimeError("pmap: the shards did not all reach the same collectives (does a "
-                          "loop run a different number of times on each shard?)")  # fmt: skip
+    return JxRuntimeError(
+        "pmap: the shards did not all reach the same collectives (does a "
+        "loop run a different number of times on each shard?)"
+    )
 
 
 _SHARD = threading.local()
@@ -197,8 +201,10 @@ class shard_of:
 def _shard(axis_name):
     binding = getattr(_SHARD, "binding", None)
     if binding is None or binding[0] != axis_name:
-        raise JxNameError(f"unbound axis name '{axis_name}' (a collective runs only inside "
-                          "vmap or pmap over that axis)")  # fmt: skip
+        raise JxNameError(
+            f"unbound axis name '{axis_name}' (a collective runs only inside "
+            "vmap or pmap over that axis)"
+        )
     return binding[1], binding[2]
 
 
@@ -256,8 +262,9 @@ def psum(x, axis_name):
 
 def pmean(x, axis_name):
     n = axis_size(axis_name)
-    return _each_leaf(x, lambda v: ops.true_divide(bind(psum_p, _summable(v),
-                                                        axis_name=axis_name), n))  # fmt: skip
+    return _each_leaf(
+        x, lambda v: ops.true_divide(bind(psum_p, _summable(v), axis_name=axis_name), n)
+    )
 
 
 def pmax(x, axis_name):

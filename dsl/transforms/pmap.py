@@ -82,9 +82,11 @@ class Pmapped:
         size = mapped_size(leaves, axes, names, "pmap")
         devices = device_count()
         if size > devices:
-            raise JxValueError(f"pmap: the mapped axis has size {size} but there are only "
-                               f"{devices} devices (JX_CPU_DEVICES sets the number of "
-                               "virtual CPU devices)")  # fmt: skip
+            raise JxValueError(
+                f"pmap: the mapped axis has size {size} but there are only "
+                f"{devices} devices (JX_CPU_DEVICES sets the number of "
+                "virtual CPU devices)"
+            )
         backend = CTX.backend
         if current_builder() is not None or not _runs_shards(backend):
             return self.as_vmap.jx_call(args, kwargs, span)
@@ -96,16 +98,20 @@ class Pmapped:
             out_axes = out_axes_of(self.out_axes, traced, "pmap")
             entry = self.cache[key] = Entry(traced.program, traced, reads, out_axes)
         avals = entry.program.in_avals
-        shards = [[_shard_value(x, ax, i, a) for x, ax, a in zip(leaves, axes, avals)]
-                  for i in range(size)]  # fmt: skip
+        shards = [
+            [_shard_value(x, ax, i, a) for x, ax, a in zip(leaves, axes, avals)]
+            for i in range(size)
+        ]
         hook = getattr(backend, "pmap", None)
         if hook is not None:
             results = hook(entry.program, shards, self.axis_name)
         else:
             results = run_shards(backend, entry.program, shards, self.axis_name, span)
         protos = entry.traced.out_protos
-        outs = [_stack([r[k] for r in results], ax, proto)
-                for k, (ax, proto) in enumerate(zip(entry.extra, protos))]  # fmt: skip
+        outs = [
+            _stack([r[k] for r in results], ax, proto)
+            for k, (ax, proto) in enumerate(zip(entry.extra, protos))
+        ]
         return rewrap_outputs(entry.traced, outs)
 
 

@@ -31,7 +31,7 @@ def leaf_aval(x):
 class Traced:
     """A function traced to a closed program: inputs are the leaves, then the captures."""
 
-    __slots__ = ("program", "in_tree", "out_tree", "captured", "n_leaves", "out_protos")
+    __slots__ = ("captured", "in_tree", "n_leaves", "out_protos", "out_tree", "program")
 
     def __init__(self, program, in_tree, out_tree, captured, n_leaves, out_protos):
         self.program = program
@@ -49,15 +49,20 @@ def trace_to_program(fn, args, kwargs, span, avals=None, is_leaf=is_leaf) -> Tra
     from ..functions import call, unwrap_output, wrap_input
 
     leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
-    avals = list(avals) if avals is not None else [aval_of(x).strong() if type(x) is not float
-                                                    else aval_of(x) for x in leaves]  # fmt: skip
+    avals = (
+        list(avals)
+        if avals is not None
+        else [aval_of(x).strong() if type(x) is not float else aval_of(x) for x in leaves]
+    )
     builder = Builder()
     with trace_into(builder):
         inputs = [wrap_input(builder, x, a) for x, a in zip(leaves, avals)]
         targs, tkwargs = trees.unflatten(in_tree, inputs)
         out = call(fn, list(targs), tkwargs, span)
-    out_leaves, out_tree = trees.flatten(out, lambda x: type(x) is Tracer or hasattr(x, "jx_leaf")
-                                         or isinstance(x, (np.ndarray, float)))  # fmt: skip
+    out_leaves, out_tree = trees.flatten(
+        out,
+        lambda x: type(x) is Tracer or hasattr(x, "jx_leaf") or isinstance(x, (np.ndarray, float)),
+    )
     with trace_into(builder):
         outs = [unwrap_output(o) for o in out_leaves]
         outs = [o if type(o) is Tracer else _as_tracer(o) for o in outs]
@@ -102,7 +107,7 @@ def run_program(program: Program, args) -> list:
             return CTX.backend.run(program, values)
         except JxError:
             raise
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
             from ..errors import JxRuntimeError
 
             raise JxRuntimeError(f"the backend failed: {e}", CTX.span) from None
@@ -111,5 +116,9 @@ def run_program(program: Program, args) -> list:
 
 def signature(args, kwargs, extra=()):
     leaves, tree = trees.flatten((tuple(args), kwargs), is_leaf)
-    return (tree, tuple(aval_of(x) for x in leaves), tuple(hasattr(x, "jx_leaf") for x in leaves),
-            extra), leaves  # fmt: skip
+    return (
+        tree,
+        tuple(aval_of(x) for x in leaves),
+        tuple(hasattr(x, "jx_leaf") for x in leaves),
+        extra,
+    ), leaves

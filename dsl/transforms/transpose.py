@@ -140,8 +140,10 @@ def transpose_program(program: Program, linear_in, linear_out) -> Program:
             CTX.span = eqn.span or saved
             try:
                 if rule is None:
-                    raise JxTypeError(f"reverse-mode differentiation through "
-                                      f"'{eqn.prim.name}' is not supported", eqn.span)  # fmt: skip
+                    raise JxTypeError(
+                        f"reverse-mode differentiation through '{eqn.prim.name}' is not supported",
+                        eqn.span,
+                    )
                 args = [Undefined(v.aval) if m else read(v) for v, m in zip(eqn.inputs, mask)]
                 in_cts = rule(cts, *args, **eqn.params)
             finally:
@@ -149,8 +151,11 @@ def transpose_program(program: Program, linear_in, linear_out) -> Program:
             for v, m, c in zip(eqn.inputs, mask, in_cts):
                 if m and c is not None:
                     _acc(ct, v, c)
-        results = [ct.get(v) if v in ct else _zeros(v.aval.strong())
-                   for v, m in zip(program.inputs, linear_in) if m]  # fmt: skip
+        results = [
+            ct.get(v) if v in ct else _zeros(v.aval.strong())
+            for v, m in zip(program.inputs, linear_in)
+            if m
+        ]
         results = [ops.as_array(r) for r in results]
     new, captured = builder.build(results)
     assert not captured
@@ -168,17 +173,23 @@ def _neg(x):
     return bind(prims.UNARY["neg"], x)
 
 
-prims.BINARY["add"].transpose = lambda cts, x, y: [_ct(cts) if undef(x) else None,
-                                                   _ct(cts) if undef(y) else None]  # fmt: skip
-prims.BINARY["sub"].transpose = lambda cts, x, y: [_ct(cts) if undef(x) else None,
-                                                   _neg(_ct(cts)) if undef(y) else None]  # fmt: skip
+prims.BINARY["add"].transpose = lambda cts, x, y: [
+    _ct(cts) if undef(x) else None,
+    _ct(cts) if undef(y) else None,
+]
+prims.BINARY["sub"].transpose = lambda cts, x, y: [
+    _ct(cts) if undef(x) else None,
+    _neg(_ct(cts)) if undef(y) else None,
+]
 prims.UNARY["neg"].transpose = lambda cts, x: [_neg(_ct(cts))]
 
 
 def _mul_t(cts, x, y):
     ct = _ct(cts)
-    return [bind(prims.BINARY["mul"], ct, y) if undef(x) else None,
-            bind(prims.BINARY["mul"], x, ct) if undef(y) else None]  # fmt: skip
+    return [
+        bind(prims.BINARY["mul"], ct, y) if undef(x) else None,
+        bind(prims.BINARY["mul"], x, ct) if undef(y) else None,
+    ]
 
 
 prims.BINARY["mul"].transpose = _mul_t
@@ -195,9 +206,11 @@ prims.BINARY["div"].transpose = _div_t
 
 def _fma_t(cts, a, b, c):
     ct = _ct(cts)
-    return [bind(prims.BINARY["mul"], ct, b) if undef(a) else None,
-            bind(prims.BINARY["mul"], a, ct) if undef(b) else None,
-            ct if undef(c) else None]  # fmt: skip
+    return [
+        bind(prims.BINARY["mul"], ct, b) if undef(a) else None,
+        bind(prims.BINARY["mul"], a, ct) if undef(b) else None,
+        ct if undef(c) else None,
+    ]
 
 
 prims.fma_p.transpose = _fma_t
@@ -213,8 +226,11 @@ prims.convert_p.transpose = _convert_t
 def _select_t(cts, p, a, b):
     ct = _ct(cts)
     zero = _zeros(aval_of(ct))
-    return [None, bind(prims.select_p, p, ct, zero) if undef(a) else None,
-            bind(prims.select_p, p, zero, ct) if undef(b) else None]  # fmt: skip
+    return [
+        None,
+        bind(prims.select_p, p, ct, zero) if undef(a) else None,
+        bind(prims.select_p, p, zero, ct) if undef(b) else None,
+    ]
 
 
 prims.select_p.transpose = _select_t
@@ -242,20 +258,28 @@ def _broadcast_t(cts, x, *, shape, broadcast_dimensions):
 prims.broadcast_in_dim_p.transpose = _broadcast_t
 prims.reshape_p.transpose = lambda cts, x, *, new_sizes: [ops.reshape(_ct(cts), x.aval.shape)]
 prims.transpose_p.transpose = lambda cts, x, *, permutation: [
-    ops.transpose(_ct(cts), tuple(int(i) for i in np.argsort(permutation)))]
+    ops.transpose(_ct(cts), tuple(int(i) for i in np.argsort(permutation)))
+]
 prims.rev_p.transpose = lambda cts, x, *, dimensions: [
-    bind(prims.rev_p, _ct(cts), dimensions=dimensions)]
+    bind(prims.rev_p, _ct(cts), dimensions=dimensions)
+]
 prims.cumsum_p.transpose = lambda cts, x, *, axis, reverse: [
-    bind(prims.cumsum_p, _ct(cts), axis=axis, reverse=not reverse)]
+    bind(prims.cumsum_p, _ct(cts), axis=axis, reverse=not reverse)
+]
 
 
 def _slice_t(cts, x, *, start_indices, limit_indices, strides):
     shape = x.aval.shape
     index = tuple(slice(a, b, s) for a, b, s in zip(start_indices, limit_indices, strides))
     positions = np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int32).reshape(shape)[index]
-    flat = bind(prims.scatter_p, ops.reshape(_zeros(x.aval.strong()), (-1,)),
-                ops.literal_array(positions.reshape(-1)), ops.reshape(_ct(cts), (-1,)), axis=0,
-                mode="add")  # fmt: skip
+    flat = bind(
+        prims.scatter_p,
+        ops.reshape(_zeros(x.aval.strong()), (-1,)),
+        ops.literal_array(positions.reshape(-1)),
+        ops.reshape(_ct(cts), (-1,)),
+        axis=0,
+        mode="add",
+    )
     return [ops.reshape(flat, shape)]
 
 
@@ -317,14 +341,22 @@ def _dot_general_t(cts, x, y, *, dimension_numbers, preferred_element_type=None)
     ct_yfree = tuple(range(nb + len(x_free), nb + len(x_free) + len(y_free)))
     out = [None, None]
     if undef(x):
-        r = bind(prims.dot_general_p, ct, y, dimension_numbers=((ct_yfree, tuple(y_free)),
-                                                                (ct_batch, tuple(rb))))  # fmt: skip
+        r = bind(
+            prims.dot_general_p,
+            ct,
+            y,
+            dimension_numbers=((ct_yfree, tuple(y_free)), (ct_batch, tuple(rb))),
+        )
         pairs = sorted(zip(rc, lc))
         dims = list(lb) + x_free + [l for _, l in pairs]
         out[0] = ops.transpose(r, tuple(int(i) for i in np.argsort(dims)))
     if undef(y):
-        r = bind(prims.dot_general_p, ct, x, dimension_numbers=((ct_xfree, tuple(x_free)),
-                                                                (ct_batch, tuple(lb))))  # fmt: skip
+        r = bind(
+            prims.dot_general_p,
+            ct,
+            x,
+            dimension_numbers=((ct_xfree, tuple(x_free)), (ct_batch, tuple(lb))),
+        )
         pairs = sorted(zip(lc, rc))
         dims = list(rb) + y_free + [r_ for _, r_ in pairs]
         out[1] = ops.transpose(r, tuple(int(i) for i in np.argsort(dims)))
@@ -339,8 +371,9 @@ def _cond_t(cts, index, *operands, branches):
     out_mask = [any(col) for col in zip(*(linear_outputs(b, mask) for b in branches))]
     nonlinear = [o for o in operands if not undef(o)]
     out_avals = branches[0].out_avals
-    ct_args = [c if c is not None else _zeros(a.strong())
-               for c, a, m in zip(cts, out_avals, out_mask) if m]  # fmt: skip
+    ct_args = [
+        c if c is not None else _zeros(a.strong()) for c, a, m in zip(cts, out_avals, out_mask) if m
+    ]
     tbranches = tuple(transpose_program(b, mask, out_mask) for b in branches)
     results = bind(prims.cond_p, index, *nonlinear, *ct_args, branches=tbranches)
     it = iter(results)
@@ -360,10 +393,20 @@ def _scan_t(cts, *args, body, length, num_consts, num_carry, reverse):
     out_mask = carry_m + out_mask[nk:]
     # 1. The primal carries at the start of every iteration, by a forward scan.
     zargs = [_zeros(a.aval) if undef(a) else a for a in args]
-    hist_body = Program(body.inputs, body.eqns, list(body.outputs) + [
-        v for v, m in zip(body.inputs[nc : nc + nk], carry_m) if not m])  # fmt: skip
-    fwd = bind(prims.scan_p, *zargs, body=hist_body, length=length, num_consts=nc,
-               num_carry=nk, reverse=reverse)  # fmt: skip
+    hist_body = Program(
+        body.inputs,
+        body.eqns,
+        list(body.outputs) + [v for v, m in zip(body.inputs[nc : nc + nk], carry_m) if not m],
+    )
+    fwd = bind(
+        prims.scan_p,
+        *zargs,
+        body=hist_body,
+        length=length,
+        num_consts=nc,
+        num_carry=nk,
+        reverse=reverse,
+    )
     history = fwd[nk + n_ys :]
     # 2. The transposed body, run backwards over the history.
     tbody = transpose_program(body, consts_m + carry_m + xs_m, out_mask)
@@ -371,26 +414,49 @@ def _scan_t(cts, *args, body, length, num_consts, num_carry, reverse):
     xs_nl = [a for a, m in zip(args[nc + nk :], xs_m) if not m]
     carry_avals = [v.aval for v in body.inputs[nc : nc + nk]]
     y_avals = body.out_avals[nk:]
-    ct_carry = [(c if c is not None else _zeros(a.strong()))
-                for c, a, m in zip(cts[:nk], carry_avals, carry_m) if m]  # fmt: skip
-    ct_ys = [(c if c is not None else ops.full((length,) + a.shape, 0, a.dtype))
-             for c, a, m in zip(cts[nk:], y_avals, out_mask[nk:]) if m]  # fmt: skip
+    ct_carry = [
+        (c if c is not None else _zeros(a.strong()))
+        for c, a, m in zip(cts[:nk], carry_avals, carry_m)
+        if m
+    ]
+    ct_ys = [
+        (c if c is not None else ops.full((length,) + a.shape, 0, a.dtype))
+        for c, a, m in zip(cts[nk:], y_avals, out_mask[nk:])
+        if m
+    ]
     const_avals = [v.aval.strong() for v, m in zip(body.inputs[:nc], consts_m) if m]
     acc0 = [_zeros(a) for a in const_avals]
     bwd_body = _backward_body(tbody, body, nc, nk, consts_m, carry_m, xs_m, out_mask)
-    outs = bind(prims.scan_p, *consts_nl, *ct_carry, *acc0, *history, *xs_nl, *ct_ys,
-                body=bwd_body, length=length, num_consts=len(consts_nl),
-                num_carry=len(ct_carry) + len(acc0), reverse=not reverse)  # fmt: skip
+    outs = bind(
+        prims.scan_p,
+        *consts_nl,
+        *ct_carry,
+        *acc0,
+        *history,
+        *xs_nl,
+        *ct_ys,
+        body=bwd_body,
+        length=length,
+        num_consts=len(consts_nl),
+        num_carry=len(ct_carry) + len(acc0),
+        reverse=not reverse,
+    )
     n_ctc = len(ct_carry)
-    ct_init, ct_consts, ct_xs = outs[:n_ctc], outs[n_ctc : n_ctc + len(acc0)], outs[
-        n_ctc + len(acc0) :]  # fmt: skip
+    ct_init, ct_consts, ct_xs = (
+        outs[:n_ctc],
+        outs[n_ctc : n_ctc + len(acc0)],
+        outs[n_ctc + len(acc0) :],
+    )
     it_c, it_i, it_x = iter(ct_consts), iter(ct_init), iter(ct_xs)
     # A carry can be linear while its initial value is not (instantiated zero tangents):
     # such a carry's cotangent has no linear input to go to.
     init_cts = [next(it_i) if m else None for m in carry_m]
     init_cts = [c if m else None for c, m in zip(init_cts, mask[nc : nc + nk])]
-    return ([next(it_c) if m else None for m in consts_m] + init_cts +
-            [next(it_x) if m else None for m in xs_m])  # fmt: skip
+    return (
+        [next(it_c) if m else None for m in consts_m]
+        + init_cts
+        + [next(it_x) if m else None for m in xs_m]
+    )
 
 
 def _eqn_linear_outputs_scan(body, nc, nk, mask):
@@ -410,13 +476,15 @@ def _backward_body(tbody, body, nc, nk, consts_m, carry_m, xs_m, out_mask):
     ins = body.inputs
     with trace_into(builder):
         consts = [builder.new_input(v.aval) for v, m in zip(ins[:nc], consts_m) if not m]
-        ct_carry = [builder.new_input(v.aval.strong()) for v, m in zip(ins[nc : nc + nk], carry_m)
-                    if m]  # fmt: skip
+        ct_carry = [
+            builder.new_input(v.aval.strong()) for v, m in zip(ins[nc : nc + nk], carry_m) if m
+        ]
         acc = [builder.new_input(v.aval.strong()) for v, m in zip(ins[:nc], consts_m) if m]
         hist = [builder.new_input(v.aval) for v, m in zip(ins[nc : nc + nk], carry_m) if not m]
         xs = [builder.new_input(v.aval) for v, m in zip(ins[nc + nk :], xs_m) if not m]
-        ct_ys = [builder.new_input(a.strong()) for a, m in zip(body.out_avals[nk:], out_mask[nk:])
-                 if m]  # fmt: skip
+        ct_ys = [
+            builder.new_input(a.strong()) for a, m in zip(body.out_avals[nk:], out_mask[nk:]) if m
+        ]
         cts_in = eval_program(tbody, consts + hist + xs + ct_carry + ct_ys)
         n_cc = sum(consts_m)
         n_ck = sum(carry_m)
@@ -432,10 +500,11 @@ prims.scan_p.transpose = _scan_t
 
 
 def _while_t(cts, *args, **params):
-    raise JxTypeError("reverse-mode differentiation through a while loop is not supported: use "
-                      "forward mode (jvp, jacfwd), or a for loop over range(n) or a scan",
-                      CTX.span)  # fmt: skip
+    raise JxTypeError(
+        "reverse-mode differentiation through a while loop is not supported: use "
+        "forward mode (jvp, jacfwd), or a for loop over range(n) or a scan",
+        CTX.span,
+    )
 
 
 prims.while_p.transpose = _while_t
-

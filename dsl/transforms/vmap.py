@@ -46,8 +46,9 @@ def static_axes(spec, what: str):
         return tuple(static_axes(s, what) for s in spec)
     if isinstance(spec, dict):
         return {k: static_axes(v, what) for k, v in spec.items()}
-    raise JxTypeError(f"{what} must be an int, None, or a tuple or record of them, got "
-                      f"{describe(spec)}")  # fmt: skip
+    raise JxTypeError(
+        f"{what} must be an int, None, or a tuple or record of them, got {describe(spec)}"
+    )
 
 
 def _spread(spec, tree, out: dict, what: str) -> None:
@@ -93,8 +94,10 @@ def in_axes_of(in_axes, args, kwargs, leaves, in_tree, what: str):
         _name_leaves(t, f"argument '{k}'", names)
     spread: dict = {}
     if isinstance(in_axes, tuple) and len(in_axes) != len(targs):
-        raise JxValueError(f"{what} in_axes has {len(in_axes)} entries but the function got "
-                           f"{len(targs)} positional arguments")  # fmt: skip
+        raise JxValueError(
+            f"{what} in_axes has {len(in_axes)} entries but the function got "
+            f"{len(targs)} positional arguments"
+        )
     _spread(in_axes, targs, spread, f"{what} in_axes")
     _spread(0, tkwargs, spread, f"{what} in_axes")
     axes = []
@@ -103,8 +106,10 @@ def in_axes_of(in_axes, args, kwargs, leaves, in_tree, what: str):
         if ax is not None:
             nd = leaf_ndim(leaf, aval_of(leaf))
             if not -nd <= ax < nd:
-                raise JxValueError(f"{what} in_axes maps axis {ax} of {names[i]}, which has rank "
-                                   f"{nd} ({describe(leaf)})")  # fmt: skip
+                raise JxValueError(
+                    f"{what} in_axes maps axis {ax} of {names[i]}, which has rank "
+                    f"{nd} ({describe(leaf)})"
+                )
             ax %= nd
         axes.append(ax)
     return axes, [names[i] for i in range(len(leaves))]
@@ -123,8 +128,11 @@ def _name_leaves(tree, name: str, out: dict) -> None:
 
 def mapped_size(leaves, axes, names, what: str) -> int:
     """The one size of the mapped axes; an error naming every size if they differ."""
-    sizes = [(name, ax, aval_of(x).shape[ax]) for x, ax, name in zip(leaves, axes, names)
-             if ax is not None]  # fmt: skip
+    sizes = [
+        (name, ax, aval_of(x).shape[ax])
+        for x, ax, name in zip(leaves, axes, names)
+        if ax is not None
+    ]
     if not sizes:
         raise JxValueError(f"{what} needs at least one mapped argument (in_axes is all None)")
     if len({n for _, _, n in sizes}) > 1:
@@ -166,8 +174,9 @@ def out_axes_of(out_axes, traced, what: str) -> list:
 
 
 def rewrap_outputs(traced, outs):
-    outs = [p.jx_rewrap(o) if hasattr(p, "jx_rewrap") else o
-            for p, o in zip(traced.out_protos, outs)]  # fmt: skip
+    outs = [
+        p.jx_rewrap(o) if hasattr(p, "jx_rewrap") else o for p, o in zip(traced.out_protos, outs)
+    ]
     return trees.unflatten(traced.out_tree, outs)
 
 
@@ -243,8 +252,9 @@ class Vmapped:
         in_dims = [*axes, *[None] * len(traced.captured)]
         program, out_dims = batch_program(traced.program, in_dims, size, self.axis_name)
         out_axes = out_axes_of(self.out_axes, traced, self.what)
-        return Entry(place_outputs(program, out_dims, out_axes, traced, size, self.what),
-                     traced, reads)  # fmt: skip
+        return Entry(
+            place_outputs(program, out_dims, out_axes, traced, size, self.what), traced, reads
+        )
 
 
 def place_outputs(program, out_dims, out_axes, traced, size, what):
@@ -257,14 +267,16 @@ def place_outputs(program, out_dims, out_axes, traced, size, what):
         for x, d, ax, proto in zip(outs, out_dims, out_axes, traced.out_protos):
             if ax is None:
                 if d is not None:
-                    raise JxValueError(f"{what}: out_axes is None for an output that depends "
-                                       "on the mapped axis")  # fmt: skip
+                    raise JxValueError(
+                        f"{what}: out_axes is None for an output that depends on the mapped axis"
+                    )
                 placed.append(x)
                 continue
             nd = leaf_ndim(proto, aval_of(x)) + 1
             if not -nd <= ax < nd:
-                raise JxValueError(f"{what} out_axes {ax} is out of range for an output of "
-                                   f"rank {nd}")  # fmt: skip
+                raise JxValueError(
+                    f"{what} out_axes {ax} is out of range for an output of rank {nd}"
+                )
             placed.append(move_axis(to_front(x, d, size), 0, ax % nd))
     placed_program, captured = builder.build(placed)
     assert not captured
