@@ -118,7 +118,10 @@ def to_host(x) -> np.ndarray:
 
 
 def from_host(x) -> np.ndarray:
-    return np.asarray(x)
+    """A host array in the backend's own form: on CPU a view of a device buffer, which later
+    calls take without a copy (XLA copies a NumPy array that is not 64-byte aligned)."""
+    x = np.asarray(x)
+    return np.asarray(_put(x, devices()[0])) if platform() == "cpu" else x
 
 
 # -------------------------------------------------------------------- executables
@@ -254,15 +257,25 @@ def _executable(program: Program, replicas: int = 1) -> Executable:
     return entry[1]
 
 
-#: Collectives meet other shards: alone (outside a replicated executable) they run on the
-#: host, where pmap's shard threads exchange values.
+#: Collectives meet other shards: only a replicated (pmap) executable holds them; alone they
+#: run on the host, where pmap's shard threads exchange values.
 _COLLECTIVES = frozenset({"psum", "pmax", "pmin", "all_gather", "axis_index"})
 
 
-def lowerable(program: Program) -> bool:
-    """Whether every equation (in every sub-program too) has a lowering rule."""
+def lowerable(program: Program, replicated: bool = False) -> bool:
+    """Whether the program compiles as a whole: every equation (in every sub-program too)
+    has a lowering rule, collectives only in a replicated program, and none of them under a
+    `while` or `cond`, which some replicas might skip (XLA would then wait forever, where
+    pmap's shard threads report the divergence)."""
+    from jx.transforms.pmap import has_collectives
+
     for eqn in program.eqns:
-        if eqn.prim.name not in RULES or not all(map(lowerable, _programs(eqn.params))):
+        name, subs = eqn.prim.name, list(_programs(eqn.params))
+        if name not in RULES or (name in _COLLECTIVES and not replicated):
+            return False
+        if replicated and name in ("while", "cond") and any(map(has_collectives, subs)):
+            return False
+        if not all(lowerable(p, replicated) for p in subs):
             return False
     return True
 
@@ -306,10 +319,11 @@ def run(program: Program, args) -> list[np.ndarray]:
 _LOWERABLE = _Cache()
 
 
-def _lowerable_cached(program: Program) -> bool:
-    entry = _LOWERABLE.get(id(program))
+def _lowerable_cached(program: Program, replicated: bool = False) -> bool:
+    key = (id(program), replicated)
+    entry = _LOWERABLE.get(key)
     if entry is None or entry[0] is not program:
-        entry = _LOWERABLE.put(id(program), (program, lowerable(program)))
+        entry = _LOWERABLE.put(key, (program, lowerable(program, replicated)))
     return entry[1]
 
 
@@ -348,7 +362,7 @@ def compile(program: Program) -> Compiled:
 def pmap(program: Program, shards, axis_name) -> list[list[np.ndarray]]:
     """pmap's hook: run the per-shard program with one replica per shard, in one go (or, if
     it holds a primitive without a lowering rule, shard by shard on pmap's threads)."""
-    if not _lowerable_cached(program):
+    if not _lowerable_cached(program, replicated=True):
         from jx.transforms.pmap import run_shards
 
         return run_shards(sys.modules[__name__], program, shards, axis_name, None)

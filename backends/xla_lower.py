@@ -51,6 +51,12 @@ def scalar_text(value, dtype) -> str:
     return f"0x{int(bits):0{2 * dtype.itemsize}X}"
 
 
+def _uniform(flat: np.ndarray) -> bool:
+    """Whether every element has the first one's bits (so NaN and -0.0 count exactly)."""
+    rows = flat.view(np.uint8).reshape(flat.size, flat.dtype.itemsize)
+    return bool((rows == rows[0]).all())
+
+
 class Val:
     """An SSA value of the function being built: its name, shape and dtype."""
 
@@ -79,7 +85,7 @@ class Lowering:
         self.count = 0
         self.depth = 4
         self.hoisted: list[tuple[Val, np.ndarray]] = []
-        self.hoisted_ids: dict[int, Val] = {}
+        self.hoisted_keys: dict[object, Val] = {}
 
     def fresh(self, prefix: str = "v") -> str:
         self.count += 1
@@ -177,14 +183,27 @@ class Lowering:
                         {"dimensions": i64_array(sorted(axes))}, [region])  # fmt: skip
 
     def literal(self, lit: Literal) -> Val:
+        """A constant operand, passed in as a parameter: XLA folds operations on constants
+        at compile time with the C library's functions and without fused multiply-adds, so
+        results would differ from the same program run on data (and from the NumPy backend,
+        which reproduces XLA's run-time kernels). An array of one repeated value (a folded
+        broadcast) is its scalar broadcast in the program, which XLA fuses for free."""
         value = np.asarray(lit.value)
-        if value.ndim == 0:
-            return self.const(value, value.dtype)
-        hoisted = self.hoisted_ids.get(id(lit))
+        if value.size == 0:
+            return self.const(0, value.dtype, value.shape)
+        flat = value.reshape(-1)
+        if value.ndim == 0 or _uniform(flat):
+            scalar = self.parameter(flat[:1].reshape(()), (value.dtype.str, flat[:1].tobytes()))
+            return scalar if value.ndim == 0 else self.broadcast(scalar, value.shape, ())
+        return self.parameter(value, id(lit.value))
+
+    def parameter(self, value: np.ndarray, key) -> Val:
+        """The hoisted parameter holding `value` (one per key)."""
+        hoisted = self.hoisted_keys.get(key)
         if hoisted is None:
             hoisted = Val(self.fresh("c"), value.shape, value.dtype)
             self.hoisted.append((hoisted, value))
-            self.hoisted_ids[id(lit)] = hoisted
+            self.hoisted_keys[key] = hoisted
         return hoisted
 
 
@@ -426,8 +445,28 @@ def _bitcast(lw, outs, x, *, new_dtype):
 
 
 def _fma(lw, outs, a, b, c):
-    # XLA:CPU contracts a multiply feeding an add into one fused multiply-add.
-    return lw.binary("stablehlo.add", lw.binary("stablehlo.multiply", a, b), c)
+    """a*b + c rounded once. StableHLO has no fused multiply-add, and XLA contracts a
+    multiply into an add only where both land in one kernel, so f32 goes through f64: the
+    product is exact there, the sum's rounding error is recovered exactly (TwoSum), and a
+    sum lying on an f32 rounding tie is nudged toward the exact value before rounding."""
+    if a.dtype != dtypes.f32:
+        return lw.binary("stablehlo.add", lw.binary("stablehlo.multiply", a, b), c)
+    p = lw.binary("stablehlo.multiply", lw.convert(a, dtypes.f64), lw.convert(b, dtypes.f64))
+    c = lw.convert(c, dtypes.f64)
+    s = lw.binary("stablehlo.add", p, c)
+    back_p = lw.binary("stablehlo.subtract", s, c)
+    back_c = lw.binary("stablehlo.subtract", s, back_p)
+    error = lw.binary("stablehlo.add", lw.binary("stablehlo.subtract", p, back_p),
+                      lw.binary("stablehlo.subtract", c, back_c))  # fmt: skip
+    low_bits = lw.binary("stablehlo.and", lw.op("stablehlo.bitcast_convert", [s], s.shape,
+                                                dtypes.u64), lw.const(0x1FFFFFFF, dtypes.u64, s.shape))  # fmt: skip
+    tie = lw.compare("EQ", low_bits, lw.full_like(low_bits, 0x10000000))
+    inexact = lw.compare("NE", error, lw.full_like(error, 0))
+    toward = lw.select(lw.compare("GT", error, lw.full_like(error, 0)),
+                       lw.full_like(s, np.inf), lw.full_like(s, -np.inf))  # fmt: skip
+    nudged = lw.binary("chlo.next_after", s, toward)
+    s = lw.select(lw.binary("stablehlo.and", tie, inexact), nudged, s)
+    return lw.convert(s, dtypes.f32)
 
 
 # -------------------------------------------------------------------- shapes

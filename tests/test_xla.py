@@ -210,6 +210,16 @@ def test_one_primitive_eagerly(k):
         _close(g, w)
 
 
+def test_fma_rounds_once():
+    a = np.concatenate([rand(20000), np.full(3, 1 + 2**-12, np.float32)])
+    b = np.concatenate([rand(20000), np.full(3, 1 + 2**-12, np.float32)])
+    c = np.concatenate([rand(20000) * 1e-3, np.array([0.0, 2**-60, -(2**-60)], np.float32)])
+    want = numpy_backend.run_eqn(prims.REGISTRY["fma"], [a, b, c], {})[0]
+    got = xla.run_eqn(prims.REGISTRY["fma"], [a, b, c], {})[0]
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+    assert got[-2] > got[-3] == got[-1]  # a tie goes the way the exact value says
+
+
 def test_every_primitive_has_a_lowering():
     from jx.backends.xla_lower import RULES
 
