@@ -100,6 +100,7 @@ def device_count() -> int:
 # -------------------------------------------------------------------- transfers
 
 _SHARDINGS: dict = {}
+_AVALS: dict = {}
 
 
 def _put(x, device):
@@ -108,7 +109,11 @@ def _put(x, device):
     sharding = _SHARDINGS.get(device)
     if sharding is None:
         sharding = _SHARDINGS[device] = SingleDeviceSharding(device)
-    aval = jax.core.ShapedArray(x.shape, x.dtype)
+    aval = _AVALS.get((x.shape, x.dtype))
+    if aval is None:
+        if len(_AVALS) > CACHE_LIMIT:
+            _AVALS.clear()
+        aval = _AVALS[(x.shape, x.dtype)] = jax.core.ShapedArray(x.shape, x.dtype)
     return _jax.batched_device_put(aval, sharding, [x], [device], True, False,
                                    _jax.HostBufferSemantics.ZERO_COPY, True)  # fmt: skip
 

@@ -32,17 +32,28 @@ def matmul(a, b) = a @ b
 """
 
 
-def median_time(fn, repeat: int) -> float:
-    fn()  # warm-up: tracing, compilation, caches
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        if hasattr(out, "block_until_ready"):
-            out.block_until_ready()
-        np.asarray(out)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _run(fn) -> None:
+    out = fn()
+    if hasattr(out, "block_until_ready"):
+        out.block_until_ready()
+    np.asarray(out)
+
+
+def median_times(fns, repeat: int, rounds: int = 3) -> list[float]:
+    """Each function's median time. Every contender runs in blocks of consecutive calls
+    (one untimed first), so that it meets its own steady state (allocator, caches) rather
+    than the previous contender's; the blocks take turns over a few rounds, so that a
+    change in the machine's load touches every contender alike."""
+    times = [[] for _ in fns]
+    per_round = max(1, -(-repeat // rounds))
+    for _ in range(rounds):
+        for fn, samples in zip(fns, times):
+            _run(fn)
+            for _ in range(per_round):
+                start = time.perf_counter()
+                _run(fn)
+                samples.append(time.perf_counter() - start)
+    return [statistics.median(samples) for samples in times]
 
 
 def workloads(quick: bool):
@@ -94,16 +105,15 @@ def main() -> None:
     head = ["workload", "numpy", "jx numpy", "jx xla", "jax.jit", "xla/jax", "xla/numpy"]
     print(f"{head[0]:36}" + "".join(f"{h:>11}" for h in head[1:]))
     for name, fn_name, np_fn, jnp_fn, inputs in workloads(a.quick):
-        times = [
-            median_time(partial(np_fn, *inputs), repeat),
-            median_time(partial(jx.jit(getattr(on_numpy, fn_name)), *inputs), repeat),
-            median_time(partial(jx.jit(getattr(on_xla, fn_name)),
-                                *(xla.from_host(x) for x in inputs)), repeat),
-        ]  # fmt: skip
+        fns = [
+            partial(np_fn, *inputs),
+            partial(jx.jit(getattr(on_numpy, fn_name)), *inputs),
+            partial(jx.jit(getattr(on_xla, fn_name)), *(xla.from_host(x) for x in inputs)),
+        ]
         if jax is not None:
-            jitted = jax.jit(jnp_fn or hessian)
             on_jax = [jax.device_put(x, device) for x in inputs]
-            times.append(median_time(partial(jitted, *on_jax), repeat))
+            fns.append(partial(jax.jit(jnp_fn or hessian), *on_jax))
+        times = median_times(fns, repeat)
         t_np, t_xla, t_jax = times[0], times[2], times[3] if jax else None
         cells = [f"{t * 1e3:9.2f}ms" for t in times] + [f"{'-':>11}"] * (4 - len(times))
         cells.append(f"{t_xla / t_jax:11.2f}" if t_jax else f"{'-':>11}")
