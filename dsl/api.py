@@ -175,6 +175,17 @@ class Function:
             program = trace_call(self.value, args, kwargs, traced_leaf, None)[0]
         return str(program)
 
+    def hlo(self, *args, **kwargs) -> str:
+        """The StableHLO module the xla backend compiles for `jit` of this function."""
+        from .backends.xla_lower import module_text
+        from .functions import jit_leaf, trace_call
+        from .passes import optimize
+
+        args, kwargs = self._arguments(args, kwargs)
+        with using(self.backend):
+            program = trace_call(self.value, args, kwargs, jit_leaf, None)[0]
+        return module_text(optimize(program))[0]
+
     def _arguments(self, args, kwargs):
         """Host arguments as jx values, checked against the signature. A call from Python has
         no jx call site, so a bad argument is reported at the function's definition."""
