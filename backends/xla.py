@@ -253,15 +253,6 @@ def _param_key(value):
     return value
 
 
-def _executable(program: Program, replicas: int = 1) -> Executable:
-    """The cached executable of a program (kept alive by the cache, so its id stays its own)."""
-    key = (id(program), platform(), replicas)
-    entry = _PROGRAMS.get(key)
-    if entry is None or entry[0] is not program:
-        entry = _PROGRAMS.put(key, (program, Executable(program, replicas)))
-    return entry[1]
-
-
 #: Collectives meet other shards: only a replicated (pmap) executable holds them; alone they
 #: run on the host, where pmap's shard threads exchange values.
 _COLLECTIVES = frozenset({"psum", "pmax", "pmin", "all_gather", "axis_index"})
@@ -292,16 +283,79 @@ def _programs(params):
                 yield p
 
 
-def run_eqn(prim, args, params) -> list[np.ndarray]:
-    """Run one primitive through its own small executable; always a list of ndarrays.
-    A primitive without a lowering rule runs on the host, through the NumPy backend."""
-    if (
+def _on_host(prim, params) -> bool:
+    return (
         prim.name not in RULES
         or prim.name in _COLLECTIVES
         or not all(map(lowerable, _programs(params)))
-    ):
-        return numpy_backend.run_eqn(prim, [np.asarray(a) for a in args], params)
+    )
+
+
+class Segmented:
+    """A program holding equations that do not lower (a primitive without a rule, or a
+    collective outside pmap's executable): each run of lowerable equations between them is
+    compiled as one executable, and they run on the host through the NumPy backend."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.steps = []  # (Executable or None, input Vars, output Vars or the host Eqn)
+        needed = {v for v in program.outputs if type(v) is not Literal}
+        later = []  # later[i]: the Vars used by equations after i, or by the outputs
+        for eqn in reversed(program.eqns):
+            later.append(set(needed))
+            needed.update(v for v in eqn.inputs if type(v) is not Literal)
+        later.reverse()
+        run: list[Eqn] = []
+        for i, eqn in enumerate(program.eqns):
+            if _on_host(eqn.prim, eqn.params):
+                self._add_run(run, later[i - 1] if i else set())
+                self.steps.append((None, eqn.inputs, eqn))
+                run = []
+            else:
+                run.append(eqn)
+        self._add_run(run, later[-1] if program.eqns else set())
+
+    def _add_run(self, eqns, used_after) -> None:
+        defined = {v for e in eqns for v in e.outputs}
+        inputs = list(dict.fromkeys(
+            v for e in eqns for v in e.inputs if type(v) is not Literal and v not in defined))  # fmt: skip
+        outputs = [v for e in eqns for v in e.outputs if v in used_after]
+        if outputs:
+            self.steps.append((Executable(Program(inputs, eqns, outputs)), inputs, outputs))
+
+    def __call__(self, *args) -> list[np.ndarray]:
+        env = dict(zip(self.program.inputs, args))
+        read = lambda v: v.value if type(v) is Literal else env[v]
+        for exe, inputs, target in self.steps:
+            if exe is None:
+                outs = numpy_backend.run_eqn(target.prim, [read(v) for v in inputs], target.params)
+                env.update(zip(target.outputs, outs))
+            else:
+                env.update(zip(target, exe(*(env[v] for v in inputs))))
+        return [np.asarray(read(v)) for v in self.program.outputs]
+
+
+def _runner(program: Program):
+    """One executable for the program, or its segments where some equations do not lower."""
+    return Executable(program) if lowerable(program) else Segmented(program)
+
+
+def _cached(program: Program, replicas: int = 1):
+    """The cached runner of a program (kept alive by the cache, so its id stays its own)."""
+    key = (id(program), platform(), replicas)
+    entry = _PROGRAMS.get(key)
+    if entry is None or entry[0] is not program:
+        runner = Executable(program, replicas) if replicas > 1 else _runner(program)
+        entry = _PROGRAMS.put(key, (program, runner))
+    return entry[1]
+
+
+def run_eqn(prim, args, params) -> list[np.ndarray]:
+    """Run one primitive through its own small executable; always a list of ndarrays.
+    A primitive without a lowering rule runs on the host, through the NumPy backend."""
     args = [np.asarray(a) for a in args]
+    if _on_host(prim, params):
+        return numpy_backend.run_eqn(prim, args, params)
     key = (prim.name, platform(), tuple((a.shape, a.dtype) for a in args),
            tuple((k, _param_key(v)) for k, v in params.items()))  # fmt: skip
     exe = _EQNS.get(key)
@@ -314,32 +368,8 @@ def run_eqn(prim, args, params) -> list[np.ndarray]:
 
 
 def run(program: Program, args) -> list[np.ndarray]:
-    """Run a whole program as one executable (compiled on its first run); one that holds a
-    primitive without a lowering rule runs equation by equation instead."""
-    if not _lowerable_cached(program):
-        return interpret(program, args)
-    return _executable(program)(*args)
-
-
-_LOWERABLE = _Cache()
-
-
-def _lowerable_cached(program: Program, replicated: bool = False) -> bool:
-    key = (id(program), replicated)
-    entry = _LOWERABLE.get(key)
-    if entry is None or entry[0] is not program:
-        entry = _LOWERABLE.put(key, (program, lowerable(program, replicated)))
-    return entry[1]
-
-
-def interpret(program: Program, args) -> list[np.ndarray]:
-    """Run a program equation by equation with `run_eqn`."""
-    env = dict(zip(program.inputs, args))
-    read = lambda v: v.value if type(v) is Literal else env[v]
-    for eqn in program.eqns:
-        outs = run_eqn(eqn.prim, [read(v) for v in eqn.inputs], eqn.params)
-        env.update(zip(eqn.outputs, outs))
-    return [np.asarray(read(v)) for v in program.outputs]
+    """Run a whole program as one executable, compiled on its first run."""
+    return _cached(program)(*args)
 
 
 class Compiled:
@@ -347,17 +377,14 @@ class Compiled:
 
     def __init__(self, program: Program):
         self.program = program
-        self.lowerable = lowerable(program)
-        self.executables: dict[str, Executable] = {}
+        self.runners: dict[str, object] = {}
 
     def __call__(self, *args) -> list[np.ndarray]:
-        if not self.lowerable:
-            return interpret(self.program, args)
         which = platform()
-        exe = self.executables.get(which)
-        if exe is None:
-            exe = self.executables[which] = Executable(self.program)
-        return exe(*args)
+        runner = self.runners.get(which)
+        if runner is None:
+            runner = self.runners[which] = _runner(self.program)
+        return runner(*args)
 
 
 def compile(program: Program) -> Compiled:
@@ -366,12 +393,12 @@ def compile(program: Program) -> Compiled:
 
 def pmap(program: Program, shards, axis_name) -> list[list[np.ndarray]]:
     """pmap's hook: run the per-shard program with one replica per shard, in one go (or, if
-    it holds a primitive without a lowering rule, shard by shard on pmap's threads)."""
-    if not _lowerable_cached(program, replicated=True):
+    some of it does not lower, shard by shard on pmap's threads)."""
+    if not lowerable(program, replicated=True):
         from jx.transforms.pmap import run_shards
 
         return run_shards(sys.modules[__name__], program, shards, axis_name, None)
-    return _executable(program, len(shards)).run_replicas(shards)
+    return _cached(program, len(shards)).run_replicas(shards)
 
 
 def hlo(program: Program) -> str:

@@ -346,6 +346,43 @@ def test_pmap_runs_on_xla_devices():
     np.testing.assert_allclose(doubled, 2 * x)
 
 
+def test_collectives_under_a_loop_run_on_pmap_threads():
+    # Shards that leave a loop at different times would leave XLA waiting at all_reduce;
+    # such programs run shard by shard on the host, which reports the divergence.
+    src = textwrap.dedent("""
+    def f(x):
+        while x > 1.0:
+            x = x / 2.0 + 0.0 * psum(x, "i")
+        return x
+    g = pmap(f, axis_name="i")
+    def h(x):
+        for _ in range(3):
+            x = x + psum(x, "i")
+        return x
+    k = pmap(h, axis_name="i")
+    """)
+    m = jx.compile(src, backend="xla")
+    with pytest.raises(jx.JxRuntimeError, match="did not all reach the same collectives"):
+        m.g(np.array([1.5, 40.0], np.float32))
+    np.testing.assert_allclose(m.k(np.array([1.0, 2.0], np.float32)), [40.0, 41.0])
+
+
+def test_primitives_without_a_lowering_run_between_compiled_segments():
+    src = """
+import linalg
+def f(a, b):
+    x = linalg.solve(a @ a.T + eye(4), b)
+    return sum(x * x) + linalg.det(a)
+"""
+    a, b = rand(4, 4), rand(4)
+    want = jx.jit(jx.compile(src).f)(a, b)
+    f = jx.jit(jx.compile(src, backend="xla").f)
+    np.testing.assert_allclose(f(a, b), want, rtol=1e-5)
+    compiled = [c for e in f.value.cache.values() for c in e.compiled.values()
+                if isinstance(c, xla.Compiled)]  # fmt: skip
+    assert isinstance(compiled[0].runners[xla.platform()], xla.Segmented)
+
+
 def test_an_absent_platform_is_a_clear_error():
     with pytest.raises(JxError, match="no tpu device"):
         xla.use_device("tpu")
