@@ -1,8 +1,9 @@
 """Lowering of jx IR programs to StableHLO text, the form jaxlib's PJRT client compiles.
 
-`module_text(program)` gives a whole module whose `main` takes the program's inputs (then
-any literal arrays the program captured, hoisted to parameters so large constants never
-pass through the text) and returns its outputs. Every operation is printed in MLIR's
+`module_text(program)` gives a whole module whose `main` takes the program's inputs, then
+its literals hoisted to parameters (so XLA cannot fold them at compile time, see
+`Lowering.literal`, and large constants never pass through the text), and returns its
+outputs. Every operation is printed in MLIR's
 generic form (`%3 = "stablehlo.add"(%1, %2) : (T, T) -> T`), one spelling for all ops,
 with SSA names unique across the module so nested regions (reducers, branches, loop
 bodies) may refer to any value above them. `RULES` maps each primitive's name to its
@@ -191,7 +192,7 @@ class Lowering:
         value = np.asarray(lit.value)
         if value.size == 0:
             return self.const(0, value.dtype, value.shape)
-        flat = value.reshape(-1)
+        flat = np.ascontiguousarray(value).reshape(-1)
         if value.ndim == 0 or _uniform(flat):
             scalar = self.parameter(flat[:1].reshape(()), (value.dtype.str, flat[:1].tobytes()))
             return scalar if value.ndim == 0 else self.broadcast(scalar, value.shape, ())
