@@ -183,17 +183,21 @@ class Lowering:
         return self.ops("stablehlo.reduce", [*xs, *inits], [(shape, x.dtype) for x in xs],
                         {"dimensions": i64_array(sorted(axes))}, [region])  # fmt: skip
 
-    def literal(self, lit: Literal) -> Val:
-        """A constant operand, passed in as a parameter: XLA folds operations on constants
-        at compile time with the C library's functions and without fused multiply-adds, so
-        results would differ from the same program run on data (and from the NumPy backend,
-        which reproduces XLA's run-time kernels). An array of one repeated value (a folded
-        broadcast) is its scalar broadcast in the program, which XLA fuses for free."""
+    def literal(self, lit: Literal, inline: bool) -> Val:
+        """A constant operand. XLA evaluates an operation whose operands are all constants
+        at compile time, with the C library's functions and without fused multiply-adds, so
+        its result would differ from the same program run on data (and from the NumPy
+        backend, which reproduces XLA's run-time kernels). So a literal is written inline
+        only where its operation also takes data (`inline`), which XLA fuses best, and is
+        passed in as a parameter otherwise. An array of one repeated value (a folded
+        broadcast) is its scalar broadcast; any other array is always a parameter."""
         value = np.asarray(lit.value)
         if value.size == 0:
             return self.const(0, value.dtype, value.shape)
         flat = np.ascontiguousarray(value).reshape(-1)
         if value.ndim == 0 or _uniform(flat):
+            if inline:
+                return self.const(flat[0], value.dtype, value.shape)
             scalar = self.parameter(flat[:1].reshape(()), (value.dtype.str, flat[:1].tobytes()))
             return scalar if value.ndim == 0 else self.broadcast(scalar, value.shape, ())
         return self.parameter(value, id(lit.value))
@@ -212,21 +216,26 @@ class Lowering:
 
 
 def lower_program(lw: Lowering, program: Program, inputs) -> list[Val]:
-    """Emit `program`'s equations with its inputs bound to `inputs`; its output Vals."""
+    """Emit `program`'s equations with its inputs bound to `inputs`; its output Vals.
+    `folded` holds the Vars XLA could compute at compile time (from inline constants and
+    operations without operands, such as iota); see `Lowering.literal`."""
     env = dict(zip(program.inputs, inputs))
-
-    def read(v):
-        return lw.literal(v) if type(v) is Literal else env[v]
-
+    folded = set()
     for eqn in program.eqns:
         rule = RULES.get(eqn.prim.name)
         if rule is None:
             raise NotImplementedError(f"the xla backend cannot lower '{eqn.prim.name}'")
-        outs = rule(lw, [v.aval for v in eqn.outputs], *map(read, eqn.inputs), **eqn.params)
+        literals = [type(v) is Literal for v in eqn.inputs]
+        takes_data = not all(lit or v in folded for lit, v in zip(literals, eqn.inputs))
+        args = [
+            lw.literal(v, takes_data) if lit else env[v] for lit, v in zip(literals, eqn.inputs)
+        ]
+        outs = rule(lw, [v.aval for v in eqn.outputs], *args, **eqn.params)
         outs = outs if isinstance(outs, list) else [outs]
-        for var, val in zip(eqn.outputs, outs):
-            env[var] = val
-    return [read(v) for v in program.outputs]
+        env.update(zip(eqn.outputs, outs))
+        if not takes_data and not any(literals):
+            folded.update(eqn.outputs)
+    return [lw.literal(v, True) if type(v) is Literal else env[v] for v in program.outputs]
 
 
 def module_text(program: Program, replicas: int = 1) -> tuple[str, list[np.ndarray]]:

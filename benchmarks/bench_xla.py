@@ -39,15 +39,17 @@ def _run(fn) -> None:
     np.asarray(out)
 
 
-def median_times(fns, repeat: int, rounds: int = 3) -> list[float]:
+def median_times(fns, repeat: int, rounds: int = 4) -> list[float]:
     """Each function's median time. Every contender runs in blocks of consecutive calls
     (one untimed first), so that it meets its own steady state (allocator, caches) rather
-    than the previous contender's; the blocks take turns over a few rounds, so that a
-    change in the machine's load touches every contender alike."""
+    than the previous contender's; the blocks take turns over a few rounds, in reverse
+    order every other round, so that a change in the machine's load touches every
+    contender alike."""
     times = [[] for _ in fns]
     per_round = max(1, -(-repeat // rounds))
-    for _ in range(rounds):
-        for fn, samples in zip(fns, times):
+    for r in range(rounds):
+        turns = list(zip(fns, times))
+        for fn, samples in turns[::-1] if r % 2 else turns:
             _run(fn)
             for _ in range(per_round):
                 start = time.perf_counter()
