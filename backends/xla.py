@@ -3,16 +3,19 @@ client that jaxlib provides and run on its device buffers.
 
 `run_eqn` runs one primitive through a small executable cached per primitive, params and
 argument types (eager top-level code); `run` and `compile` (what `jit` uses) run a whole
-program as one executable, compiled once per program and platform. Arguments go to the
-device without a copy where the platform allows it (CPU), and results come back as
-`np.ndarray`, which is what the rest of jx treats as a concrete array: on CPU that is a
-view of the device buffer, so chained calls copy nothing; on a GPU each call's results
-cross to the host. The platform is `cpu`, `gpu` or `tpu` (`use_device`, or the
-`JX_XLA_DEVICE` variable; jax's default otherwise). On CPU, XLA is asked for
-`JX_CPU_DEVICES` (8 by default) host devices before jax starts, so that `pmap` maps over
-real XLA devices: its per-shard program is compiled once with one replica per shard, and
-its collectives become `all_reduce` / `all_gather` over one replica group. f64 values
-stay f64: buffers are made with x64 enabled for the transfer, whatever jax's own setting.
+program as one executable, compiled once per program and platform, and kept on disk
+between runs (XLA takes ~0.1 s to compile even one op). Equations that do not lower (a
+primitive without a rule) run on the host through the NumPy backend, between compiled
+segments. Results come back as `np.ndarray`, which is what the rest of jx treats as a
+concrete array: on CPU that is a view of the device buffer, which a later call takes
+back without a copy (as it does any 64-byte aligned array), so chained calls copy
+nothing; on a GPU each call's results cross to the host. The platform is `cpu`, `gpu` or
+`tpu` (`use_device`, or the `JX_XLA_DEVICE` variable; jax's default otherwise). On CPU,
+XLA is asked for `JX_CPU_DEVICES` (8 by default) host devices before jax starts, so that
+`pmap` maps over real XLA devices: pmap's `backend.pmap` hook compiles the per-shard
+program once with one replica per shard, its collectives lowered to `all_reduce` /
+`all_gather` over one replica group. f64 values stay f64: buffers are made with x64
+enabled for the transfer, whatever jax's own setting.
 """
 
 from __future__ import annotations
