@@ -9,7 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes, ops, prims, prng, trees
-from .control import _emit_cond, _join, _number_or_array, _predicate, _rewrap, _unwrap, close
+from .control import (
+    _emit_cond,
+    _join,
+    _number_or_array,
+    _predicate,
+    _rewrap,
+    _unwrap,
+    close,
+    emit_while,
+)
 from .core import CTX, Builder, Tracer, aval_of, bind, describe, trace_into
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
@@ -100,20 +109,8 @@ def while_loop(cond_fun, body_fun, init_val):
         lambda ins: call(body_fun, [trees.unflatten(tree, ins)], {}, span), leaves, avals, loop=True
     )
     outs = _fit(bb, new, tree, avals, "while_loop's body", span)
-    cprog, ccaps = close(cb, [pred])
-    bprog, bcaps = close(bb, outs)
-    init = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(leaves, avals)]
-    results = bind(
-        prims.while_p,
-        *ccaps,
-        *bcaps,
-        *init,
-        cond_program=cprog,
-        body_program=bprog,
-        cond_nconsts=len(ccaps),
-        body_nconsts=len(bcaps),
-    )
-    return trees.unflatten(tree, _rewrap(leaves, results))
+    results = emit_while(cb, pred, bb, outs, leaves, avals)
+    return trees.unflatten(tree, results)
 
 
 def scan(f, init, xs=None, length=None, reverse=False):

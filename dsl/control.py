@@ -374,9 +374,16 @@ def _traced_while(stmt, scope):
         if retry is None:
             break
         avals = retry
-    cond_prog, cond_caps = close(cb, [pred])
-    body_prog, body_caps = close(bb, outs)
     CTX.span = stmt.span
+    results = emit_while(cb, pred, bb, outs, init, avals)
+    for n, v in zip(names, trees.unflatten(tree, results)):
+        scope.vars[n] = v
+
+
+def emit_while(cond_builder, pred, body_builder, outs, init, avals):
+    """The `while` equation for traced cond and body builders; results wrapped like `init`."""
+    cond_prog, cond_caps = close(cond_builder, [pred])
+    body_prog, body_caps = close(body_builder, outs)
     data = [ops.convert(_unwrap(x), a.dtype, a.weak) for x, a in zip(init, avals)]
     results = bind(
         prims.while_p,
@@ -388,8 +395,7 @@ def _traced_while(stmt, scope):
         cond_nconsts=len(cond_caps),
         body_nconsts=len(body_caps),
     )
-    for n, v in zip(names, trees.unflatten(tree, _rewrap(init, results))):
-        scope.vars[n] = v
+    return _rewrap(init, results)
 
 
 def _forget_new_names(scope, before):
