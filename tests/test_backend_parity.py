@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("jax")
 
 import jx
+from programs import DIFFERENTIABLE
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
@@ -77,38 +78,13 @@ def test_script_parity(path, tmp_path, capsys):
         assert_same(results["xla"], results["numpy"], f"{path.name}: ")
 
 
-PROGRAMS = """
+PROGRAMS = (
+    """
 import random
 import nn
-def poly(x) = sum(-4*x*x*x + 9*x*x + 6*x - 3)
-def trig(x) = sum(sin(x) * cos(2.0 * x) + tanh(x))
-def expo(x) = sum(exp(x * 0.3) / (1.0 + x * x))
-def logs(x) = sum(log1p(x * x) + sqrt(x * x + 1.0))
-def mat(x) = sum((reshape(x, (2, 3)) @ reshape(x, (3, 2))) ** 2)
-def reduce_max(x) = max(x * x) + mean(x)
-def soft(x) = log(sum(exp(x)))
-def indexing(x) = x[0] * x[2] + sum(x[1:] ** 2) + x[-1]
-def update(x) = sum(x.at[1].set(x[0] * 3.0) ** 2)
-def gathers(x) = sum(x[array([0, 2, 2, 1])] * x[array([1, 1, 0, 3])])
-def where_(x) = sum(where(x > 0.0, x * x, -x))
-def branchy(x):
-    s = sum(x)
-    if s > 0.0:
-        y = s * s
-    else:
-        y = -s
-    return y + x[0]
-def loopy(x):
-    acc = 0.0
-    for i in range(4):
-        acc = acc + x[i] * acc + x[i]
-    return acc
-def scanned(x):
-    acc = 1.0
-    for row in reshape(x, (6, 1)):
-        acc = acc * (1.0 + row[0] * 0.5)
-    return acc
-def pw(x) = sum(abs(x) ** 1.5)
+"""
+    + DIFFERENTIABLE
+    + """
 def halvings(n):
     steps = 0
     while n > 1:
@@ -131,6 +107,7 @@ def mlp(x):
     return nn.log_softmax(nn.gelu(x @ w1) @ w2), nn.softmax(nn.silu(x @ w1), axis=0)
 def f64_sum(x) = sum(x * 1e-9) + x[0]
 """
+)
 SCALAR = ["poly", "trig", "expo", "logs", "mat", "reduce_max", "soft", "indexing", "update",
           "gathers", "where_", "branchy", "loopy", "scanned", "pw"]  # fmt: skip
 X6 = np.linspace(0.3, 1.7, 6).astype(np.float32) - 0.9
