@@ -294,9 +294,10 @@ def _const(node, scope):
     return node.value
 
 
-def _tuple(node, scope):
+def _expand(nodes, scope) -> list:
+    """Evaluate expressions in order, spreading `*t` (a tuple) into its elements."""
     out = []
-    for e in node.elts:
+    for e in nodes:
         if isinstance(e, ast.Starred):
             v = evaluate(e.value, scope)
             if not isinstance(v, tuple):
@@ -304,7 +305,11 @@ def _tuple(node, scope):
             out.extend(v)
         else:
             out.append(evaluate(e, scope))
-    return tuple(out)
+    return out
+
+
+def _tuple(node, scope):
+    return tuple(_expand(node.elts, scope))
 
 
 def _list(node, scope):
@@ -500,15 +505,7 @@ def _call(node, scope):
     from .functions import call
 
     fn = evaluate(node.func, scope)
-    args = []
-    for a in node.args:
-        if isinstance(a, ast.Starred):
-            v = evaluate(a.value, scope)
-            if not isinstance(v, tuple):
-                raise JxTypeError(f"only tuples can be unpacked with *, got {describe(v)}", a.span)
-            args.extend(v)
-        else:
-            args.append(evaluate(a, scope))
+    args = _expand(node.args, scope)
     kwargs = {k.name: evaluate(k.value, scope) for k in node.keywords}
     CTX.span = node.span
     return call(fn, args, kwargs, node.span)
