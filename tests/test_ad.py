@@ -182,3 +182,18 @@ def test_against_jax(src, ref):
     j = jx.compile(src + "\ndef jv(x, t) = jvp(f, (x,), (t,))\n").jv(x, t)
     jj = jax.jvp(ref, (x,), (t,))
     np.testing.assert_allclose(j[1], jj[1], rtol=2e-5, atol=1e-6)
+
+
+def test_top_level_transforms_trace_once_per_signature_and_see_rebinding():
+    m = jx.compile("def f(x) = sum(x * x * scale)\nscale = 2.0\ng = grad(f)\nh = hessian(f)\n")
+    g, h = m._scope.vars["g"], m._scope.vars["h"]
+    x = np.arange(3, dtype=np.float32)
+    for _ in range(3):
+        np.testing.assert_allclose(m.g(x), 4 * x)
+        m.h(x)
+    assert len(g.cache) == 1 and len(h.cache) == 1
+    m.g(np.arange(4, dtype=np.float32))
+    assert len(g.cache) == 2
+    m._scope.vars["scale"] = 3.0  # a rebound module-level name is read again
+    np.testing.assert_allclose(m.g(x), 6 * x)
+    np.testing.assert_allclose(m.h(x), 6 * np.eye(3))

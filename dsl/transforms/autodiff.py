@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes, ops, trees
-from ..core import CTX, Builder, aval_of, describe, trace_into
+from ..core import CTX, Builder, aval_of, current_builder, describe, trace_into
 from ..errors import TypeError as JxTypeError
-from ..functions import traced_leaf, unwrap_output
-from ..values import Builtin
+from ..functions import CACHE_LIMIT, CacheEntry, traced_leaf, unwrap_output
+from ..values import READS, Builtin
 from .ad import differentiable, jvp_program
 from .trace import eval_program, run_program, trace_to_program
 from .transpose import transpose_program
@@ -139,9 +139,41 @@ class _Transform:
     def __init__(self, fn, name):
         self.fn = fn
         self.name = f"{name}({getattr(fn, 'name', 'f')})"
+        self.cache: dict = {}
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+    def prepare(self, args, kwargs, span, name, transform):
+        """(the traced call, transform(traced call)) for these arguments.
+
+        At the top level both are made once per abstract signature, as for a plain call,
+        and made again only if a module-level name the trace read has been rebound; the
+        cached entry gets this call's leaf values. Inside a trace they are made afresh,
+        since the arguments are the enclosing program's values."""
+        if current_builder() is not None:
+            prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
+            return prep, transform(prep)
+        leaves, tree = trees.flatten((tuple(args), kwargs), traced_leaf)
+        key = (
+            tree,
+            tuple(aval_of(x) for x in leaves),
+            tuple(hasattr(x, "jx_leaf") for x in leaves),
+        )
+        entry = self.cache.get(key)
+        if entry is None or not entry[2].valid():
+            READS.append([])
+            try:
+                prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
+                made = transform(prep)
+            finally:
+                reads = READS.pop()
+            if len(self.cache) >= CACHE_LIMIT:
+                self.cache.clear()
+            entry = self.cache[key] = (prep, made, CacheEntry(None, None, reads))
+        prep, made, _ = entry
+        prep.values = [unwrap_output(x) for x in leaves] + list(prep.traced.captured)
+        return prep, made
 
 
 class Grad(_Transform):
@@ -151,8 +183,9 @@ class Grad(_Transform):
 
     def jx_call(self, args, kwargs, span):
         name = "value_and_grad" if self.with_value else "grad"
-        prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
-        program = _reverse(prep, self.has_aux, name, span)
+        prep, program = self.prepare(
+            args, kwargs, span, name, lambda p: _reverse(p, self.has_aux, name, span)
+        )
         results = _run(prep, program)
         n_out = len(prep.traced.program.outputs)
         value = trees.unflatten(prep.traced.out_tree, results[:n_out])
@@ -249,36 +282,23 @@ class Jacobian(_Transform):
         self.argnums, self.forward = argnums, forward
 
     def jx_call(self, args, kwargs, span):
-        from .batching import batch_program
 
         name = "jacfwd" if self.forward else "jacrev"
-        prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
+        prep, (bprog, out_dims, basis, n) = self.prepare(
+            args, kwargs, span, name, lambda p: self._transform(p, name, span)
+        )
         program = prep.traced.program
-        n_in, n_out = len(program.inputs), len(program.outputs)
+        n_out = len(program.outputs)
         in_avals = [v.aval for v, d in zip(program.inputs, prep.diff) if d]
         out_avals = [v.aval for v in program.outputs]
-        if not all(differentiable(a) for a in out_avals):
-            raise JxTypeError(f"{name} needs float outputs", span)
-        dtype = dtypes.promote_many([a.strong() for a in in_avals + out_avals])[0]
-        jprog, _ = jvp_program(program, prep.diff)
+        results = run_program(bprog, prep.values + basis)
         if self.forward:
-            basis, n = _basis(in_avals, dtype)
-            basis = [b.astype(a.dtype) for b, a in zip(basis, in_avals)]
-            bprog, out_dims = batch_program(jprog, [None] * n_in + [0] * len(basis), n)
-            results = run_program(bprog, prep.values + basis)
             blocks = results[n_out:]
             dims = out_dims[n_out:]
             # (n, *out) -> (*out, n), then split n into the inputs' shapes.
             jac = [_move_batch_last(b, d, a) for b, d, a in zip(blocks, dims, out_avals)]
             per_out = [_split_last(j, o.shape, in_avals) for j, o in zip(jac, out_avals)]
         else:
-            tprog = transpose_program(
-                jprog, [False] * n_in + [True] * len(in_avals), [False] * n_out + [True] * n_out
-            )
-            basis, n = _basis(out_avals, dtype)
-            basis = [b.astype(a.dtype) for b, a in zip(basis, out_avals)]
-            bprog, out_dims = batch_program(tprog, [None] * n_in + [0] * n_out, n)
-            results = run_program(bprog, prep.values + basis)
             blocks = [_move_batch_first(b, d, n) for b, d in zip(results, out_dims)]
             per_out = []
             start = 0
@@ -300,6 +320,32 @@ class Jacobian(_Transform):
         single = isinstance(self.argnums, int)
         outs = [prep.unflatten_grads(rows, single) for rows in per_out]
         return trees.unflatten(prep.traced.out_tree, outs)
+
+    def _transform(self, prep, name, span):
+        """The JVP (forward) or its transpose (reverse), batched over a basis of the inputs
+        or outputs: (program, its output batch dims, the basis, its size)."""
+        from .batching import batch_program
+
+        program = prep.traced.program
+        n_in, n_out = len(program.inputs), len(program.outputs)
+        in_avals = [v.aval for v, d in zip(program.inputs, prep.diff) if d]
+        out_avals = [v.aval for v in program.outputs]
+        if not all(differentiable(a) for a in out_avals):
+            raise JxTypeError(f"{name} needs float outputs", span)
+        dtype = dtypes.promote_many([a.strong() for a in in_avals + out_avals])[0]
+        jprog, _ = jvp_program(program, prep.diff)
+        if self.forward:
+            basis, n = _basis(in_avals, dtype)
+            basis = [b.astype(a.dtype) for b, a in zip(basis, in_avals)]
+            bprog, out_dims = batch_program(jprog, [None] * n_in + [0] * len(basis), n)
+            return bprog, out_dims, basis, n
+        tprog = transpose_program(
+            jprog, [False] * n_in + [True] * len(in_avals), [False] * n_out + [True] * n_out
+        )
+        basis, n = _basis(out_avals, dtype)
+        basis = [b.astype(a.dtype) for b, a in zip(basis, out_avals)]
+        bprog, out_dims = batch_program(tprog, [None] * n_in + [0] * n_out, n)
+        return bprog, out_dims, basis, n
 
 
 def _move_batch_last(x, dim, out_aval):
