@@ -16,7 +16,7 @@ from importlib import resources
 import numpy as np
 
 from . import dtypes, ops
-from .core import CTX, Tracer, aval_of, describe
+from .core import CTX, aval_of, describe
 from .errors import KeyReuseError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
@@ -437,8 +437,4 @@ def build_module() -> Module:
     return Module("random", {f.__name__: Builtin(f.__name__, f) for f in fns})
 
 
-def is_key(x) -> bool:
-    return isinstance(x, Key)
-
-
-__all__ = ["Key", "Tracer", "build_module", "use"]
+__all__ = ["Key", "build_module", "use"]

@@ -16,13 +16,12 @@ from .errors import TypeError as JxTypeError
 
 
 class Scope:
-    __slots__ = ("is_module", "parent", "reads", "vars")
+    __slots__ = ("is_module", "parent", "vars")
 
     def __init__(self, parent: Scope | None = None, is_module: bool = False, vars=None):
         self.vars: dict = {} if vars is None else vars
         self.parent = parent
         self.is_module = is_module
-        self.reads = None
 
     def lookup(self, name: str, span=None):
         scope = self

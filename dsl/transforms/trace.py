@@ -23,11 +23,6 @@ def is_leaf(x) -> bool:
     return type(x) in (Tracer, np.ndarray, float, int, bool) or hasattr(x, "jx_leaf")
 
 
-def leaf_aval(x):
-    a = aval_of(x)
-    return a
-
-
 class Traced:
     """A function traced to a closed program: inputs are the leaves, then the captures."""
 
