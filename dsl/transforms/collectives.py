@@ -6,7 +6,7 @@ collective naming an axis that is not bound is a NameError. Under vmap the batch
 below reduce over the batch dimension itself. Under pmap each shard runs the program on
 its own thread, and the NumPy implementations meet at a `Rendezvous` (a barrier and one
 slot per shard) that the pmap executor installs for the thread; every shard gets the same
-combined value.
+combined value, in a buffer of its own.
 """
 
 from __future__ import annotations
@@ -146,13 +146,17 @@ class Rendezvous:
                 self.slots, self.arrived = [None] * self.n, 0
                 self.generation += 1
                 self.ready.notify_all()
-                return self.result
-            while self.generation == generation and self.broken is None:
-                self.ready.wait()
-            if self.generation == generation:
-                raise self.broken
+            else:
+                while self.generation == generation and self.broken is None:
+                    self.ready.wait()
+                if self.generation == generation:
+                    raise self.broken
             # The next combination needs this shard too, so `result` is still this one's.
-            return self.result
+            result = self.result
+        # Each shard owns its result, as each device owns its buffer: the backend may then
+        # write into it in place (its buffer reuse) without another shard seeing the write.
+        # Nobody writes the shared combined value, so the copies may run side by side.
+        return result.copy()
 
     def leave(self) -> None:
         """A shard finished: nobody waiting for it now will ever see it arrive."""
