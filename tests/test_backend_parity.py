@@ -1,6 +1,6 @@
 """Backend parity: the same jx programs give the same results on the numpy and xla
 backends (floats to a tolerance, integers, bools and random bits exactly). The programs are
-every example script and shared conformance case (their top-level values compared), and a
+every example script and conformance case (their top-level values compared), and a
 table of functions drawn from the other tests (differentiation, control flow, indexing,
 vmap, random, nn), each called plainly, under jit and, for the scalar ones, through grad.
 Skipped where jaxlib is absent."""
@@ -17,7 +17,7 @@ import jx
 from programs import DIFFERENTIABLE
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CONFORMANCE = ROOT.parent / "shared" / "conformance"
+CONFORMANCE = ROOT / "tests" / "conformance"
 SCRIPTS = sorted((ROOT / "examples").glob("*.jx")) + sorted(CONFORMANCE.glob("*.jx"))
 RNG = np.random.default_rng(3)
 #: Scripts whose values depend on rounding far beyond a tolerance (hundreds of training

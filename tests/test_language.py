@@ -1,6 +1,6 @@
 """The language's semantics through `jx.compile` and `jx.run_file`: functions, recursion,
 trees, static and traced control flow, loops, the tracing cache and top-level effects
-(LANGUAGE.md sections 2, 4 and 7), and the shared conformance cases that run today."""
+(LANGUAGE.md sections 2, 4 and 7), and the conformance cases (a copy in tests/conformance)."""
 
 import pathlib
 import subprocess
@@ -11,8 +11,7 @@ import jx
 import numpy as np
 import pytest
 
-CONFORMANCE = pathlib.Path(__file__).resolve().parents[2] / "shared" / "conformance"
-needs_conformance = pytest.mark.skipif(not CONFORMANCE.is_dir(), reason="no shared conformance")
+CONFORMANCE = pathlib.Path(__file__).resolve().parent / "conformance"
 
 
 def compile_(source: str, **kwargs):
@@ -856,7 +855,6 @@ def test_assert_on_an_array_is_ambiguous():
 # ------------------------------------------------------------------ conformance
 
 
-@needs_conformance
 def test_conformance_immutable_at(capsys):
     jx.run_file(str(CONFORMANCE / "07_immutable_at.jx"))
     assert capsys.readouterr().out.strip().splitlines()[-1] == "ok"
@@ -873,7 +871,6 @@ ERROR_CASES = {
 }
 
 
-@needs_conformance
 @pytest.mark.parametrize("case", sorted(ERROR_CASES))
 def test_conformance_error_case(case):
     cls, line = ERROR_CASES[case]
@@ -885,9 +882,8 @@ def test_conformance_error_case(case):
     assert info.value.span.source.name == str(path)
 
 
-@needs_conformance
 def test_conformance_cases_through_the_cli():
-    # The shared checker runs the real command; in-process runs above cover every case.
+    # The checker runs the real command; in-process runs above cover every case.
     cases = [str(CONFORMANCE / "errors" / c) for c in ("syntax.jx", "branch_mismatch.jx")]
     cases.append(str(CONFORMANCE / "07_immutable_at.jx"))
     proc = subprocess.run(

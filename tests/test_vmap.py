@@ -373,8 +373,7 @@ def test_vmap_over_key_array_matches_a_loop():
     """)
     for got, want in zip(m.batched, m.looped):
         np.testing.assert_array_equal(got, want)
-    import jax
-
+    jax = pytest.importorskip("jax")
     ks = jax.random.split(jax.random.key(3), 4)
     want = jax.vmap(lambda k: jax.random.key_data(jax.random.split(k)))(ks)
     np.testing.assert_array_equal(m.halves, np.asarray(want))
