@@ -1,0 +1,69 @@
+"""Backends behind one interface, found through the `jx.backends` entry-point group.
+
+An installed distribution offers a backend by naming, in that group, a module with a
+`load(device)` function; `load` returns the backend (or raises `Unavailable` saying what is
+missing: a library, a driver, a device). The language never names a backend: it asks this
+registry. A backend has
+
+- `name`, and `array_types`: the types of the arrays its programs take and return;
+- `to_device(host_array)` and `to_host(array)` (a NumPy array);
+- `run_eqn(prim, args, params)`: one primitive, eagerly, as a list of arrays;
+- `run(program, args)`: a program, equation by equation; `compile(program)`: what `jit`
+  runs, a callable over the program's inputs;
+- `device_count()`: how many devices `pmap` may map over; and optionally `pmap(program,
+  shards, axis_name)` to run the shards itself (else they run on threads, one `run` each);
+- optionally `lowered_text(program)`: the text of what `compile` builds (StableHLO, CUDA).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from .errors import ValueError as JxValueError
+
+GROUP = "jx.backends"
+#: The reference backend, what runs when none is named: NumPy on the CPU.
+DEFAULT = "numpy"
+
+_LOADED: dict = {}
+
+
+class Unavailable(Exception):
+    """Raised by a backend's `load` when it cannot run here; the message says why."""
+
+
+def _entry_points() -> dict:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def names() -> list[str]:
+    """The installed backends' names, without loading any of them."""
+    return sorted(_entry_points())
+
+
+def load(name: str, device: str | None = None):
+    """The backend `name`, set up for `device` (cpu, gpu, tpu) where it has a choice."""
+    key = (name, device)
+    backend = _LOADED.get(key)
+    if backend is not None:
+        return backend
+    found = _entry_points().get(name)
+    if found is None:
+        choices = ", ".join(names())
+        raise JxValueError(f"unknown backend '{name}'; the installed backends are {choices}")
+    try:
+        backend = found.load().load(device)
+    except Unavailable as e:
+        raise JxValueError(f"the {name} backend cannot run here: {e}") from None
+    _LOADED[key] = backend
+    return backend
+
+
+def loaded() -> list:
+    """The backends loaded so far."""
+    return list({id(b): b for b in _LOADED.values()}.values())
+
+
+def is_device_array(x) -> bool:
+    """Whether `x` is an array of a loaded backend (an ndarray on the NumPy backend)."""
+    return any(isinstance(x, b.array_types) for b in _LOADED.values())
