@@ -15,13 +15,12 @@ import sys
 import numpy as np
 
 from . import ast, dtypes, syntax, trees
-from .check import check_module
 from .core import CTX, aval_of, describe
 from .errors import JxError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
-from .modules import module_scope
+from .modules import check_module, module_scope
 from .values import Builtin, Closure, Module
 
 BACKENDS = ("numpy", "xla", "cupy")

@@ -258,3 +258,37 @@ def walk(node):
             for item in value:
                 if isinstance(item, Node):
                     yield from walk(item)
+
+
+def target_names(t, out: set) -> None:
+    """Add the names an assignment target binds to `out`."""
+    if isinstance(t, Name):
+        out.add(t.id)
+    elif isinstance(t, TupleExpr):
+        for e in t.elts:
+            target_names(e, out)
+
+
+def bound_names(stmts) -> set:
+    """Names a block binds anywhere (not inside nested functions)."""
+    out: set = set()
+    for stmt in stmts:
+        if isinstance(stmt, Assign):
+            for t in stmt.targets:
+                target_names(t, out)
+        elif isinstance(stmt, AugAssign):
+            target_names(stmt.target, out)
+        elif isinstance(stmt, FunctionDef):
+            out.add(stmt.name)
+        elif isinstance(stmt, For):
+            target_names(stmt.target, out)
+            out |= bound_names(stmt.body)
+        elif isinstance(stmt, While):
+            out |= bound_names(stmt.body)
+        elif isinstance(stmt, If):
+            out |= bound_names(stmt.body) | bound_names(stmt.orelse)
+        elif isinstance(stmt, Import):
+            out.add(stmt.alias or stmt.module.split(".")[-1])
+        elif isinstance(stmt, ImportFrom):
+            out |= {alias or name for name, alias in stmt.names}
+    return out

@@ -12,59 +12,30 @@ from __future__ import annotations
 
 from . import ast
 from .errors import JxSyntaxError, NameError, PurityError, TypeError
+from .keycheck import check_keys
 from .values import did_you_mean
 
 EFFECTS = ("print", "save", "load")
 
 
-def _target_names(t, out: set) -> None:
-    if isinstance(t, ast.Name):
-        out.add(t.id)
-    elif isinstance(t, ast.TupleExpr):
-        for e in t.elts:
-            _target_names(e, out)
-
-
-def bound_names(stmts) -> set:
-    """Names a block binds anywhere (not inside nested functions)."""
-    out: set = set()
-    for stmt in stmts:
-        if isinstance(stmt, ast.Assign):
-            for t in stmt.targets:
-                _target_names(t, out)
-        elif isinstance(stmt, ast.AugAssign):
-            _target_names(stmt.target, out)
-        elif isinstance(stmt, ast.FunctionDef):
-            out.add(stmt.name)
-        elif isinstance(stmt, ast.For):
-            _target_names(stmt.target, out)
-            out |= bound_names(stmt.body)
-        elif isinstance(stmt, ast.While):
-            out |= bound_names(stmt.body)
-        elif isinstance(stmt, ast.If):
-            out |= bound_names(stmt.body) | bound_names(stmt.orelse)
-        elif isinstance(stmt, ast.Import):
-            out.add(stmt.alias or stmt.module.split(".")[-1])
-        elif isinstance(stmt, ast.ImportFrom):
-            out |= {alias or name for name, alias in stmt.names}
-    return out
-
-
 class Checker:
-    def __init__(self, builtins: set, known: set = frozenset()):
+    """`resolve(module_name, span)` raises the ImportError of an import that finds nothing."""
+
+    def __init__(self, builtins: set, known: set = frozenset(), resolve=None):
         self.builtins = set(builtins)
         self.known = set(known)  # names bound before this module (REPL, env=)
+        self.resolve = resolve
         self.functions: dict = {}  # top-level def name -> FunctionDef (unique ones only)
 
     # -- entry
     def module(self, module: ast.Module) -> None:
-        top = self.top = bound_names(module.body) | self.known
+        top = self.top = ast.bound_names(module.body) | self.known
         defs = [s for s in module.body if isinstance(s, ast.FunctionDef)]
         rebound = {n for n in top if sum(1 for d in defs if d.name == n) > 1}
         assigned = set()
         for s in module.body:
             if isinstance(s, (ast.Assign, ast.AugAssign, ast.For)):
-                assigned |= bound_names((s,))
+                assigned |= ast.bound_names((s,))
         self.functions = {d.name: d for d in defs if d.name not in rebound | assigned}
         scopes = [top | self.builtins]
         for stmt in module.body:
@@ -115,11 +86,9 @@ class Checker:
             if s.msg is not None:
                 self.expr(s.msg, scopes, in_function)
         elif isinstance(s, (ast.Import, ast.ImportFrom)):
-            from .modules import missing_module, module_exists
-
             # Resolved here too, so `jx check` reports an unknown module without running.
-            if not module_exists(s.module, s.span.source.name):
-                raise missing_module(s.module, s.span)
+            if self.resolve is not None:
+                self.resolve(s.module, s.span)
         elif isinstance(s, ast.Forbidden):
             raise PurityError(
                 f"'{s.keyword}' is not part of jx: values are immutable and "
@@ -149,7 +118,7 @@ class Checker:
         raise err
 
     def function(self, params, body, scopes) -> None:
-        local = {p.name for p in params} | bound_names(body)
+        local = {p.name for p in params} | ast.bound_names(body)
         inner = scopes + [local]
         for s in body:
             self.stmt(s, inner, in_function=True)
@@ -174,7 +143,7 @@ class Checker:
             for gen in e.generators:
                 self.expr(gen.iter, inner, in_function)
                 names: set = set()
-                _target_names(gen.target, names)
+                ast.target_names(gen.target, names)
                 inner = inner + [names]
                 for cond in gen.ifs:
                     self.expr(cond, inner, in_function)
@@ -242,9 +211,7 @@ def _source_text(span) -> str:
     return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
 
 
-def check_module(module: ast.Module, known: set = frozenset()) -> None:
-    from .builtins import BUILTINS
-    from .keycheck import check_keys
-
-    Checker(set(BUILTINS), known).module(module)
+def check_module(module: ast.Module, builtins: set, known: set = frozenset(), resolve=None):
+    """Every static check of a module: scope, purity, arity, imports, key linearity."""
+    Checker(builtins, known, resolve).module(module)
     check_keys(module)

@@ -58,7 +58,7 @@ def cmd_run(args) -> int:
 
 def cmd_check(args) -> int:
     from . import syntax
-    from .check import check_module
+    from .modules import check_module
 
     text, name = _read(args.file)
     check_module(syntax.parse(text, name))

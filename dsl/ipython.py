@@ -18,7 +18,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from . import ast, syntax
 from .api import to_host
-from .check import Checker, bound_names
+from .check import Checker
 from .errors import JxError
 from .repl import Session
 
@@ -70,7 +70,7 @@ class JxMagics(Magics):
         host = self._host_values(module)
         scope = self.session.scope
         self.session.execute(module, name, env=host)
-        self.host_names = (self.host_names | set(host)) - bound_names(module.body)
+        self.host_names = (self.host_names | set(host)) - ast.bound_names(module.body)
         value = scope.vars.pop(_RESULT, None)
         return None if value is None else to_host(value, self.session.backend)
 

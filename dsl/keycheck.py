@@ -3,31 +3,31 @@ anything runs.
 
 It follows names bound to keys made by `random.key/split/fold_in/wrap_key_data` through
 the top-level statements. Passing such a name (or `ks[i]` with a static `i`) to any call
-but `random.key_data`/`len` consumes it; a second consumption is a KeyReuseError naming
-the first. Exclusive `if` branches count once; a loop body that consumes a key it does
-not rebind reuses it on every iteration. Function bodies are checked when traced
-(`prng.py`), where the values of arguments are known.
+but `random.key_data`, `len` and `print` consumes it; a second consumption is a
+KeyReuseError naming the first. Exclusive `if` branches count once; a loop body that
+consumes a key it does not rebind reuses it on every iteration. A top-level function or
+lambda whose body consumes a top-level key consumes it at each call (module-level names are
+read at call time). Function bodies are otherwise checked when traced (`prng.py`), where the
+values of arguments are known.
 """
 
 from __future__ import annotations
 
 from . import ast
-from .check import bound_names
 from .errors import KeyReuseError
 
 PRODUCERS = {"key", "split", "fold_in", "wrap_key_data"}
-NOT_USES = {"key_data", "len"}
-
-
-class _State:
-    def __init__(self):
-        self.uses: dict = {}  # path -> span
+NOT_USES = {"key_data", "len", "print"}
+#: Built-in names the checker knows by name (the random functions come through imports).
+NAMED_BUILTINS = {"len", "print"}
 
 
 class KeyChecker:
     def __init__(self):
         self.random_names: set = set()  # aliases of the random module
         self.imported: dict = {}  # local name -> random function name
+        # top-level function name -> the top-level keys its body consumes: (name, path, node)
+        self.captures: dict = {}
 
     def run(self, module: ast.Module) -> None:
         self.block(module.body, {}, frozenset())
@@ -40,7 +40,7 @@ class KeyChecker:
         ):
             return func.attr
         if isinstance(func, ast.Name):
-            return self.imported.get(func.id, func.id if func.id == "len" else None)
+            return self.imported.get(func.id, func.id if func.id in NAMED_BUILTINS else None)
         return None
 
     def block(self, stmts, keys: dict, loop_outer: frozenset) -> dict:
@@ -58,6 +58,9 @@ class KeyChecker:
             self.expr(s.value, keys, loop_outer)
             for t in s.targets:
                 keys = self.bind(t, s.value, keys)
+        elif isinstance(s, ast.FunctionDef):
+            self.captures.pop(s.name, None)
+            self.capture(s.name, s.params, s.body)
         elif isinstance(s, ast.AugAssign):
             self.expr(s.value, keys, loop_outer)
             keys = self.bind(s.target, None, keys)
@@ -67,35 +70,57 @@ class KeyChecker:
             self.expr(s.test, keys, loop_outer)
         elif isinstance(s, ast.If):
             self.expr(s.test, keys, loop_outer)
-            states = {id(st): st for st, _ in keys.values()}
-            before = {k: dict(st.uses) for k, st in states.items()}
+            uses = {id(u): u for u, _ in keys.values()}
+            before = {k: dict(u) for k, u in uses.items()}
             taken = []
             for body in (s.body, s.orelse):
                 self.block(body, dict(keys), loop_outer)
-                taken.append({k: dict(st.uses) for k, st in states.items()})
-                for k, st in states.items():
-                    st.uses = dict(before[k])
+                taken.append({k: dict(u) for k, u in uses.items()})
+                for k, u in uses.items():
+                    u.clear()
+                    u.update(before[k])
             # Exclusive branches: a key used in both is used once.
-            for uses in taken:
-                for k, st in states.items():
-                    for path, span in uses[k].items():
-                        st.uses.setdefault(path, span)
-            rebound = bound_names(s.body) | bound_names(s.orelse)
+            for branch in taken:
+                for k, u in uses.items():
+                    for path, span in branch[k].items():
+                        u.setdefault(path, span)
+            rebound = ast.bound_names(s.body) | ast.bound_names(s.orelse)
             keys = {n: v for n, v in keys.items() if n not in rebound}
         elif isinstance(s, (ast.For, ast.While)):
             head = s.iter if isinstance(s, ast.For) else s.test
             self.expr(head, keys, loop_outer)
-            rebound = bound_names(s.body)
+            rebound = ast.bound_names(s.body)
             outer = frozenset(n for n in keys if n not in rebound) | loop_outer
             keys = self.block(s.body, dict(keys), outer)
         return keys
+
+    def capture(self, name, params, body) -> None:
+        """Record the top-level keys a function body consumes, to consume them at its calls."""
+        local = {p.name for p in params}
+        if isinstance(body, tuple):
+            local |= ast.bound_names(body)
+        else:
+            body = (body,)
+        found = []
+        for node in (n for b in body for n in ast.walk(b)):
+            if isinstance(node, ast.Call) and self._func_name(node.func) not in NOT_USES:
+                for a in list(node.args) + [k.value for k in node.keywords]:
+                    # Any outer name: whether it holds a key is known at the call.
+                    ref = self._ref(a)
+                    if ref is not None and ref[0] not in local:
+                        found.append((ref, a))
+        if found:
+            self.captures[name] = found
 
     def bind(self, target, value, keys):
         keys = dict(keys)
         if isinstance(target, ast.Name):
             keys.pop(target.id, None)
+            self.captures.pop(target.id, None)
+            if isinstance(value, ast.Lambda):
+                self.capture(target.id, value.params, value.body)
             if value is not None and self._produces_key(value):
-                keys[target.id] = (_State(), ())
+                keys[target.id] = ({}, ())
             elif isinstance(value, ast.Name) and value.id in keys:
                 keys[target.id] = keys[value.id]
         elif isinstance(target, ast.TupleExpr):
@@ -104,7 +129,7 @@ class KeyChecker:
                 if isinstance(t, ast.Name):
                     keys.pop(t.id, None)
                     if fresh:
-                        keys[t.id] = (_State(), ())
+                        keys[t.id] = ({}, ())
         return keys
 
     def _produces_key(self, value) -> bool:
@@ -120,6 +145,14 @@ class KeyChecker:
                 elif consumes:
                     self.use(target, a, keys, loop_outer)
             self.expr(e.func, keys, loop_outer)
+            if isinstance(e.func, ast.Name):
+                for (name, sub), node in self.captures.get(e.func.id, ()):
+                    if name in keys:
+                        try:
+                            self.use((name, sub), e, keys, loop_outer)
+                        except KeyReuseError as err:
+                            err.add_note(f"'{e.func.id}' uses key '{name}' here", node.span)
+                            raise
             return
         if isinstance(e, (ast.Lambda, ast.ListComp)):
             return
@@ -133,12 +166,17 @@ class KeyChecker:
                         self.expr(v, keys, loop_outer)
 
     def _key_ref(self, a, keys):
-        if isinstance(a, ast.Name) and a.id in keys:
+        ref = self._ref(a)
+        return ref if ref is not None and ref[0] in keys else None
+
+    @staticmethod
+    def _ref(a):
+        """`name` or `name[i]` with a static int `i`, as (name, path)."""
+        if isinstance(a, ast.Name):
             return a.id, ()
         if (
             isinstance(a, ast.Subscript)
             and isinstance(a.value, ast.Name)
-            and a.value.id in keys
             and isinstance(a.index, ast.Const)
             and isinstance(a.index.value, int)
         ):
@@ -147,7 +185,7 @@ class KeyChecker:
 
     def use(self, target, node, keys, loop_outer):
         name, sub = target
-        state, base = keys[name]
+        uses, base = keys[name]
         path = base + sub
         if name in loop_outer:
             raise KeyReuseError(
@@ -155,7 +193,7 @@ class KeyChecker:
                 "every iteration would reuse it; split it inside the loop",
                 node.span,
             )
-        for other, first in state.uses.items():
+        for other, first in uses.items():
             if other[: len(path)] == path or path[: len(other)] == other:
                 err = KeyReuseError(
                     f"PRNG key '{name}' was already used; split it for fresh "
@@ -164,7 +202,7 @@ class KeyChecker:
                 )
                 err.add_note("first used here", first)
                 raise err
-        state.uses[path] = node.span
+        uses[path] = node.span
 
 
 def check_keys(module: ast.Module) -> None:

@@ -77,6 +77,16 @@ def missing_module(name: str, span) -> JxImportError:
     )
 
 
+def _resolve(name: str, span) -> None:
+    if not module_exists(name, span.source.name):
+        raise missing_module(name, span)
+
+
+def check_module(module, known: set = frozenset()) -> None:
+    """The static checks of a module whose names are the built-ins' (and `known`)."""
+    check.check_module(module, set(BUILTINS), known, _resolve)
+
+
 def import_module(name: str, span, scope: Scope) -> Module:
     key = (name, CTX.backend.name if CTX.backend else None)
     if name in NATIVE:
@@ -109,7 +119,7 @@ def load_module(name: str, path: str) -> Module:
     with open(path, encoding="utf-8-sig") as f:
         text = f.read()
     tree = syntax.parse(text, path)
-    check.check_module(tree)
+    check_module(tree)
     scope = module_scope(path)
     saved = CTX.builders, CTX.depth
     CTX.builders, CTX.depth = [], 0

@@ -25,14 +25,13 @@ import numpy as np
 
 from . import __version__, ast, ops, syntax, trees
 from .api import BACKENDS, get_backend, run_module, using
-from .check import check_module
 from .core import CTX, aval_of
 from .dtypes import short
 from .effects import format_value
 from .errors import JxError
 from .errors import ValueError as JxValueError
 from .lexer import KEYWORDS
-from .modules import module_scope
+from .modules import check_module, module_scope
 from .prng import Key, journal_mark, journal_take
 from .values import Closure, Module, did_you_mean
 

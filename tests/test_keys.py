@@ -156,3 +156,51 @@ def test_single_key_needed():
     with pytest.raises(jx.TypeError) as info:
         run("import random\nks = random.split(random.key(0), 3)\nx = random.normal(ks)\n")
     assert "single key" in info.value.message
+
+
+def static_check(src):
+    """The checks `jx check` runs, without running anything."""
+    from jx import modules, syntax
+
+    modules.check_module(syntax.parse(src, "keys.jx"))
+
+
+def test_printing_a_key_is_not_a_use_for_the_checker():
+    static_check("import random\nk = random.key(0)\nprint(k)\nx = random.normal(k, (3,))\n")
+
+
+@pytest.mark.parametrize(
+    "define",
+    [
+        "f = lambda s: random.normal(k, s)\n",
+        "def f(s):\n    return random.normal(k, s)\n",
+    ],
+)
+def test_checker_sees_a_key_used_through_a_closure(define):
+    src = (
+        "import random\nk = random.key(0)\n" + define + "a = f((2,))\nb = random.normal(k, (2,))\n"
+    )
+    with pytest.raises(jx.KeyReuseError) as info:
+        static_check(src)
+    err = info.value
+    assert err.span.line == src.count("\n")  # the direct use, last line
+    assert err.notes[0][1].line == src.count("\n") - 1  # first used by the call of f
+    with pytest.raises(jx.KeyReuseError):  # and the tracer agrees when it runs
+        run(src)
+
+
+def test_checker_reads_a_closure_key_at_call_time():
+    # `key` is bound after `g` is defined, and rebinding it gives the next call a fresh key.
+    body = "import random\ndef g(n):\n    return random.uniform(key, (n,))\nkey = random.key(0)\n"
+    static_check(body + "a = g(2)\nkey = random.key(1)\nb = g(3)\n")
+    with pytest.raises(jx.KeyReuseError) as info:
+        static_check(body + "a = g(2)\nb = g(3)\n")
+    assert info.value.span.line == 6
+    assert "'g' uses key 'key' here" in info.value.render()
+
+
+def test_a_closure_parameter_is_not_the_outer_key():
+    static_check(
+        "import random\nk = random.key(0)\ndef f(k):\n    return random.normal(k, (2,))\n"
+        "a, b = random.split(k)\nx = f(a)\ny = f(b)\n"
+    )
