@@ -59,6 +59,23 @@ class DictExpr(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class FString(Node):
+    """`f"..."`: literal text (`Const`) and `FormatField`s, in order."""
+
+    parts: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class FormatField(Node):
+    """`{value=!r:spec}` in an f-string; `debug` is the source text before `=` (or '')."""
+
+    value: Node
+    debug: str
+    conversion: str | None
+    spec: str
+
+
+@dataclass(frozen=True, slots=True)
 class BinOp(Node):
     op: str  # + - * / // % ** @ << >> & ^ |
     left: Node
@@ -74,7 +91,7 @@ class UnaryOp(Node):
 @dataclass(frozen=True, slots=True)
 class Compare(Node):
     left: Node
-    ops: tuple  # of < <= > >= == !=
+    ops: tuple  # of < <= > >= == != is, is not
     comparators: tuple
 
 
@@ -177,6 +194,7 @@ class FunctionDef(Node):
     params: tuple
     body: tuple
     name_span: Span = field(repr=False, compare=False, default=None)
+    decorators: tuple = ()  # expressions, outermost first
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +285,8 @@ def target_names(t, out: set) -> None:
     elif isinstance(t, TupleExpr):
         for e in t.elts:
             target_names(e, out)
+    elif isinstance(t, Starred):
+        target_names(t.value, out)
 
 
 def bound_names(stmts) -> set:

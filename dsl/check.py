@@ -36,7 +36,10 @@ class Checker:
         for s in module.body:
             if isinstance(s, (ast.Assign, ast.AugAssign, ast.For)):
                 assigned |= ast.bound_names((s,))
-        self.functions = {d.name: d for d in defs if d.name not in rebound | assigned}
+        # A decorator may change the signature, so only undecorated functions are checked.
+        self.functions = {
+            d.name: d for d in defs if d.name not in rebound | assigned and not d.decorators
+        }
         scopes = [top | self.builtins]
         for stmt in module.body:
             self.stmt(stmt, scopes, in_function=False)
@@ -55,6 +58,8 @@ class Checker:
             self.expr(s.target, scopes, in_function)
             self.expr(s.value, scopes, in_function)
         elif isinstance(s, ast.FunctionDef):
+            for d in s.decorators:
+                self.expr(d, scopes, in_function)
             for p in s.params:
                 if p.default is not None:
                     self.expr(p.default, scopes, in_function)

@@ -14,7 +14,7 @@ import operator
 
 import numpy as np
 
-from . import ast, ops
+from . import ast, ops, trees
 from .core import CTX, Tracer, current_builder, describe
 from .errors import IndexError as JxIndexError
 from .errors import JxError, PurityError, ShapeError
@@ -120,15 +120,37 @@ def assign(target, value, scope: Scope):
     if isinstance(target, ast.Name):
         scope.vars[target.id] = value
     elif isinstance(target, ast.TupleExpr):
-        parts = unpack(value, len(target.elts), target.span)
+        star = next((i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)), None)
+        if star is None:
+            parts = unpack(value, len(target.elts), target.span)
+        else:  # `a, *rest, b = v`: rest takes what the others leave, as a tuple
+            n = _length(value, target.span)
+            fixed = len(target.elts) - 1
+            if n < fixed:
+                raise JxValueError(
+                    f"cannot unpack {n} values into at least {fixed} names", target.span
+                )
+            got = unpack(value, n, target.span)
+            parts = (*got[:star], tuple(got[star : n - fixed + star]), *got[n - fixed + star :])
         for t, v in zip(target.elts, parts):
-            assign(t, v, scope)
+            assign(t.value if isinstance(t, ast.Starred) else t, v, scope)
     elif isinstance(target, ast.Subscript):
         raise PurityError("arrays are immutable; use x = x.at[i].set(v)", target.span)
     elif isinstance(target, ast.Attribute):
         raise PurityError("values are immutable; attributes cannot be assigned", target.span)
     else:
         raise JxTypeError("cannot assign to this expression", target.span)
+
+
+def _length(value, span) -> int:
+    """How many values unpacking `value` gives: a tuple's items, an array's (or a key
+    array's) leading axis."""
+    if isinstance(value, tuple):
+        return len(value)
+    shape = ops.shape(value) if ops.is_array(value) else getattr(value, "shape", None)
+    if not shape:
+        raise JxTypeError(f"cannot unpack {describe(value)}", span)
+    return shape[0]
 
 
 def unpack(value, n: int, span):
@@ -152,7 +174,14 @@ def unpack(value, n: int, span):
 
 
 def _exec_def(stmt, scope, top):
-    scope.vars[stmt.name] = make_closure(stmt.name, stmt.params, stmt.body, scope, stmt.span)
+    # As in Python: the decorators are evaluated first, then applied innermost first.
+    from .functions import call
+
+    decorators = [(evaluate(d, scope), d.span) for d in stmt.decorators]
+    value = make_closure(stmt.name, stmt.params, stmt.body, scope, stmt.span)
+    for decorator, span in reversed(decorators):
+        value = call(decorator, [value], {}, span)
+    scope.vars[stmt.name] = value
 
 
 def make_closure(name, params, body, scope, span):
@@ -294,6 +323,45 @@ def _const(node, scope):
     return node.value
 
 
+def _fstring(node, scope):
+    return "".join(
+        part.value if type(part) is ast.Const else _format_field(part, scope) for part in node.parts
+    )
+
+
+def _format_field(field, scope) -> str:
+    from .effects import format_value
+
+    value = evaluate(field.value, scope)
+    if is_traced(value) or (
+        isinstance(value, (tuple, dict)) and any(is_traced(v) for v in trees.flatten(value)[0])
+    ):
+        raise JxTypeError(
+            "an f-string formats concrete values, not traced ones; return the value and "
+            "format it at top level",
+            field.span,
+        )
+    if field.conversion in ("r", "a") or (
+        field.debug and field.conversion is None and not field.spec
+    ):
+        text = format_value(value) if not isinstance(value, str) else repr(value)
+    elif field.spec:
+        if isinstance(value, np.ndarray):
+            if value.ndim:
+                raise JxTypeError(
+                    f"format spec '{field.spec}' needs a scalar, got {describe(value)}",
+                    field.span,
+                )
+            value = value[()]
+        try:
+            text = format(value, field.spec)
+        except (TypeError, ValueError) as e:
+            raise JxValueError(f"format spec '{field.spec}': {e}", field.span) from None
+    else:
+        text = value if isinstance(value, str) else format_value(value)
+    return field.debug + text
+
+
 def _expand(nodes, scope) -> list:
     """Evaluate expressions in order, spreading `*t` (a tuple) into its elements."""
     out = []
@@ -433,6 +501,14 @@ _COMPARE_STATIC = {
 
 
 def compare_op(op, x, y, span):
+    if op in ("is", "is not"):
+        if x is not None and y is not None:
+            raise JxTypeError(
+                f"'{op}' compares with None only (x is None); to compare values use "
+                + ("==" if op == "is" else "!="),
+                span,
+            )
+        return (x is y) == (op == "is")
     if ops.is_array(x) or ops.is_array(y):
         for v in (x, y):
             if not (ops.is_array(v) or ops.is_scalar(v) or isinstance(v, (tuple, list))):
@@ -615,6 +691,7 @@ def _starred(node, scope):
 _EXPRS = {
     ast.Name: _name,
     ast.Const: _const,
+    ast.FString: _fstring,
     ast.TupleExpr: _tuple,
     ast.ListExpr: _list,
     ast.DictExpr: _dict,

@@ -12,6 +12,7 @@ a positional argument after a keyword one, non-string record keys, duplicate par
 from __future__ import annotations
 
 import ast as pyast
+import dataclasses
 import functools
 import itertools
 import re
@@ -126,18 +127,20 @@ _HEADERS = {"DEF": "function definition", "IF": "'if' statement", "ELIF": "'elif
 _LAYOUT = {"_NEWLINE": "the end of the line", "$END": "the end of the input",
            "_INDENT": "an indented block", "_DEDENT": "the end of the block"}
 _CATEGORIES = {"NAME": "a name", "DEC_NUMBER": "a number", "HEX_NUMBER": "a number",
-               "FLOAT_NUMBER": "a number", "STRING": "a string",
+               "FLOAT_NUMBER": "a number", "STRING": "a string", "FSTRING": "a string",
+               "IS_NOT": "'is not'",
                "AUGASSIGN": "an augmented assignment such as '+='"}
 _EXPR_STARTS = {"a name", "a number", "a string", "'('", "'['", "'{'", "'+'", "'-'", "'~'",
                 "'not'", "'lambda'", "'...'", "'None'", "'True'", "'False'"}
 _OPERATORS = {"'+'", "'-'", "'*'", "'/'", "'//'", "'%'", "'@'", "'**'", "'<<'", "'>>'", "'&'",
               "'^'", "'|'", "'<'", "'>'", "'=='", "'>='", "'<='", "'!='", "'and'", "'or'", "'if'",
+              "'is'", "'is not'",
               "'.'", "'('", "'['"}
 _OPERANDS = {"a name", "a number", "a string", "'...'", "'None'", "'True'", "'False'", "')'", "']'",
              "'}'", *_LAYOUT.values()}
 _NAME_AFTER = {"DEF": "a function name", "IMPORT": "a module name", "FROM": "a module name",
                "DOT": "an attribute name"}
-_NOT_IN_JX = {"async", "await", "break", "class", "continue", "except", "finally", "is", "raise",
+_NOT_IN_JX = {"async", "await", "break", "class", "continue", "except", "finally", "raise",
               "try", "with", "yield"}
 # fmt: on
 
@@ -321,9 +324,14 @@ def _check_target(node: ast.Node, augmented: str | None = None) -> None:
     if isinstance(node, ast.TupleExpr) and augmented:
         raise JxSyntaxError(f"cannot use a tuple as the target of '{augmented}'", node.span)
     if isinstance(node, ast.TupleExpr):
+        stars = [e for e in node.elts if isinstance(e, ast.Starred)]
+        if len(stars) > 1:
+            raise JxSyntaxError("multiple starred names in one assignment", stars[1].span)
         for elt in node.elts:
-            _check_target(elt)
+            _check_target(elt.value if isinstance(elt, ast.Starred) else elt)
         return
+    if isinstance(node, ast.Starred):
+        raise JxSyntaxError("a starred name must be in a tuple: write '*a, = v'", node.span)
     kind = _NOT_ASSIGNABLE.get(type(node), "an expression")
     if isinstance(node, ast.Const) and (node.value is None or isinstance(node.value, bool)):
         kind = repr(node.value)
@@ -378,6 +386,13 @@ class _Builder(Transformer):
             _check_target(target)
         return ast.Assign(self._span(meta), tuple(parts[:-1]), parts[-1])
 
+    def ann_assign(self, meta, target, annotation, value):
+        if not isinstance(target, ast.Name):
+            raise JxSyntaxError("only a name can be annotated", target.span)
+        if value is None:  # `x: f32` declares nothing jx needs
+            return ast.Pass(self._span(meta))
+        return ast.Assign(self._span(meta), (target,), value)
+
     def aug_assign(self, meta, target, op, value):
         _check_target(target, augmented=str(op))
         return ast.AugAssign(self._span(meta), target, str(op)[:-1], value)
@@ -403,12 +418,19 @@ class _Builder(Transformer):
     def forbidden_stmt(self, meta, keyword, *rest):
         return ast.Forbidden(self._span(meta), str(keyword))
 
-    def funcdef(self, meta, name, params, body):
+    def funcdef(self, meta, name, params, returns, body):
         return ast.FunctionDef(self._span(meta), str(name), params or (), body, self._tok(name))
 
-    def funcdef_expr(self, meta, name, params, value):
+    def funcdef_expr(self, meta, name, params, returns, value):
         body = (ast.Return(value.span, value),)
         return ast.FunctionDef(self._span(meta), str(name), params or (), body, self._tok(name))
+
+    def decorated(self, meta, *parts):
+        *decorators, fdef = parts
+        return dataclasses.replace(fdef, decorators=tuple(decorators))
+
+    def decorator(self, meta, expr):
+        return expr
 
     def parameters(self, meta, *params):
         params = tuple(p for p in params if p is not None)
@@ -417,10 +439,16 @@ class _Builder(Transformer):
 
     lambda_params = parameters
 
-    def param(self, meta, name, default):
+    def param(self, meta, name, annotation, default):
         return ast.Param(self._span(meta), str(name), default)
 
-    def star_param(self, meta, name):
+    def star_param(self, meta, name, annotation):
+        return ast.Param(self._span(meta), str(name), None, star=True)
+
+    def lambda_param(self, meta, name, default):
+        return ast.Param(self._span(meta), str(name), default)
+
+    def lambda_star_param(self, meta, name):
         return ast.Param(self._span(meta), str(name), None, star=True)
 
     def suite(self, meta, *stmts):
@@ -484,7 +512,8 @@ class _Builder(Transformer):
         return ast.BoolOp(self._span(meta), "and", values)
 
     def compare(self, meta, left, *rest):
-        return ast.Compare(self._span(meta), left, tuple(str(t) for t in rest[0::2]), rest[1::2])
+        ops = tuple(" ".join(str(t).split()) for t in rest[0::2])  # `is  not` -> `is not`
+        return ast.Compare(self._span(meta), left, ops, rest[1::2])
 
     def binop(self, meta, left, op, right):
         return ast.BinOp(self._span(meta), str(op), left, right)
@@ -537,6 +566,9 @@ class _Builder(Transformer):
     float_lit = int_lit
     str_lit = int_lit
 
+    def fstring(self, meta, token):
+        return ast.FString(self._tok(token), tuple(_fstring_parts(token, self.source)))
+
     ellipsis = _node(ast.EllipsisLit)
     none_lit = _node(ast.Const, None)
     true_lit = _node(ast.Const, True)
@@ -551,3 +583,127 @@ def _flatten(items):
             yield from _flatten(item)
         else:
             yield item
+
+
+# ------------------------------------------------------------------ f-strings
+
+_CONVERSIONS = {"r", "s", "a"}
+
+
+def _fstring_parts(token: Token, source: Source):
+    """The literal text and `{expr[=][!conv][:spec]}` fields of an f-string token."""
+    body = str(token)[2:-1]
+    quote = str(token)[1]
+    base = token.column + 2  # the column of body[0]
+    i, text = 0, []
+
+    def field_error(message, at, width=1):
+        column = base + at
+        return JxSyntaxError(
+            f"f-string: {message}", Span(source, token.line, column, token.line, column + width)
+        )
+
+    while i < len(body):
+        c = body[i]
+        if c in "{}" and body[i : i + 2] == c * 2:
+            text.append(c)
+            i += 2
+            continue
+        if c == "}":
+            raise field_error("single '}' is not allowed", i)
+        if c != "{":
+            text.append(c)
+            i += 1
+            continue
+        if text:
+            yield ast.Const(_text_span(token, source), _unescape("".join(text), quote, token))
+            text = []
+        end = _field_end(body, i + 1)
+        if end is None:
+            raise field_error("expecting '}'", i)
+        yield _field(body[i + 1 : end], token, source, base + i + 1, field_error, i + 1)
+        i = end + 1
+    if text:
+        yield ast.Const(_text_span(token, source), _unescape("".join(text), quote, token))
+
+
+def _text_span(token: Token, source: Source) -> Span:
+    return Span(source, token.line, token.column, token.end_line, token.end_column)
+
+
+def _unescape(text: str, quote: str, token: Token) -> str:
+    return _literal(Token("STRING", quote + text + quote, line=token.line, column=token.column))
+
+
+def _field_end(body: str, start: int) -> int | None:
+    """The index of the `}` closing the field that starts at `start` (brackets and strings
+    inside the expression do not close it)."""
+    depth, quote, i = 0, None, start
+    while i < len(body):
+        c = body[i]
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}" and depth:
+            depth -= 1
+        elif c == "}":
+            return i
+        i += 1
+    return None
+
+
+def _split_field(field: str):
+    """(expression, '=' or '', conversion or None, spec) of a field's text."""
+    depth, quote = 0, None
+    for i, c in enumerate(field):
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0 and (c == ":" or (c == "!" and field[i + 1 : i + 2] != "=")):
+            expr, rest = field[:i], field[i:]
+            break
+    else:
+        expr, rest = field, ""
+    conversion = None
+    if rest.startswith("!"):
+        conversion, _, spec = rest[1:].partition(":")
+    else:
+        spec = rest[1:]
+    debug = ""
+    stripped = expr.rstrip()
+    if stripped.endswith("=") and not stripped.endswith(("==", "!=", "<=", ">=")):
+        debug, expr = expr, stripped[:-1]
+    return expr, debug, conversion, spec
+
+
+def _field(field, token, source, column, field_error, at):
+    expr, debug, conversion, spec = _split_field(field)
+    if not expr.strip():
+        raise field_error("empty expression not allowed", at)
+    if conversion is not None and conversion not in _CONVERSIONS:
+        raise field_error(
+            f"invalid conversion character '{conversion}': expected 's', 'r' or 'a'", at
+        )
+    if "{" in spec:
+        raise field_error("nested fields in a format spec are not supported", at)
+    # Parsed where it stands: blank lines and `_=` with spaces put the expression at its own
+    # line and column (a field starts at column 4 or later), so its spans point into the
+    # f-string.
+    padded = "\n" * (token.line - 1) + "_=" + " " * (column - 4) + "(" + expr + ")\n"
+    try:
+        tree = _parser().parse(padded)
+    except UnexpectedInput as e:
+        raise _syntax_error(e, source, padded) from None
+    try:
+        value = _Builder(source).transform(tree).body[0].value  # the `_ = (...)`
+    except VisitError as e:
+        raise e.orig_exc from None
+    return ast.FormatField(value.span, value, debug, conversion, spec)

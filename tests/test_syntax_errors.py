@@ -100,7 +100,7 @@ ERRORS = [
     ('x = "abc', "unterminated string literal", 1, 5),
     ("y = 1\nx = 'abc\n", "unterminated string literal", 2, 5),
     ("x = 1\nbreak\n", "'break' is not part of jx", 2, 1),
-    ("x is None", "'is' is not part of jx", 1, 3),
+    ("x = a with b", "'with' is not part of jx", 1, 7),
     ("class A: pass", "'class' is not part of jx", 1, 1),
     # calls
     ("f(x=1, 2)", "positional argument follows keyword argument", 1, 8),
