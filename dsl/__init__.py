@@ -47,6 +47,7 @@ from .errors import (
     TypeError,
     ValueError,
 )
+from .limits import limits
 
 __version__ = "0.1.0"
 
@@ -83,6 +84,7 @@ __all__ = [
     "jacrev",
     "jit",
     "jvp",
+    "limits",
     "pmap",
     "run_file",
     "value_and_grad",

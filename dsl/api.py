@@ -10,7 +10,6 @@ on the default backend). Every call runs with the module's backend.
 from __future__ import annotations
 
 import contextlib
-import sys
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from .errors import JxError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
+from .limits import python_frames
 from .modules import check_module, module_scope
 from .values import Builtin, Closure, Module
 
@@ -47,27 +47,22 @@ def get_backend(name: str, device: str | None = None):
     raise JxValueError(f"unknown backend '{name}'; choose one of {', '.join(BACKENDS)}")
 
 
-#: Python frames the evaluator may need: each level of jx calls takes a few dozen, and jx's
-#: own limit (functions.MAX_DEPTH) should be what stops a runaway recursion, with its message.
-PYTHON_RECURSION_LIMIT = 20_000
-
-
 @contextlib.contextmanager
 def using(backend):
     """Run jx code with `backend`, converting Python's own recursion failure to a JxError."""
     saved = CTX.backend, CTX.builders, CTX.depth
     CTX.backend, CTX.builders, CTX.depth = backend, [], 0
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, PYTHON_RECURSION_LIMIT))
     try:
-        yield
+        # Each level of jx calls takes a few dozen Python frames: jx's own limit
+        # (functions.MAX_DEPTH) should be what stops a runaway recursion, with its message.
+        with python_frames():
+            yield
     except RecursionError:
         raise JxRecursionError(
             "recursion too deep (does it stop on static values?)", CTX.span
         ) from None
     finally:
         CTX.backend, CTX.builders, CTX.depth = saved
-        sys.setrecursionlimit(limit)
 
 
 def to_jx(value, what="value"):

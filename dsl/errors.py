@@ -19,7 +19,9 @@ class Source:
     text: str
 
     def line(self, lineno: int) -> str:
-        lines = self.text.splitlines()
+        # Only \n ends a line (the parser reads \r\n and \r as \n first): form feeds, \x85
+        # and \u2028 are characters on a line, as the parser counts them.
+        lines = self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         return lines[lineno - 1] if 0 < lineno <= len(lines) else ""
 
 

@@ -13,6 +13,7 @@ from .builtins import BUILTINS
 from .core import CTX
 from .errors import ImportError as JxImportError
 from .errors import JxError
+from .limits import python_frames
 from .values import Module, Scope
 
 
@@ -84,7 +85,8 @@ def _resolve(name: str, span) -> None:
 
 def check_module(module, known: set = frozenset()) -> None:
     """The static checks of a module whose names are the built-ins' (and `known`)."""
-    check.check_module(module, set(BUILTINS), known, _resolve)
+    with python_frames():
+        check.check_module(module, set(BUILTINS), known, _resolve)
 
 
 def import_module(name: str, span, scope: Scope) -> Module:

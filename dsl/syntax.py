@@ -16,15 +16,17 @@ import dataclasses
 import functools
 import itertools
 import re
+import warnings
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.indenter import Indenter
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from . import ast
 from .errors import JxSyntaxError, Source, Span
+from .limits import limits, python_frames
 
 
 class _IndentError(Exception):
@@ -92,6 +94,8 @@ def _parser() -> Lark:
 
 def parse(text: str, name: str = "<string>") -> ast.Module:
     """Parse jx source text into a Module; raise JxSyntaxError on bad input."""
+    # Lines end at \n, \r\n or a lone \r, as in Python; spans and carets count the same.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     source = Source(name, text)
     text = text if text.endswith("\n") else text + "\n"
     try:
@@ -100,12 +104,28 @@ def parse(text: str, name: str = "<string>") -> ast.Module:
         raise _syntax_error(e, source, text) from None
     except _IndentError as e:
         raise JxSyntaxError(e.message, _word_span(source, e.line, e.column)) from None
+    _check_nesting(tree, source)
     try:
-        return _Builder(source).transform(tree)
+        with python_frames():
+            return _Builder(source).transform(tree)
     except VisitError as e:
         raise e.orig_exc from None
-    except RecursionError:
-        raise JxSyntaxError("expression nested too deeply", Span(source, 1, 1, 1, 2)) from None
+
+
+def _check_nesting(tree, source: Source) -> None:
+    """Refuse text nested deeper than `limits.nesting` (counted without recursion, so the
+    recursive walks after it stay within Python's frames)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.nesting:
+            meta = node.meta
+            raise JxSyntaxError(
+                f"nested too deeply: more than {limits.nesting} levels (the bound "
+                "jx.limits.nesting, or JX_LIMIT_NESTING)",
+                Span(source, meta.line, meta.column, meta.line, meta.column + 1),
+            )
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
 
 
 def parse_expression(text: str, name: str = "<string>") -> ast.Node:
@@ -304,8 +324,21 @@ def _syntax_error(e: UnexpectedInput, source: Source, text: str) -> JxSyntaxErro
 # ------------------------------------------------------------------ tree -> AST
 
 
-def _literal(token: Token):
-    return pyast.literal_eval(str(token).replace("_", "") if token.type != "STRING" else str(token))
+def _literal(token: Token, source: Source):
+    text = str(token)
+    try:
+        with warnings.catch_warnings():
+            # An unknown escape such as "\d" keeps its backslash, as Python does today.
+            warnings.simplefilter("ignore")
+            return pyast.literal_eval(text if token.type == "STRING" else text.replace("_", ""))
+    except (SyntaxError, ValueError) as e:
+        if token.type != "STRING" and "digits" in str(e):
+            message = f"integer literal too long ({len(text)} digits; at most 4300)"
+        else:  # the message without Python's "(unicode error) 'unicodeescape' codec" preamble
+            detail = str(getattr(e, "msg", None) or e).rsplit(": ", 1)[-1]
+            message = f"bad string literal: {detail}"
+        span = Span(source, token.line, token.column, token.end_line, token.end_column)
+        raise JxSyntaxError(message, span) from None
 
 
 # fmt: off
@@ -560,7 +593,7 @@ class _Builder(Transformer):
         return ast.Name(self._tok(token), str(token))
 
     def int_lit(self, meta, token):
-        return ast.Const(self._tok(token), _literal(token))
+        return ast.Const(self._tok(token), _literal(token, self.source))
 
     hex_lit = int_lit
     float_lit = int_lit
@@ -616,7 +649,9 @@ def _fstring_parts(token: Token, source: Source):
             i += 1
             continue
         if text:
-            yield ast.Const(_text_span(token, source), _unescape("".join(text), quote, token))
+            yield ast.Const(
+                _text_span(token, source), _unescape("".join(text), quote, token, source)
+            )
             text = []
         end = _field_end(body, i + 1)
         if end is None:
@@ -624,15 +659,16 @@ def _fstring_parts(token: Token, source: Source):
         yield _field(body[i + 1 : end], token, source, base + i + 1, field_error, i + 1)
         i = end + 1
     if text:
-        yield ast.Const(_text_span(token, source), _unescape("".join(text), quote, token))
+        yield ast.Const(_text_span(token, source), _unescape("".join(text), quote, token, source))
 
 
 def _text_span(token: Token, source: Source) -> Span:
     return Span(source, token.line, token.column, token.end_line, token.end_column)
 
 
-def _unescape(text: str, quote: str, token: Token) -> str:
-    return _literal(Token("STRING", quote + text + quote, line=token.line, column=token.column))
+def _unescape(text: str, quote: str, token: Token, source: Source) -> str:
+    literal = Token.new_borrow_pos("STRING", quote + text + quote, token)
+    return _literal(literal, source)
 
 
 def _field_end(body: str, start: int) -> int | None:
