@@ -148,6 +148,7 @@ _LAYOUT = {"_NEWLINE": "the end of the line", "$END": "the end of the input",
            "_INDENT": "an indented block", "_DEDENT": "the end of the block"}
 _CATEGORIES = {"NAME": "a name", "DEC_NUMBER": "a number", "HEX_NUMBER": "a number",
                "FLOAT_NUMBER": "a number", "STRING": "a string", "FSTRING": "a string",
+               "LONG_STRING": "a string",
                "IS_NOT": "'is not'",
                "AUGASSIGN": "an augmented assignment such as '+='"}
 _EXPR_STARTS = {"a name", "a number", "a string", "'('", "'['", "'{'", "'+'", "'-'", "'~'",
@@ -289,6 +290,11 @@ def _syntax_error(e: UnexpectedInput, source: Source, text: str) -> JxSyntaxErro
         message = "unexpected indent"
     elif token.type == "$END" and opener is not None:
         message, span = f"'{opener}' was never closed", _token_span(opener, source)
+    elif opener is not None and token.line > opener.line and not _closed(text, opener):
+        # The rest of the text never closes it: the error is the open bracket, not what
+        # follows (Python says the same).
+        message, span = f"'{opener}' was never closed", _token_span(opener, source)
+        opener = None
     elif "_INDENT" in accepts:
         header = _innermost(stack, _HEADERS)
         where = f" after {_HEADERS[header.type]} on line {header.line}" if header else ""
@@ -321,18 +327,48 @@ def _syntax_error(e: UnexpectedInput, source: Source, text: str) -> JxSyntaxErro
     return error
 
 
+def _closed(text: str, opener: Token) -> bool:
+    """Whether the bracket `opener` is closed somewhere in `text` (strings and comments
+    skipped)."""
+    depth, quote, i = 0, None, opener.start_pos
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif text.startswith(quote, i):
+                i += len(quote) - 1
+                quote = None
+        elif c in "'\"":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote) - 1
+        elif c == "#":
+            i = text.find("\n", i)
+            if i < 0:
+                return False
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                return True
+        i += 1
+    return False
+
+
 # ------------------------------------------------------------------ tree -> AST
 
 
 def _literal(token: Token, source: Source):
     text = str(token)
+    string = token.type in ("STRING", "LONG_STRING")
     try:
         with warnings.catch_warnings():
             # An unknown escape such as "\d" keeps its backslash, as Python does today.
             warnings.simplefilter("ignore")
-            return pyast.literal_eval(text if token.type == "STRING" else text.replace("_", ""))
+            return pyast.literal_eval(text if string else text.replace("_", ""))
     except (SyntaxError, ValueError) as e:
-        if token.type != "STRING" and "digits" in str(e):
+        if not string and "digits" in str(e):
             message = f"integer literal too long ({len(text)} digits; at most 4300)"
         else:  # the message without Python's "(unicode error) 'unicodeescape' codec" preamble
             detail = str(getattr(e, "msg", None) or e).rsplit(": ", 1)[-1]

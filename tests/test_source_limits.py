@@ -116,3 +116,31 @@ def test_the_nesting_bound_can_be_raised():
         env={**__import__("os").environ, "JX_LIMIT_NESTING": "2000"},
     )
     assert proc.stdout.strip() == "1500", proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("src", "line", "column"),
+    [
+        ("x = (1, 2\ny = 3\n", 1, 5),
+        ("x = foo(1, 2\n\nprint(x)\n", 1, 8),
+        ("def f(x):\n    y = g(x,\n    return y\n", 2, 10),
+        ("x = [1, 2\n", 1, 5),
+    ],
+)
+def test_a_bracket_never_closed_is_reported_at_the_bracket(src, line, column):
+    err = syntax_error(src)
+    assert err.message.endswith("was never closed")
+    assert (err.span.line, err.span.column) == (line, column)
+
+
+def test_a_missing_comma_inside_closed_brackets_is_still_a_comma_hint():
+    err = syntax_error("x = max(1\n2)\n")
+    assert "perhaps you forgot a comma?" in err.message
+
+
+def test_triple_quoted_strings_and_docstrings():
+    m = jx.compile(
+        "def f(x):\n    \"\"\"Twice x.\n\n    Any shape.\"\"\"\n    return 2 * x\ns = '''a\nb'''\n"
+    )
+    assert float(m.f(1.0)) == 2.0
+    assert m.s == "a\nb"
