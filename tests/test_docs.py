@@ -9,7 +9,7 @@ from jx import syntax
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```jx\n(.*?)^```", re.S | re.M)
+FENCE = re.compile(r"^```jx\n(.*?)^```", re.DOTALL | re.MULTILINE)
 BLOCKS = [
     pytest.param(text, id=f"{path.name}:{n}")
     for path in DOCS
