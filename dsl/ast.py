@@ -52,7 +52,7 @@ class ListExpr(Node):
 
 @dataclass(frozen=True, slots=True)
 class DictExpr(Node):
-    """`{"w": w}`: a record; keys are string literals."""
+    """`{"w": w, **r}`: a record; keys are string literals, None for a `**r` spread."""
 
     keys: tuple
     values: tuple

@@ -54,7 +54,7 @@ class Checker:
                 self.target(t, scopes, in_function, s)
         elif isinstance(s, ast.AugAssign):
             if not isinstance(s.target, ast.Name):
-                self.mutation(s.target, s, f".at[...].{_AUG_METHOD.get(s.op, 'set')}")
+                self.mutation(s.target, s, s.op)
             self.expr(s.target, scopes, in_function)
             self.expr(s.value, scopes, in_function)
         elif isinstance(s, ast.FunctionDef):
@@ -103,7 +103,7 @@ class Checker:
 
     def target(self, t, scopes, in_function, stmt) -> None:
         if isinstance(t, ast.Subscript):
-            self.mutation(t, stmt, ".at[...].set")
+            self.mutation(t, stmt, None)
         elif isinstance(t, ast.Attribute):
             raise PurityError(
                 f"cannot assign to attribute '{t.attr}': values are immutable", t.span
@@ -112,14 +112,24 @@ class Checker:
             for e in t.elts:
                 self.target(e, scopes, in_function, stmt)
 
-    def mutation(self, t, stmt, method) -> None:
+    def mutation(self, t, stmt, op) -> None:
+        """`x[i] = v` or `x[i] op= v` (op given): an error with the functional form to write."""
+        target, index = _source_text(t.value.span), _source_text(t.index.span)
+        value = _source_text(stmt.value.span) if hasattr(stmt, "value") else "v"
+        if isinstance(t.index, ast.Const) and isinstance(t.index.value, str):
+            # A record field: build the record anew with the field replaced.
+            err = PurityError("records are immutable: a field cannot be assigned", t.span)
+            new = value if op is None else f"{target}[{index}] {op} {value}"
+            err.add_note(f"use {target} = {{**{target}, {index}: {new}}}")
+            raise err
         err = PurityError("arrays are immutable: an element cannot be assigned", t.span)
-        if isinstance(t, ast.Subscript):
-            text = _source_text(t.value.span)
-            index = _source_text(t.index.span)
-            value = _source_text(stmt.value.span) if hasattr(stmt, "value") else "v"
-            method = method.replace("...", index)
-            err.add_note(f"use {text} = {text}{method}({value})")
+        if op is None:
+            update = f"set({value})"
+        elif op in _AUG_METHOD:
+            update = f"{_AUG_METHOD[op]}({value})"
+        else:
+            update = f"set({target}[{index}] {op} {value})"
+        err.add_note(f"use {target} = {target}.at[{index}].{update}")
         raise err
 
     def function(self, params, body, scopes) -> None:

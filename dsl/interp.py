@@ -390,7 +390,16 @@ def _list(node, scope):
 
 
 def _dict(node, scope):
-    return {k: evaluate(v, scope) for k, v in zip(node.keys, node.values)}
+    record = {}
+    for k, v in zip(node.keys, node.values):
+        value = evaluate(v, scope)
+        if k is not None:
+            record[k] = value
+        elif isinstance(value, dict):
+            record.update(value)
+        else:
+            raise JxTypeError(f"only a record can be spread with **, got {describe(value)}", v.span)
+    return record
 
 
 _BINARY_STATIC = {

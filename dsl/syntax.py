@@ -548,6 +548,9 @@ class _Builder(Transformer):
     def record(self, meta, *items):
         keys = []
         for key, _ in (i for i in items if i is not None):
+            if key is None:  # `**r`: the fields of r, overridden by later ones
+                keys.append(None)
+                continue
             if not (isinstance(key, ast.Const) and isinstance(key.value, str)):
                 raise JxSyntaxError("record keys must be string literals", key.span)
             if key.value in keys:
@@ -558,6 +561,9 @@ class _Builder(Transformer):
 
     def dict_item(self, meta, key, value):
         return (key, value)
+
+    def dict_spread(self, meta, value):
+        return (None, value)
 
     def listcomp(self, meta, elt, *generators):
         return ast.ListComp(self._span(meta), elt, generators)

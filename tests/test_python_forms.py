@@ -190,3 +190,36 @@ def test_starred_target_errors():
         compile_("*a, *b = (1, 2)\n")
     with pytest.raises(jx.JxSyntaxError, match="a starred name must be in a tuple"):
         compile_("*a = (1, 2)\n")
+
+
+# ------------------------------------------------------------------ records
+
+
+def test_record_spread_builds_an_updated_record():
+    m = compile_("""
+    s = {"a": 1.0, "b": 2.0}
+    t = {**s, "b": s["b"] + 3.0, "c": 0.0}
+    def bump(p) = {**p, "w": p["w"] * 2.0}
+    u = grad(lambda p: sum(bump(p)["w"]) + p["b"])({"w": ones(2), "b": 1.0})
+    """)
+    assert list(m.t) == ["a", "b", "c"] and float(m.t["b"]) == 5.0
+    np.testing.assert_allclose(m.u["w"], [2.0, 2.0])
+    with pytest.raises(jx.TypeError, match=r"only a record can be spread with \*\*"):
+        compile_("r = {**1}\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "message", "note"),
+    [
+        ('s["even"] += 3.0', "records are immutable", 'use s = {**s, "even": s["even"] + 3.0}'),
+        ('s["even"] = 3.0', "records are immutable", 'use s = {**s, "even": 3.0}'),
+        ("x[0] -= 1.0", "arrays are immutable", "use x = x.at[0].set(x[0] - 1.0)"),
+        ("x[0] += 1.0", "arrays are immutable", "use x = x.at[0].add(1.0)"),
+        ("x[1:] = 0.0", "arrays are immutable", "use x = x.at[1:].set(0.0)"),
+    ],
+)
+def test_mutation_hints_name_forms_that_exist(line, message, note):
+    with pytest.raises(jx.PurityError) as info:
+        compile_(f's = {{"even": 1.0}}\nx = ones(3)\n{line}\n')
+    assert message in info.value.message
+    assert info.value.notes[0][0] == note
