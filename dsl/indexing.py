@@ -16,12 +16,14 @@ import math
 
 import numpy as np
 
-from . import dtypes, ops, prims
+from . import dtypes, ops
+from . import primitives as prims
 from .core import Tracer, aval_of, bind, describe
 from .errors import IndexError as JxIndexError
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .ir import Literal
+from .primitives.shapes import constant
 
 
 def _is_static_index_item(item) -> bool:
@@ -221,7 +223,7 @@ def update(x, index, value, mode: str):
         iota = ops.reshape(ops.iota(dtypes.i32, (a.size,)), a.shape)
         positions = getitem(iota, index, fill=a.size)
     else:
-        positions = ops.literal_array(positions) if positions.ndim else positions
+        positions = constant(positions) if positions.ndim else positions
     pshape = aval_of(positions).shape
     value = ops.convert(value, a.dtype) if not ops.is_scalar(value) else value
     try:
