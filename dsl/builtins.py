@@ -168,6 +168,7 @@ _FLOAT_FUNCS = {
     "log1p": "log1p",
     "expm1": "expm1",
     "sqrt": "sqrt",
+    "cbrt": "cbrt",
     "sin": "sin",
     "cos": "cos",
     "tan": "tan",

@@ -148,6 +148,7 @@ _unary("atanh", "float", _xp("arctanh"), lambda x, y: _recip(_one_minus_square(x
 _unary("sqrt", "float", _xp("sqrt"), lambda x, y: _recip(mul(y, _c(x, 2.0))))
 _unary("rsqrt", "float", lambda xp, x: (1 / xp.sqrt(x)).astype(x.dtype),
        lambda x, y: mul(div(y, x), _c(x, -0.5)))
+_unary("cbrt", "float", _xp("cbrt"), lambda x, y: _recip(mul(_c(x, 3.0), mul(y, y))))
 _unary("erf", "float", _erf,
        lambda x, y: mul(_c(x, 2 / math.sqrt(math.pi)), unary("exp", neg(mul(x, x)))))
 # No array library has erf_inv: each backend brings its own (NumPy: XLA:CPU's algorithm).
