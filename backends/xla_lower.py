@@ -50,19 +50,21 @@ def module_text(program: Program, replicas: int = 1) -> tuple[str, list[np.ndarr
 #: The elementwise primitives StableHLO (or CHLO) spells otherwise; every other one of
 #: the unary and binary categories lowers to `stablehlo.<its name>`.
 _RENAMED = {
-    "exp": "stablehlo.exponential", "log1p": "stablehlo.log_plus_one",
-    "expm1": "stablehlo.exponential_minus_one", "sin": "stablehlo.sine",
-    "cos": "stablehlo.cosine", "round": "stablehlo.round_nearest_even", "neg": "stablehlo.negate",
-    "asin": "chlo.asin", "acos": "chlo.acos", "atan": "chlo.atan", "sinh": "chlo.sinh",
-    "cosh": "chlo.cosh", "asinh": "chlo.asinh", "acosh": "chlo.acosh", "atanh": "chlo.atanh",
-    "erf": "chlo.erf", "erf_inv": "chlo.erf_inv",
-    "sub": "stablehlo.subtract", "mul": "stablehlo.multiply", "max": "stablehlo.maximum",
-    "min": "stablehlo.minimum", "nextafter": "chlo.next_after",
+    UNARY["exp"]: "stablehlo.exponential", UNARY["log1p"]: "stablehlo.log_plus_one",
+    UNARY["expm1"]: "stablehlo.exponential_minus_one", UNARY["sin"]: "stablehlo.sine",
+    UNARY["cos"]: "stablehlo.cosine", UNARY["round"]: "stablehlo.round_nearest_even",
+    UNARY["neg"]: "stablehlo.negate", UNARY["asin"]: "chlo.asin", UNARY["acos"]: "chlo.acos",
+    UNARY["atan"]: "chlo.atan", UNARY["sinh"]: "chlo.sinh", UNARY["cosh"]: "chlo.cosh",
+    UNARY["asinh"]: "chlo.asinh", UNARY["acosh"]: "chlo.acosh", UNARY["atanh"]: "chlo.atanh",
+    UNARY["erf"]: "chlo.erf", UNARY["erf_inv"]: "chlo.erf_inv",
+    BINARY["sub"]: "stablehlo.subtract", BINARY["mul"]: "stablehlo.multiply",
+    BINARY["max"]: "stablehlo.maximum", BINARY["min"]: "stablehlo.minimum",
+    BINARY["nextafter"]: "chlo.next_after",
 }  # fmt: skip
 
 
-def _opname(name: str) -> str:
-    return _RENAMED.get(name, f"stablehlo.{name}")
+def _opname(prim) -> str:
+    return _RENAMED.get(prim, f"stablehlo.{prim.name}")
 
 
 def _unary(opname):
@@ -272,8 +274,8 @@ def _reduction_kind(name: str) -> str:
     return {"sum": "add", "prod": "mul"}.get(kind, kind)
 
 
-RULES.update({p: _unary(_opname(name)) for name, p in UNARY.items()})
-RULES.update({p: _binary(_opname(name)) for name, p in BINARY.items()})
+RULES.update({p: _unary(_opname(p)) for p in UNARY.values()})
+RULES.update({p: _binary(_opname(p)) for p in BINARY.values()})
 RULES.update({p: _compare(name) for name, p in COMPARE.items()})
 RULES.update({p: _reduction(_reduction_kind(name)) for name, p in REDUCE.items()})
 RULES.update({

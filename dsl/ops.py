@@ -18,8 +18,7 @@ from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .ir import Literal
-from .primitives.elementwise import binary as _binary_semantics
-from .primitives.elementwise import convert_element_type
+from .primitives import elementwise
 from .primitives.shapes import constant
 
 ARRAY_TYPES = (Tracer, np.ndarray, np.generic)
@@ -58,7 +57,7 @@ def convert(x, dtype, weak: bool = False):
     a = aval_of(x)
     if a.dtype == dtype and a.weak == weak:
         return x
-    return convert_element_type(x, dtype, weak)
+    return elementwise.convert_element_type(x, dtype, weak)
 
 
 def _to(x, dtype, weak):
@@ -69,7 +68,7 @@ def _to(x, dtype, weak):
     a = aval_of(x)
     if a.dtype == dtype:
         return as_array(x)
-    return convert_element_type(as_array(x), dtype, weak)
+    return elementwise.convert_element_type(as_array(x), dtype, weak)
 
 
 def broadcast_shapes(*shapes) -> tuple:
@@ -119,7 +118,7 @@ def binary(name: str, x, y):
     (x, y), dtype = _operands(x, y)
     if dtypes.is_bool(dtype):
         name = _BOOL_BINARY.get(name, name)
-    return _binary_semantics(name, x, y)
+    return elementwise.binary(name, x, y)
 
 
 def compare(name: str, x, y):
