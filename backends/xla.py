@@ -26,10 +26,12 @@ import sys
 import tempfile
 
 import numpy as np
-from jx import prims
 from jx.backends import numpy as numpy_backend
+from jx.dtypes import ShapedArray
 from jx.errors import ValueError as JxValueError
 from jx.ir import Eqn, Literal, Program, Var
+from jx.primitives.collectives import COLLECTIVES
+from jx.primitives.control import cond_p, while_p
 
 name = "xla"
 PLATFORMS = ("cpu", "gpu", "tpu")
@@ -123,13 +125,6 @@ def _put(x, device):
 
 def to_host(x) -> np.ndarray:
     return np.asarray(x)
-
-
-def from_host(x) -> np.ndarray:
-    """A host array in the backend's own form: on CPU a view of a device buffer, which later
-    calls take without a copy (XLA copies a NumPy array that is not 64-byte aligned)."""
-    x = np.asarray(x)
-    return np.asarray(_put(x, devices()[0])) if platform() == "cpu" else x
 
 
 # -------------------------------------------------------------------- executables
@@ -258,7 +253,7 @@ def _param_key(value):
 
 #: Collectives meet other shards: only a replicated (pmap) executable holds them; alone they
 #: run on the host, where pmap's shard threads exchange values.
-_COLLECTIVES = frozenset({"psum", "pmax", "pmin", "all_gather", "axis_index"})
+_COLLECTIVES = frozenset(COLLECTIVES)
 
 
 def lowerable(program: Program, replicated: bool = False) -> bool:
@@ -269,10 +264,10 @@ def lowerable(program: Program, replicated: bool = False) -> bool:
     from jx.transforms.pmap import has_collectives
 
     for eqn in program.eqns:
-        name, subs = eqn.prim.name, list(_programs(eqn.params))
-        if name not in RULES or (name in _COLLECTIVES and not replicated):
+        prim, subs = eqn.prim, list(_programs(eqn.params))
+        if prim not in RULES or (prim in _COLLECTIVES and not replicated):
             return False
-        if replicated and name in ("while", "cond") and any(map(has_collectives, subs)):
+        if replicated and prim in (while_p, cond_p) and any(map(has_collectives, subs)):
             return False
         if not all(lowerable(p, replicated) for p in subs):
             return False
@@ -287,11 +282,7 @@ def _programs(params):
 
 
 def _on_host(prim, params) -> bool:
-    return (
-        prim.name not in RULES
-        or prim.name in _COLLECTIVES
-        or not all(map(lowerable, _programs(params)))
-    )
+    return prim not in RULES or prim in _COLLECTIVES or not all(map(lowerable, _programs(params)))
 
 
 class Segmented:
@@ -359,11 +350,11 @@ def run_eqn(prim, args, params) -> list[np.ndarray]:
     args = [np.asarray(a) for a in args]
     if _on_host(prim, params):
         return numpy_backend.run_eqn(prim, args, params)
-    key = (prim.name, platform(), tuple((a.shape, a.dtype) for a in args),
+    key = (prim, platform(), tuple((a.shape, a.dtype) for a in args),
            tuple((k, _param_key(v)) for k, v in params.items()))  # fmt: skip
     exe = _EQNS.get(key)
     if exe is None:
-        inputs = [Var(prims.ShapedArray(a.shape, a.dtype, False)) for a in args]
+        inputs = [Var(ShapedArray(a.shape, a.dtype, False)) for a in args]
         outputs = [Var(a) for a in prim.abstract_eval(*(v.aval for v in inputs), **params)]
         program = Program(inputs, [Eqn(prim, inputs, outputs, params, None)], outputs)
         exe = _EQNS.put(key, Executable(program))

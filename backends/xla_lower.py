@@ -3,239 +3,21 @@
 `module_text(program)` gives a whole module whose `main` takes the program's inputs, then
 its literals hoisted to parameters (so XLA cannot fold them at compile time, see
 `Lowering.literal`, and large constants never pass through the text), and returns its
-outputs. Every operation is printed in MLIR's
-generic form (`%3 = "stablehlo.add"(%1, %2) : (T, T) -> T`), one spelling for all ops,
-with SSA names unique across the module so nested regions (reducers, branches, loop
-bodies) may refer to any value above them. `RULES` maps each primitive's name to its
-lowering rule `rule(lw, out_avals, *operands, **params) -> Val | list[Val]`; this file
-holds the emitter and the elementwise, shape and reduction families, `xla_structured.py`
-the indexing, sorting, cumulative, control-flow and collective ones.
+outputs. This file holds the lowering rules of the elementwise, shape and reduction
+families (the elementwise ones derived from the registry's categories), keyed by
+primitive in `RULES`; `xla_structured.py` has the indexing, sorting, cumulative,
+control-flow, collective and linalg ones, and `xla_emit.py` the emitter they all use.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from jx import dtypes
-from jx.ir import Literal, Program
-
-ELEMENT = {
-    dtypes.bool_: "i1", dtypes.i8: "i8", dtypes.i16: "i16", dtypes.i32: "i32",
-    dtypes.i64: "i64", dtypes.u8: "ui8", dtypes.u16: "ui16", dtypes.u32: "ui32",
-    dtypes.u64: "ui64", dtypes.f16: "f16", dtypes.bf16: "bf16", dtypes.f32: "f32",
-    dtypes.f64: "f64",
-}  # fmt: skip
-
-
-def tensor_type(shape, dtype) -> str:
-    element = ELEMENT[np.dtype(dtype)]
-    return f"tensor<{'x'.join(str(d) for d in shape)}x{element}>" if shape else f"tensor<{element}>"
-
-
-def i64_array(values) -> str:
-    return f"array<i64: {', '.join(str(int(v)) for v in values)}>" if values else "array<i64>"
-
-
-def compare_type(dtype) -> str:
-    if dtypes.is_float(dtype):
-        return "FLOAT"
-    return "SIGNED" if dtype.kind == "i" else "UNSIGNED"
-
-
-def scalar_text(value, dtype) -> str:
-    """One element as MLIR writes it: floats by their exact bits, so inf and NaN survive."""
-    dtype = np.dtype(dtype)
-    if dtype == dtypes.bool_:
-        return "true" if bool(value) else "false"
-    if dtypes.is_int(dtype):
-        return str(int(value))
-    bits = np.asarray(value, dtype).view(f"u{dtype.itemsize}")
-    return f"0x{int(bits):0{2 * dtype.itemsize}X}"
-
-
-def _uniform(flat: np.ndarray) -> bool:
-    """Whether every element has the first one's bits (so NaN and -0.0 count exactly)."""
-    rows = flat.view(np.uint8).reshape(flat.size, flat.dtype.itemsize)
-    return bool((rows == rows[0]).all())
-
-
-class Val:
-    """An SSA value of the function being built: its name, shape and dtype."""
-
-    __slots__ = ("dtype", "name", "shape")
-
-    def __init__(self, name: str, shape, dtype):
-        self.name = name
-        self.shape = tuple(shape)
-        self.dtype = np.dtype(dtype)
-
-    @property
-    def type(self) -> str:
-        return tensor_type(self.shape, self.dtype)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-
-class Lowering:
-    """Emits the body of one module's `main`, with nested regions, one line per op."""
-
-    def __init__(self, replicas: int = 1):
-        self.replicas = replicas
-        self.lines: list[str] = []
-        self.count = 0
-        self.depth = 4
-        self.hoisted: list[tuple[Val, np.ndarray]] = []
-        self.hoisted_keys: dict[object, Val] = {}
-
-    def fresh(self, prefix: str = "v") -> str:
-        self.count += 1
-        return f"%{prefix}{self.count}"
-
-    # ---------------------------------------------------------------- emitting ops
-
-    def ops(self, opname, args, outs, attrs=None, regions=()) -> list[Val]:
-        """Emit one op with results `outs` ((shape, dtype) pairs); its result Vals."""
-        name = self.fresh()
-        results = (
-            [Val(name, *outs[0])] if len(outs) == 1
-            else [Val(f"{name}#{k}", *o) for k, o in enumerate(outs)]
-        )  # fmt: skip
-        head = f"{name}:{len(outs)} = " if len(outs) > 1 else f"{name} = " if outs else ""
-        text = f'{head}"{opname}"({", ".join(a.name for a in args)})'
-        if regions:
-            text += " (" + ", ".join(regions) + ")"
-        if attrs:
-            text += " {" + ", ".join(f"{k} = {v}" for k, v in attrs.items()) + "}"
-        out_types = ", ".join(tensor_type(*o) for o in outs)
-        text += f" : ({', '.join(a.type for a in args)}) -> "
-        text += f"({out_types})" if len(outs) != 1 else out_types
-        self.lines.append(" " * self.depth + text)
-        return results
-
-    def op(self, opname, args, shape, dtype, attrs=None, regions=()) -> Val:
-        return self.ops(opname, args, [(shape, dtype)], attrs, regions)[0]
-
-    def region(self, arg_types, body) -> str:
-        """A region text: block arguments of `arg_types`, `body(args) -> list[Val]` returned."""
-        saved, self.lines = self.lines, []
-        self.depth += 2
-        args = [Val(self.fresh("r"), shape, dtype) for shape, dtype in arg_types]
-        results = body(args)
-        self.ops("stablehlo.return", results, [])
-        self.depth -= 2
-        inner, self.lines = self.lines, saved
-        header = ""
-        if args:
-            header = " " * (self.depth + 1) + "^bb0(" + ", ".join(
-                f"{a.name}: {a.type}" for a in args) + "):\n"  # fmt: skip
-        return "{\n" + header + "\n".join(inner) + "\n" + " " * self.depth + "}"
-
-    # ---------------------------------------------------------------- helpers
-
-    def const(self, value, dtype, shape=()) -> Val:
-        """A constant filled with one scalar value."""
-        text = f"dense<{scalar_text(value, dtype)}> : {tensor_type(shape, dtype)}"
-        return self.op("stablehlo.constant", [], shape, dtype, {"value": text})
-
-    def full_like(self, x: Val, value) -> Val:
-        return self.const(value, x.dtype, x.shape)
-
-    def unary(self, opname, x: Val) -> Val:
-        return self.op(opname, [x], x.shape, x.dtype)
-
-    def binary(self, opname, x: Val, y: Val) -> Val:
-        return self.op(opname, [x, y], x.shape, x.dtype)
-
-    def compare(self, direction, x: Val, y: Val, kind=None) -> Val:
-        attrs = {"comparison_direction": f"#stablehlo<comparison_direction {direction}>",
-                 "compare_type": f"#stablehlo<comparison_type {kind or compare_type(x.dtype)}>"}  # fmt: skip
-        return self.op("stablehlo.compare", [x, y], x.shape, dtypes.bool_, attrs)
-
-    def select(self, pred: Val, on_true: Val, on_false: Val) -> Val:
-        return self.op("stablehlo.select", [pred, on_true, on_false], on_true.shape,
-                       on_true.dtype)  # fmt: skip
-
-    def convert(self, x: Val, dtype) -> Val:
-        if x.dtype == dtype:
-            return x
-        return self.op("stablehlo.convert", [x], x.shape, dtype)
-
-    def reshape(self, x: Val, shape) -> Val:
-        if tuple(shape) == x.shape:
-            return x
-        return self.op("stablehlo.reshape", [x], shape, x.dtype)
-
-    def broadcast(self, x: Val, shape, dims) -> Val:
-        attrs = {"broadcast_dimensions": i64_array(dims)}
-        return self.op("stablehlo.broadcast_in_dim", [x], shape, x.dtype, attrs)
-
-    def transpose(self, x: Val, perm) -> Val:
-        shape = [x.shape[p] for p in perm]
-        return self.op("stablehlo.transpose", [x], shape, x.dtype,
-                       {"permutation": i64_array(perm)})  # fmt: skip
-
-    def reduce(self, xs, inits, axes, combine) -> list[Val]:
-        """A (variadic) reduce over `axes`; `combine(accs, items) -> list[Val]` on scalars."""
-        shape = tuple(d for i, d in enumerate(xs[0].shape) if i not in axes)
-        scalars = [((), x.dtype) for x in xs]
-        region = self.region(scalars * 2, lambda a: combine(a[: len(xs)], a[len(xs) :]))
-        return self.ops("stablehlo.reduce", [*xs, *inits], [(shape, x.dtype) for x in xs],
-                        {"dimensions": i64_array(sorted(axes))}, [region])  # fmt: skip
-
-    def literal(self, lit: Literal, inline: bool) -> Val:
-        """A constant operand. XLA evaluates an operation whose operands are all constants
-        at compile time, with the C library's functions and without fused multiply-adds, so
-        its result would differ from the same program run on data (and from the NumPy
-        backend, which reproduces XLA's run-time kernels). So a literal is written inline
-        only where its operation also takes data (`inline`), which XLA fuses best, and is
-        passed in as a parameter otherwise. An array of one repeated value (a folded
-        broadcast) is its scalar broadcast; any other array is always a parameter."""
-        value = np.asarray(lit.value)
-        if value.size == 0:
-            return self.const(0, value.dtype, value.shape)
-        flat = np.ascontiguousarray(value).reshape(-1)
-        if value.ndim == 0 or _uniform(flat):
-            if inline:
-                return self.const(flat[0], value.dtype, value.shape)
-            scalar = self.parameter(flat[:1].reshape(()), (value.dtype.str, flat[:1].tobytes()))
-            return scalar if value.ndim == 0 else self.broadcast(scalar, value.shape, ())
-        return self.parameter(value, id(lit.value))
-
-    def parameter(self, value: np.ndarray, key) -> Val:
-        """The hoisted parameter holding `value` (one per key)."""
-        hoisted = self.hoisted_keys.get(key)
-        if hoisted is None:
-            hoisted = Val(self.fresh("c"), value.shape, value.dtype)
-            self.hoisted.append((hoisted, value))
-            self.hoisted_keys[key] = hoisted
-        return hoisted
-
-
-# -------------------------------------------------------------------- programs
-
-
-def lower_program(lw: Lowering, program: Program, inputs) -> list[Val]:
-    """Emit `program`'s equations with its inputs bound to `inputs`; its output Vals.
-    `folded` holds the Vars XLA could compute at compile time (from inline constants and
-    operations without operands, such as iota); see `Lowering.literal`."""
-    env = dict(zip(program.inputs, inputs))
-    folded = set()
-    for eqn in program.eqns:
-        rule = RULES.get(eqn.prim.name)
-        if rule is None:
-            raise NotImplementedError(f"the xla backend cannot lower '{eqn.prim.name}'")
-        literals = [type(v) is Literal for v in eqn.inputs]
-        takes_data = not all(lit or v in folded for lit, v in zip(literals, eqn.inputs))
-        args = [
-            lw.literal(v, takes_data) if lit else env[v] for lit, v in zip(literals, eqn.inputs)
-        ]
-        outs = rule(lw, [v.aval for v in eqn.outputs], *args, **eqn.params)
-        outs = outs if isinstance(outs, list) else [outs]
-        env.update(zip(eqn.outputs, outs))
-        if not takes_data and not any(literals):
-            folded.update(eqn.outputs)
-    return [lw.literal(v, True) if type(v) is Literal else env[v] for v in program.outputs]
+from jx import dtypes, primitives
+from jx.backends import xla_structured  # noqa: F401 - its rules complete RULES
+from jx.backends.xla_emit import RULES, Lowering, Val, i64_array, lower_program, reduce_with
+from jx.ir import Program
+from jx.primitives.elementwise import BINARY, COMPARE, UNARY
+from jx.primitives.reductions import REDUCE
 
 
 def module_text(program: Program, replicas: int = 1) -> tuple[str, list[np.ndarray]]:
@@ -265,26 +47,24 @@ def module_text(program: Program, replicas: int = 1) -> tuple[str, list[np.ndarr
 
 # -------------------------------------------------------------------- elementwise
 
-_UNARY = {
-    "exp": "stablehlo.exponential", "log": "stablehlo.log", "log1p": "stablehlo.log_plus_one",
-    "expm1": "stablehlo.exponential_minus_one", "tanh": "stablehlo.tanh",
-    "logistic": "stablehlo.logistic", "sin": "stablehlo.sine", "cos": "stablehlo.cosine",
-    "tan": "stablehlo.tan", "sqrt": "stablehlo.sqrt", "rsqrt": "stablehlo.rsqrt",
-    "floor": "stablehlo.floor", "ceil": "stablehlo.ceil", "round": "stablehlo.round_nearest_even",
-    "neg": "stablehlo.negate", "not": "stablehlo.not",
-    "asin": "chlo.asin", "acos": "chlo.acos", "atan": "chlo.atan", "sinh": "chlo.sinh",
-    "cosh": "chlo.cosh", "asinh": "chlo.asinh", "acosh": "chlo.acosh", "atanh": "chlo.atanh",
-    "erf": "chlo.erf", "erf_inv": "chlo.erf_inv",
+#: The elementwise primitives StableHLO (or CHLO) spells otherwise; every other one of
+#: the unary and binary categories lowers to `stablehlo.<its name>`.
+_RENAMED = {
+    UNARY["exp"]: "stablehlo.exponential", UNARY["log1p"]: "stablehlo.log_plus_one",
+    UNARY["expm1"]: "stablehlo.exponential_minus_one", UNARY["sin"]: "stablehlo.sine",
+    UNARY["cos"]: "stablehlo.cosine", UNARY["round"]: "stablehlo.round_nearest_even",
+    UNARY["neg"]: "stablehlo.negate", UNARY["asin"]: "chlo.asin", UNARY["acos"]: "chlo.acos",
+    UNARY["atan"]: "chlo.atan", UNARY["sinh"]: "chlo.sinh", UNARY["cosh"]: "chlo.cosh",
+    UNARY["asinh"]: "chlo.asinh", UNARY["acosh"]: "chlo.acosh", UNARY["atanh"]: "chlo.atanh",
+    UNARY["erf"]: "chlo.erf", UNARY["erf_inv"]: "chlo.erf_inv",
+    BINARY["sub"]: "stablehlo.subtract", BINARY["mul"]: "stablehlo.multiply",
+    BINARY["max"]: "stablehlo.maximum", BINARY["min"]: "stablehlo.minimum",
+    BINARY["nextafter"]: "chlo.next_after",
 }  # fmt: skip
 
-_BINARY = {
-    "add": "stablehlo.add", "sub": "stablehlo.subtract", "mul": "stablehlo.multiply",
-    "max": "stablehlo.maximum", "min": "stablehlo.minimum", "atan2": "stablehlo.atan2",
-    "and": "stablehlo.and", "or": "stablehlo.or", "xor": "stablehlo.xor",
-    "shift_left": "stablehlo.shift_left", "nextafter": "chlo.next_after",
-}  # fmt: skip
 
-_COMPARE = {"eq": "EQ", "ne": "NE", "lt": "LT", "le": "LE", "gt": "GT", "ge": "GE"}
+def _opname(prim) -> str:
+    return _RENAMED.get(prim, f"stablehlo.{prim.name}")
 
 
 def _unary(opname):
@@ -297,7 +77,7 @@ def _binary(opname):
 
 
 def _compare(direction):
-    return lambda lw, outs, x, y: lw.compare(direction, x, y)
+    return lambda lw, outs, x, y: lw.compare(direction.upper(), x, y)
 
 
 def _log_base(base):
@@ -318,17 +98,10 @@ def _sign(lw, outs, x):
     return lw.convert(lw.compare("NE", x, lw.full_like(x, 0)), x.dtype)
 
 
-def _nonzero_divisor(lw, x, y):
-    """(y with zeros replaced by ones, the mask of zeros): integer division by zero gives 0."""
-    zero = lw.compare("EQ", y, lw.full_like(y, 0))
-    return lw.select(zero, lw.full_like(y, 1), y), zero
-
-
 def _div(lw, outs, x, y):
-    if dtypes.is_float(x.dtype):
-        return lw.binary("stablehlo.divide", x, y)
-    safe, zero = _nonzero_divisor(lw, x, y)
-    return lw.select(zero, lw.full_like(x, 0), lw.binary("stablehlo.divide", x, safe))
+    # XLA's integer division truncates, as the primitive does; a zero divisor never gets
+    # here (the NumPy layer's composition replaces it).
+    return lw.binary("stablehlo.divide", x, y)
 
 
 def _adjust_toward_divisor(lw, x, y, trunc_rem):
@@ -344,11 +117,9 @@ def _floor_divide(lw, outs, x, y):
     if x.dtype.kind == "u":
         return _div(lw, outs, x, y)
     if dtypes.is_int(x.dtype):
-        safe, zero = _nonzero_divisor(lw, x, y)
-        q = lw.binary("stablehlo.divide", x, safe)
-        fix = _adjust_toward_divisor(lw, x, safe, lw.binary("stablehlo.remainder", x, safe))
-        q = lw.select(fix, lw.binary("stablehlo.subtract", q, lw.full_like(q, 1)), q)
-        return lw.select(zero, lw.full_like(x, 0), q)
+        q = lw.binary("stablehlo.divide", x, y)
+        fix = _adjust_toward_divisor(lw, x, y, lw.binary("stablehlo.remainder", x, y))
+        return lw.select(fix, lw.binary("stablehlo.subtract", q, lw.full_like(q, 1)), q)
     # NumPy's float floor division: (x - fmod(x, y)) / y, moved down where fmod's sign is
     # not y's, then rounded to the nearest whole number; x / 0 stays x / 0.
     mod = lw.binary("stablehlo.remainder", x, y)
@@ -367,16 +138,12 @@ def _floor_divide(lw, outs, x, y):
 
 
 def _rem(lw, outs, x, y):
-    if dtypes.is_int(x.dtype):
-        safe, zero = _nonzero_divisor(lw, x, y)
-        r = lw.binary("stablehlo.remainder", x, safe)
-        if x.dtype.kind == "i":
-            fix = _adjust_toward_divisor(lw, x, safe, r)
-            r = lw.select(fix, lw.binary("stablehlo.add", r, safe), r)
-        return lw.select(zero, lw.full_like(x, 0), r)
     r = lw.binary("stablehlo.remainder", x, y)
-    fix = _adjust_toward_divisor(lw, x, y, r)
-    r = lw.select(fix, lw.binary("stablehlo.add", r, y), r)
+    if x.dtype.kind == "u":
+        return r
+    r = lw.select(_adjust_toward_divisor(lw, x, y, r), lw.binary("stablehlo.add", r, y), r)
+    if dtypes.is_int(x.dtype):
+        return r
     # A zero remainder takes y's sign.
     signed_zero = lw.select(lw.compare("LT", y, lw.full_like(y, 0)), lw.full_like(x, -0.0),
                             lw.full_like(x, 0.0))  # fmt: skip
@@ -384,18 +151,8 @@ def _rem(lw, outs, x, y):
 
 
 def _pow(lw, outs, x, y):
-    if dtypes.is_float(x.dtype):
-        return lw.binary("stablehlo.power", x, y)
-    if x.dtype.kind == "u":
-        return lw.binary("stablehlo.power", x, y)
-    # A negative integer power is 0, except for bases 1 and -1 (as JAX defines it).
-    zero, one = lw.full_like(y, 0), lw.full_like(x, 1)
-    negative = lw.compare("LT", y, zero)
-    out = lw.binary("stablehlo.power", x, lw.select(negative, zero, y))
-    odd = lw.binary("stablehlo.remainder", lw.unary("stablehlo.abs", y), lw.full_like(y, 2))
-    unit = lw.compare("EQ", lw.unary("stablehlo.abs", x), one)
-    inverse = lw.select(unit, lw.binary("stablehlo.power", x, odd), lw.full_like(x, 0))
-    return lw.select(negative, inverse, out)
+    # Integer exponents are never negative here: the NumPy layer's composition handles those.
+    return lw.binary("stablehlo.power", x, y)
 
 
 def _shift_right(lw, outs, x, s):
@@ -419,10 +176,6 @@ def _is_nan(lw, outs, x):
     return lw.compare("NE", x, x)
 
 
-def _not(lw, outs, x):
-    return lw.unary("stablehlo.not", x)
-
-
 def _select(lw, outs, pred, on_true, on_false):
     return lw.select(pred, on_true, on_false)
 
@@ -433,15 +186,6 @@ def _convert(lw, outs, x, *, new_dtype, weak=False):
         return x
     if new_dtype == dtypes.bool_:
         return lw.compare("NE", x, lw.full_like(x, 0))
-    if dtypes.is_float(x.dtype) and dtypes.is_int(new_dtype):
-        # NaN -> 0 and out-of-range values saturate, as the NumPy backend defines it.
-        info = np.iinfo(new_dtype)
-        t = lw.select(lw.compare("NE", x, x), lw.full_like(x, 0), x)
-        out = lw.convert(t, new_dtype)
-        low = lw.compare("LE", t, lw.full_like(t, float(info.min)))
-        high = lw.compare("GE", t, lw.full_like(t, float(info.max)))
-        out = lw.select(low, lw.const(info.min, new_dtype, x.shape), out)
-        return lw.select(high, lw.const(info.max, new_dtype, x.shape), out)
     return lw.convert(x, new_dtype)
 
 
@@ -506,41 +250,6 @@ def _rev(lw, outs, x, *, dimensions):
                  {"dimensions": i64_array(dimensions)})  # fmt: skip
 
 
-# -------------------------------------------------------------------- reductions
-
-
-def identity(kind: str, dtype) -> object:
-    """The value a reduction of `kind` starts from."""
-    dtype = np.dtype(dtype)
-    if kind in ("add", "or"):
-        return False if dtype == dtypes.bool_ else 0
-    if kind in ("mul", "and"):
-        return True if dtype == dtypes.bool_ else 1
-    low = kind == "max"
-    if dtype == dtypes.bool_:
-        return not low
-    if dtypes.is_float(dtype):
-        return -np.inf if low else np.inf
-    info = np.iinfo(dtype)
-    return info.min if low else info.max
-
-
-REDUCERS = {"add": "stablehlo.add", "mul": "stablehlo.multiply", "max": "stablehlo.maximum",
-            "min": "stablehlo.minimum", "and": "stablehlo.and", "or": "stablehlo.or"}  # fmt: skip
-
-
-def reduce_with(lw, x: Val, axes, kind: str) -> Val:
-    if not axes:
-        return x
-    init = lw.const(identity(kind, x.dtype), x.dtype)
-    combine = lambda acc, item: [lw.binary(REDUCERS[kind], acc[0], item[0])]
-    return lw.reduce([x], [init], axes, combine)[0]
-
-
-def _reduction(kind):
-    return lambda lw, outs, x, *, axes: reduce_with(lw, x, tuple(axes), kind)
-
-
 def _dot_general(lw, outs, x, y, *, dimension_numbers, preferred_element_type=None):
     (lc, rc), (lb, rb) = dimension_numbers
     fields = [("lhs_batching_dimensions", lb), ("rhs_batching_dimensions", rb),
@@ -556,24 +265,31 @@ def _dot_general(lw, outs, x, y, *, dimension_numbers, preferred_element_type=No
     return lw.convert(out, outs[0].dtype)
 
 
-RULES: dict[str, object] = {}
-RULES.update({name: _unary(op) for name, op in _UNARY.items()})
-RULES.update({name: _binary(op) for name, op in _BINARY.items()})
-RULES.update({name: _compare(d) for name, d in _COMPARE.items()})
-RULES.update({
-    "exp2": _exp2, "log2": _log_base(2.0), "log10": _log_base(10.0), "abs": _abs,
-    "sign": _sign, "not": _not, "is_nan": _is_nan, "is_finite": _is_finite, "div": _div, "floor_divide": _floor_divide,
-    "rem": _rem, "pow": _pow, "shift_right": _shift_right, "select": _select,
-    "convert_element_type": _convert, "bitcast_convert_type": _bitcast, "fma": _fma,
-    "stop_gradient": lambda lw, outs, x: x,
-    "broadcast_in_dim": _broadcast_in_dim,
-    "reshape": lambda lw, outs, x, *, new_sizes: lw.reshape(x, new_sizes),
-    "transpose": lambda lw, outs, x, *, permutation: lw.transpose(x, permutation),
-    "rev": _rev, "concatenate": _concatenate, "slice": _slice, "iota": _iota,
-    "reduce_sum": _reduction("add"), "reduce_prod": _reduction("mul"),
-    "reduce_max": _reduction("max"), "reduce_min": _reduction("min"),
-    "reduce_and": _reduction("and"), "reduce_or": _reduction("or"),
-    "dot_general": _dot_general,
-})  # fmt: skip
+def _reduction(kind):
+    return lambda lw, outs, x, *, axes: reduce_with(lw, x, tuple(axes), kind)
 
-from jx.backends import xla_structured  # noqa: F401 - it adds its rules to RULES
+
+def _reduction_kind(name: str) -> str:
+    kind = name.removeprefix("reduce_")
+    return {"sum": "add", "prod": "mul"}.get(kind, kind)
+
+
+RULES.update({p: _unary(_opname(p)) for p in UNARY.values()})
+RULES.update({p: _binary(_opname(p)) for p in BINARY.values()})
+RULES.update({p: _compare(name) for name, p in COMPARE.items()})
+RULES.update({p: _reduction(_reduction_kind(name)) for name, p in REDUCE.items()})
+RULES.update({
+    UNARY["exp2"]: _exp2, UNARY["log2"]: _log_base(2.0), UNARY["log10"]: _log_base(10.0),
+    UNARY["abs"]: _abs, UNARY["sign"]: _sign, primitives.is_nan_p: _is_nan,
+    primitives.is_finite_p: _is_finite, BINARY["div"]: _div,
+    BINARY["floor_divide"]: _floor_divide, BINARY["rem"]: _rem, BINARY["pow"]: _pow,
+    BINARY["shift_right"]: _shift_right, primitives.select_p: _select,
+    primitives.convert_p: _convert, primitives.bitcast_p: _bitcast, primitives.fma_p: _fma,
+    primitives.stop_gradient_p: lambda lw, outs, x: x,
+    primitives.broadcast_in_dim_p: _broadcast_in_dim,
+    primitives.reshape_p: lambda lw, outs, x, *, new_sizes: lw.reshape(x, new_sizes),
+    primitives.transpose_p: lambda lw, outs, x, *, permutation: lw.transpose(x, permutation),
+    primitives.rev_p: _rev, primitives.concatenate_p: _concatenate,
+    primitives.slice_p: _slice, primitives.iota_p: _iota,
+    primitives.dot_general_p: _dot_general,
+})  # fmt: skip

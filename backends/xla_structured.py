@@ -1,10 +1,12 @@
 """StableHLO lowering rules for the structured primitives: indexing (gather, scatter),
 argmax/argmin, cumulative scans, sort, control flow (cond, while, scan) and the pmap
-collectives. Each rule emits through a `Lowering` from `xla_lower.py` and is added to its
-`RULES` table when this module is imported.
+collectives, and the linalg primitives StableHLO has (cholesky, triangular_solve; the
+other decompositions run on the host through the NumPy backend, as every primitive without
+a lowering does). Each rule emits through a `Lowering` from `xla_emit.py` and is added to
+its `RULES` table, keyed by primitive, when this module is imported.
 
-Semantics follow the NumPy backend: gather clamps its (wrapped) indices, scatter drops the
-out-of-range ones, argmax/argmin pick the first extreme value and treat NaN as extreme,
+Semantics are the primitives' own, which XLA's ops have: gather clamps its indices,
+scatter drops the out-of-range ones; argmax/argmin pick the first extreme value and treat NaN as extreme,
 sort is stable with NaN last and -0 equal to +0, cond clamps its branch index, and a scan
 is a `while` over a counter that slices its inputs and updates its stacked outputs in place.
 """
@@ -12,8 +14,9 @@ is a `while` over a counter that slices its inputs and updates its stacked outpu
 from __future__ import annotations
 
 import numpy as np
-from jx import dtypes
-from jx.backends.xla_lower import REDUCERS, RULES, i64_array, identity, lower_program
+from jx import dtypes, primitives
+from jx.backends.xla_emit import REDUCERS, RULES, i64_array, identity, lower_program
+from jx.primitives import collectives, control, linalg
 
 
 def _index_dtype(dtype) -> np.dtype:
@@ -22,11 +25,9 @@ def _index_dtype(dtype) -> np.dtype:
     return dtypes.i32 if small else dtypes.i64
 
 
-def _wrapped(lw, idx, n: int):
-    """Indices as a signed type with negative ones counted from the end, as Python does."""
-    idx = lw.convert(idx, _index_dtype(idx.dtype))
-    negative = lw.compare("LT", idx, lw.full_like(idx, 0))
-    return lw.select(negative, lw.binary("stablehlo.add", idx, lw.full_like(idx, n)), idx)
+def _indices(lw, idx):
+    """Indices as the index vectors XLA takes: a signed type, with a trailing axis of 1."""
+    return lw.reshape(lw.convert(idx, _index_dtype(idx.dtype)), idx.shape + (1,))
 
 
 def _fields(**numbers) -> str:
@@ -38,8 +39,7 @@ def _fields(**numbers) -> str:
 
 
 def _gather(lw, outs, x, idx, *, axis):
-    # XLA clamps each start index into the operand, which is the NumPy backend's clip.
-    indices = lw.reshape(_wrapped(lw, idx, x.shape[axis]), idx.shape + (1,))
+    indices = _indices(lw, idx)
     offset_dims = list(range(axis)) + list(range(axis + idx.ndim, x.ndim - 1 + idx.ndim))
     numbers = _fields(
         offset_dims=offset_dims,
@@ -57,8 +57,7 @@ def _gather(lw, outs, x, idx, *, axis):
 
 
 def _scatter(lw, outs, x, idx, updates, *, axis, mode):
-    # XLA skips an update whose index lies outside the operand: NumPy's dropped updates.
-    indices = lw.reshape(_wrapped(lw, idx, x.shape[axis]), idx.shape + (1,))
+    indices = _indices(lw, idx)
     window = list(range(axis)) + list(range(axis + idx.ndim, updates.ndim))
     numbers = _fields(
         update_window_dims=window,
@@ -260,23 +259,64 @@ def _axis_index(lw, outs, *, axis_name):
     return lw.convert(lw.op("stablehlo.replica_id", [], (), dtypes.u32), dtypes.i32)
 
 
+# -------------------------------------------------------------------- linalg
+
+
+def _low_float(lw, x):
+    return lw.convert(x, dtypes.f32) if x.dtype in (dtypes.f16, dtypes.bf16) else x
+
+
+def _triangular_solve(lw, outs, a, b, *, left_side, lower, transpose_a, unit_diagonal):
+    flag = {True: "true", False: "false"}
+    attrs = {
+        "left_side": flag[left_side],
+        "lower": flag[lower],
+        "unit_diagonal": flag[unit_diagonal],
+        "transpose_a": f"#stablehlo<transpose {'TRANSPOSE' if transpose_a else 'NO_TRANSPOSE'}>",
+    }
+    a32, b32 = _low_float(lw, a), _low_float(lw, b)
+    x = lw.op("stablehlo.triangular_solve", [a32, b32], b.shape, b32.dtype, attrs)
+    return lw.convert(x, b.dtype)
+
+
+def _cholesky(lw, outs, x):
+    x32 = _low_float(lw, x)
+    chol = lw.op("stablehlo.cholesky", [x32], x.shape, x32.dtype, {"lower": "true"})
+    nd = x.ndim
+    rows = lw.op("stablehlo.iota", [], x.shape, dtypes.i32, {"iota_dimension": f"{nd - 2} : i64"})
+    cols = lw.op("stablehlo.iota", [], x.shape, dtypes.i32, {"iota_dimension": f"{nd - 1} : i64"})
+    chol = lw.select(lw.compare("GE", rows, cols), chol, lw.full_like(chol, 0))
+    # A matrix that is not positive definite is all NaN, as on the NumPy backend.
+    bad = lw.reduce(
+        [lw.compare("NE", chol, chol)],
+        [lw.const(False, dtypes.bool_)],
+        (nd - 2, nd - 1),
+        lambda acc, item: [lw.binary("stablehlo.or", acc[0], item[0])],
+    )[0]
+    bad = lw.broadcast(bad, x.shape, tuple(range(nd - 2)))
+    chol = lw.select(bad, lw.full_like(chol, float("nan")), chol)
+    return lw.convert(chol, x.dtype)
+
+
 RULES.update(
     {
-        "gather": _gather,
-        "scatter": _scatter,
-        "argmax": _arg_extreme("GT"),
-        "argmin": _arg_extreme("LT"),
-        "cumsum": _cumulative("add"),
-        "cumprod": _cumulative("mul"),
-        "cummax": _cumulative("max"),
-        "sort": _sort,
-        "cond": _cond,
-        "while": _while,
-        "scan": _scan,
-        "psum": _all_reduce("add"),
-        "pmax": _all_reduce("max"),
-        "pmin": _all_reduce("min"),
-        "all_gather": _all_gather,
-        "axis_index": _axis_index,
+        primitives.gather_p: _gather,
+        primitives.scatter_p: _scatter,
+        primitives.argmax_p: _arg_extreme("GT"),
+        primitives.argmin_p: _arg_extreme("LT"),
+        primitives.cumsum_p: _cumulative("add"),
+        primitives.cumprod_p: _cumulative("mul"),
+        primitives.cummax_p: _cumulative("max"),
+        primitives.sort_p: _sort,
+        control.cond_p: _cond,
+        control.while_p: _while,
+        control.scan_p: _scan,
+        collectives.psum_p: _all_reduce("add"),
+        collectives.pmax_p: _all_reduce("max"),
+        collectives.pmin_p: _all_reduce("min"),
+        collectives.all_gather_p: _all_gather,
+        collectives.axis_index_p: _axis_index,
+        linalg.triangular_solve_p: _triangular_solve,
+        linalg.cholesky_p: _cholesky,
     }
 )

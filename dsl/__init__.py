@@ -10,6 +10,9 @@ See the README for the tour and LANGUAGE.md for the language contract.
 from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save and load
 from .builtins import BUILTINS as _BUILTINS
+from .primitives import collectives as _collectives  # noqa: F401 - registers these three
+from .primitives import control as _control  # noqa: F401 - families, which sit above the
+from .primitives import linalg as _linalg  # noqa: F401 - interpreters (jx.primitives has the rest)
 from .transforms import autodiff as _autodiff
 from .transforms import pmap as _pmap  # noqa: F401 - registers vmap, pmap and the collectives
 

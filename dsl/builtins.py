@@ -168,6 +168,7 @@ _FLOAT_FUNCS = {
     "log1p": "log1p",
     "expm1": "expm1",
     "sqrt": "sqrt",
+    "cbrt": "cbrt",
     "sin": "sin",
     "cos": "cos",
     "tan": "tan",
@@ -310,7 +311,7 @@ def arctan2(y, x):
 
 @builtin()
 def isnan(x):
-    from . import prims
+    from . import primitives as prims
     from .core import bind
 
     x = ops.as_array(x)
@@ -321,7 +322,7 @@ def isnan(x):
 
 @builtin()
 def isfinite(x):
-    from . import prims
+    from . import primitives as prims
     from .core import bind
 
     x = ops.as_array(x)
@@ -653,7 +654,8 @@ def array_equal(a1, a2):
 
 @builtin()
 def stop_gradient(x):
-    from . import prims, trees
+    from . import primitives as prims
+    from . import trees
     from .core import bind
 
     leaves, tree = trees.flatten(x)
@@ -748,7 +750,7 @@ def nextafter(x1, x2):
 
 
 def _sorted(operands, axis, num_keys=1):
-    from . import prims
+    from . import primitives as prims
     from .core import bind
 
     if axis is None:
@@ -783,7 +785,7 @@ def argsort(a, axis=-1):
 # Primitives the standard library's random module needs and jx cannot compose exactly.
 @builtin("_bitcast")
 def bitcast(x, dtype):
-    from . import prims
+    from . import primitives as prims
     from .core import bind
 
     return bind(prims.bitcast_p, ops.as_array(x), new_dtype=to_dtype(dtype, allow_none=False))
@@ -791,7 +793,7 @@ def bitcast(x, dtype):
 
 @builtin("_fma")
 def fma(a, b, c):
-    from . import prims
+    from . import primitives as prims
     from .core import bind
 
     (a, b, c), _ = ops._operands(ops.inexact(a), ops.inexact(b), ops.inexact(c))
@@ -806,7 +808,7 @@ def erf_inv(x):
 @builtin("_log_exact")
 def log_exact(x):
     """log computed as XLA:CPU does, bit for bit (slower on NumPy); for the random module."""
-    from . import prims
+    from . import primitives as prims
     from .core import bind
 
     return bind(prims.UNARY["log"], ops.inexact(x), exact=True)

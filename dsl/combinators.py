@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes, ops, prims, prng, trees
+from . import dtypes, ops, prng, trees
 from .control import (
     _emit_cond,
     _join,
@@ -23,6 +23,7 @@ from .core import CTX, Builder, Tracer, aval_of, bind, describe, trace_into
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .functions import call, wrap_input
+from .primitives import control as prims
 
 
 def _trace(fn, protos, avals, extra=(), loop=False):

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ast, dtypes, ops, prims, prng, trees
+from . import ast, dtypes, ops, prng, trees
 from .core import CTX, Builder, Tracer, aval_of, bind, current_builder, describe, trace_into
 from .errors import JxError, ShapeError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
 from .ir import Program, Var
+from .primitives import control as prims
 from .values import Scope
 
 STATIC_LOOP_LIMIT = 100_000

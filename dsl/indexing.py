@@ -16,12 +16,13 @@ import math
 
 import numpy as np
 
-from . import dtypes, ops, prims
+from . import dtypes, ops, primitives
 from .core import Tracer, aval_of, bind, describe
 from .errors import IndexError as JxIndexError
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .ir import Literal
+from .primitives.shapes import constant
 
 
 def _is_static_index_item(item) -> bool:
@@ -121,7 +122,7 @@ def getitem(x, index, fill=None):
             limits.append(n)
             strides.append(1)
     if flips:
-        x = bind(prims.rev_p, x, dimensions=tuple(flips))
+        x = bind(primitives.rev_p, x, dimensions=tuple(flips))
         # After reversing, the slice is taken over the reversed axis.
     if (starts, limits, strides) != ([0] * a.ndim, list(a.shape), [1] * a.ndim):
         x = ops.static_slice(x, starts, limits, strides)
@@ -190,7 +191,7 @@ def _advanced(x, items, advanced, adjacent, fill):
     merged = math.prod(a.shape[k] for k in advanced)
     tshape = aval_of(x).shape
     x = ops.reshape(x, tshape[:pos] + (merged,) + tshape[pos + len(advanced) :])
-    out = bind(prims.gather_p, x, flat, axis=pos)
+    out = bind(primitives.gather_p, x, flat, axis=pos)
     if valid is None:
         return out
     after = aval_of(out).ndim - pos - len(shape)
@@ -221,7 +222,7 @@ def update(x, index, value, mode: str):
         iota = ops.reshape(ops.iota(dtypes.i32, (a.size,)), a.shape)
         positions = getitem(iota, index, fill=a.size)
     else:
-        positions = ops.literal_array(positions) if positions.ndim else positions
+        positions = constant(positions) if positions.ndim else positions
     pshape = aval_of(positions).shape
     value = ops.convert(value, a.dtype) if not ops.is_scalar(value) else value
     try:
@@ -233,7 +234,7 @@ def update(x, index, value, mode: str):
     flat_x = ops.reshape(x, (a.size,))
     flat_p = ops.reshape(ops.as_array(positions), (-1,))
     flat_v = ops.reshape(value, (-1,))
-    out = bind(prims.scatter_p, flat_x, flat_p, flat_v, axis=0, mode=mode)
+    out = bind(primitives.scatter_p, flat_x, flat_p, flat_v, axis=0, mode=mode)
     return ops.reshape(out, a.shape)
 
 

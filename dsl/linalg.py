@@ -1,7 +1,7 @@
 """NumPy's linear algebra, differentiable and batchable: the `linalg` module.
 
 cholesky, qr, svd, eigh, pinv and triangular_solve wrap primitives of the same names
-(`linalg_prims.py`, with their JVP and batching rules); solve, inv, det and slogdet are
+(`primitives/linalg.py`, with all their rules); solve, inv, det and slogdet are
 composed from the `lu` primitive and triangular solves, lstsq from pinv, and norm from
 reductions and singular values, so grad, jacfwd, hessian and vmap work through all of
 them. Every function takes stacks of matrices (leading batch dims), as NumPy does.
@@ -18,14 +18,13 @@ from .core import aval_of, bind, describe
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
-from .linalg_prims import (
+from .primitives.linalg import (
     cholesky_p,
     diag,
     eigh_p,
     eye,
     lu_p,
     matrix_aval,
-    mm,
     mT,
     permutation_matrix,
     pinv_p,
@@ -81,7 +80,7 @@ def solve(a, b):
     lu, _, perm = bind(lu_p, a)
     batch = ops.broadcast_shapes(aval_of(a).shape[:-2], aval_of(b).shape[:-2])
     lu = ops.broadcast_to(lu, batch + (n, n))
-    pb = mm(
+    pb = ops.matmul(
         ops.broadcast_to(permutation_matrix(perm, aval_of(a).dtype), batch + (n, n)),
         ops.broadcast_to(b, batch + aval_of(b).shape[-2:]),
     )
@@ -187,8 +186,8 @@ def lstsq(a, b, rcond=None):
             f"{aval_of(b).shape} do not fit"
         )
     rcond = float(_default_rtol(a, 1) if rcond is None else rcond)
-    x = mm(bind(pinv_p, a, rtol=rcond), b)
-    r = ops.binary("sub", b, mm(a, x))
+    x = ops.matmul(bind(pinv_p, a, rtol=rcond), b)
+    r = ops.binary("sub", b, ops.matmul(a, x))
     resid = ops.reduce("reduce_sum", ops.binary("mul", r, r), 0, keepdims=aval_of(b).ndim == 1)
     (s,) = bind(svd_p, a, full_matrices=False, compute_uv=False)
     big = ops.compare("gt", s, ops.binary("mul", ops.reduce("reduce_max", s), rcond))

@@ -12,13 +12,14 @@ import math
 
 import numpy as np
 
-from . import dtypes, prims
+from . import dtypes, primitives
 from .core import Tracer, aval_of, bind, describe, literal
-from .dtypes import ShapedArray
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .ir import Literal
+from .primitives import elementwise
+from .primitives.shapes import constant
 
 ARRAY_TYPES = (Tracer, np.ndarray, np.generic)
 
@@ -56,7 +57,7 @@ def convert(x, dtype, weak: bool = False):
     a = aval_of(x)
     if a.dtype == dtype and a.weak == weak:
         return x
-    return bind(prims.convert_p, x, new_dtype=dtype, weak=weak)
+    return elementwise.convert_element_type(x, dtype, weak)
 
 
 def _to(x, dtype, weak):
@@ -67,7 +68,7 @@ def _to(x, dtype, weak):
     a = aval_of(x)
     if a.dtype == dtype:
         return as_array(x)
-    return bind(prims.convert_p, as_array(x), new_dtype=dtype, weak=weak)
+    return elementwise.convert_element_type(as_array(x), dtype, weak)
 
 
 def broadcast_shapes(*shapes) -> tuple:
@@ -95,7 +96,7 @@ def broadcast_to(x, shape_):
         if a not in (1, b):
             raise ShapeError(f"cannot broadcast shape {xs} to {shape_}")
     dims = tuple(range(lead, len(shape_)))
-    return bind(prims.broadcast_in_dim_p, x, shape=shape_, broadcast_dimensions=dims)
+    return bind(primitives.broadcast_in_dim_p, x, shape=shape_, broadcast_dimensions=dims)
 
 
 def _operands(*xs, dtype=None):
@@ -117,12 +118,12 @@ def binary(name: str, x, y):
     (x, y), dtype = _operands(x, y)
     if dtypes.is_bool(dtype):
         name = _BOOL_BINARY.get(name, name)
-    return bind(prims.BINARY[name], x, y)
+    return elementwise.binary(name, x, y)
 
 
 def compare(name: str, x, y):
     (x, y), _ = _operands(x, y)
-    return bind(prims.COMPARE[name], x, y)
+    return bind(primitives.COMPARE[name], x, y)
 
 
 def inexact(x):
@@ -134,16 +135,16 @@ def inexact(x):
 
 
 def unary(name: str, x):
-    if name in prims.FLOAT_UNARY:
+    if name in primitives.FLOAT_UNARY:
         x = inexact(x)
-    return bind(prims.UNARY[name], as_array(x))
+    return bind(primitives.UNARY[name], as_array(x))
 
 
 def true_divide(x, y):
     (x, y), dtype = _operands(x, y)
     if not dtypes.is_float(dtype):
         x, y = inexact(x), inexact(y)
-    return bind(prims.BINARY["div"], x, y)
+    return bind(primitives.BINARY["div"], x, y)
 
 
 def power(x, y):
@@ -166,7 +167,10 @@ def where(c, x, y):
     (x, y), _ = _operands(x, y)
     shape_ = broadcast_shapes(aval_of(c).shape, aval_of(x).shape)
     return bind(
-        prims.select_p, broadcast_to(c, shape_), broadcast_to(x, shape_), broadcast_to(y, shape_)
+        primitives.select_p,
+        broadcast_to(c, shape_),
+        broadcast_to(x, shape_),
+        broadcast_to(y, shape_),
     )
 
 
@@ -174,7 +178,7 @@ def logical_not(x):
     x = as_array(x)
     if aval_of(x).dtype != dtypes.bool_:
         x = compare("ne", x, 0)
-    return bind(prims.UNARY["not"], x)
+    return bind(primitives.UNARY["not"], x)
 
 
 def logical(name: str, x, y):
@@ -203,7 +207,7 @@ def full_like(x, value, dtype=None):
 
 
 def iota(dtype, shape_, dimension=0):
-    return bind(prims.iota_p, dtype=np.dtype(dtype), shape=tuple(shape_), dimension=dimension)
+    return bind(primitives.iota_p, dtype=np.dtype(dtype), shape=tuple(shape_), dimension=dimension)
 
 
 def static_ints(v):
@@ -252,22 +256,13 @@ def array(value, dtype=None):
         target = np.dtype(dtype) if dtype is not None else a[0]
         if target == dtypes.i32 and any(not -(2**31) <= v < 2**31 for v in value):
             target = dtypes.i64  # as NumPy: integers too big for i32 make an i64 array
-        return literal_array(np.asarray(value, dtype=target))
+        return constant(np.asarray(value, dtype=target))
     items = [array(v) for v in value]
     shapes = {aval_of(i).shape for i in items}
     if len(shapes) > 1:
         raise ShapeError(f"ragged array literal: elements of shapes {sorted(shapes)}")
     out = stack(items, 0)
     return out if dtype is None else convert(out, dtype)
-
-
-def literal_array(a: np.ndarray):
-    from .core import current_builder
-
-    builder = current_builder()
-    if builder is None:
-        return a
-    return Tracer(builder, Literal(a, ShapedArray(a.shape, a.dtype, False)))
 
 
 # ------------------------------------------------------------------ shapes
@@ -306,7 +301,7 @@ def reshape(x, new_shape):
         new_shape[new_shape.index(-1)] = a.size // known
     if tuple(new_shape) == a.shape:
         return x
-    return bind(prims.reshape_p, x, new_sizes=tuple(new_shape))
+    return bind(primitives.reshape_p, x, new_sizes=tuple(new_shape))
 
 
 def normalize_shape_with_minus_one(s) -> tuple:
@@ -328,7 +323,7 @@ def transpose(x, axes=None):
         raise JxValueError(f"transpose: axes {tuple(axes)} do not match {nd} dimensions")
     if perm == tuple(range(nd)):
         return x
-    return bind(prims.transpose_p, x, permutation=perm)
+    return bind(primitives.transpose_p, x, permutation=perm)
 
 
 def expand_dims(x, axis):
@@ -373,7 +368,7 @@ def concatenate(xs, axis=0):
         )
     if len(xs) == 1:
         return xs[0]
-    return bind(prims.concatenate_p, *xs, dimension=normalize_axis(axis, nd))
+    return bind(primitives.concatenate_p, *xs, dimension=normalize_axis(axis, nd))
 
 
 def stack(xs, axis=0):
@@ -391,12 +386,12 @@ def stack(xs, axis=0):
 def flip(x, axis=None):
     x = as_array(x)
     axes = normalize_axes(axis, aval_of(x).ndim)
-    return bind(prims.rev_p, x, dimensions=axes) if axes else x
+    return bind(primitives.rev_p, x, dimensions=axes) if axes else x
 
 
 def static_slice(x, starts, limits, strides):
     return bind(
-        prims.slice_p,
+        primitives.slice_p,
         as_array(x),
         start_indices=tuple(starts),
         limit_indices=tuple(limits),
@@ -428,7 +423,7 @@ def reduce(name: str, x, axis=None, keepdims=False, dtype=None):
                 raise JxValueError("zero-size array to reduction operation which has no identity")
     elif name in ("reduce_and", "reduce_or") and a.dtype != dtypes.bool_:
         x = compare("ne", x, 0)
-    out = bind(prims.REDUCE[name], x, axes=axes)
+    out = bind(primitives.REDUCE[name], x, axes=axes)
     if keepdims:
         out = reshape(out, tuple(1 if i in axes else d for i, d in enumerate(a.shape)))
     return out
@@ -463,7 +458,7 @@ def arg_reduce(name: str, x, axis=None, keepdims=False):
     if axis is None:
         flat = reshape(x, (-1,))
         out = bind(
-            prims.argmax_p if name == "argmax" else prims.argmin_p,
+            primitives.argmax_p if name == "argmax" else primitives.argmin_p,
             flat,
             axis=0,
             index_dtype=dtypes.i32,
@@ -471,7 +466,10 @@ def arg_reduce(name: str, x, axis=None, keepdims=False):
         return reshape(out, (1,) * a.ndim) if keepdims else out
     ax = normalize_axis(axis, a.ndim)
     out = bind(
-        prims.argmax_p if name == "argmax" else prims.argmin_p, x, axis=ax, index_dtype=dtypes.i32
+        primitives.argmax_p if name == "argmax" else primitives.argmin_p,
+        x,
+        axis=ax,
+        index_dtype=dtypes.i32,
     )
     return expand_dims(out, ax) if keepdims else out
 
@@ -486,7 +484,7 @@ def cumulative(name: str, x, axis=None, dtype=None):
         x = convert(x, dtype)
     elif dtypes.is_bool(a.dtype) or (dtypes.is_int(a.dtype) and a.dtype.itemsize < 4):
         x = convert(x, dtypes.i32)
-    prim = prims.cumsum_p if name == "cumsum" else prims.cumprod_p
+    prim = primitives.cumsum_p if name == "cumsum" else primitives.cumprod_p
     return bind(prim, x, axis=normalize_axis(axis, a.ndim), reverse=False)
 
 
@@ -495,7 +493,7 @@ def cumulative(name: str, x, axis=None, dtype=None):
 
 def dot_general(x, y, contracting, batch=((), ())):
     (x, y), _ = _operands_no_broadcast(x, y)
-    return bind(prims.dot_general_p, x, y, dimension_numbers=(contracting, batch))
+    return bind(primitives.dot_general_p, x, y, dimension_numbers=(contracting, batch))
 
 
 def _operands_no_broadcast(x, y):

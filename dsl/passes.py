@@ -72,9 +72,7 @@ def fold(program: Program) -> Program:
             or any(o.aval.size > FOLD_LIMIT for o in eqn.outputs)
         ):
             return eqn
-        value = np.asarray(
-            reference.IMPLS[eqn.prim.name](*[v.value for v in eqn.inputs], **eqn.params)
-        )
+        (value,) = reference.run_eqn(eqn.prim, [v.value for v in eqn.inputs], eqn.params)
         out = eqn.outputs[0]
         subst[out] = Literal(value.astype(out.aval.dtype), out.aval)
         return None

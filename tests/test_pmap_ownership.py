@@ -89,7 +89,7 @@ def test_the_reported_update(busy_cores):
 
 def test_shards_own_their_collective_results():
     """The mechanism itself: no two shards are handed the same buffer by a collective."""
-    from jx.transforms.collectives import Rendezvous
+    from jx.primitives.collectives import Rendezvous
 
     n = 6
     rendezvous = Rendezvous(n)

@@ -25,8 +25,8 @@ from ..errors import JxError, JxRuntimeError
 from ..errors import TypeError as JxTypeError
 from ..errors import ValueError as JxValueError
 from ..ir import Program
+from ..primitives.collectives import COLLECTIVES, Rendezvous, ShardAborted, shard_of
 from ..values import Builtin
-from .collectives import COLLECTIVES, Rendezvous, ShardAborted, shard_of
 from .trace import is_leaf, signature
 from .vmap import (
     Entry,

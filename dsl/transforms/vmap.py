@@ -19,8 +19,9 @@ from ..core import Builder, Tracer, aval_of, current_builder, describe, literal,
 from ..errors import TypeError as JxTypeError
 from ..errors import ValueError as JxValueError
 from ..ir import Literal
+from ..primitives.shapes import move_axis, to_front
 from ..values import READS, Builtin
-from .batching import batch_program, move_axis, to_front
+from .batching import batch_program
 from .collectives import bound_axis
 from .trace import eval_program, is_leaf, run_program, signature, trace_to_program
 

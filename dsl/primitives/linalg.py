@@ -1,13 +1,13 @@
 """The linalg primitives: matrix decompositions, each in one block with all its rules.
 
 Seven primitives (triangular_solve, cholesky, lu, qr, svd, eigh, pinv) each get a shape
-rule, a NumPy implementation (over any leading batch dims; a factorization that fails
-gives NaNs, as JAX does, instead of raising), a JVP rule from the standard matrix-calculus
-formulas and a batching rule (batch dims go to the front). JVP rules build tangents only
-from linear primitives (dot_general, masks, transposes and triangular_solve, which is
-linear in its right-hand side and has a transpose rule), so reverse mode, jacfwd, hessian
-and vmap work through every function built on them. cholesky and triangular_solve also
-lower to StableHLO for the xla backend. The module is `linalg.py`.
+rule, an array implementation over `xp.linalg` (over any leading batch dims; a
+factorization that fails gives NaNs, as JAX does, instead of raising), a JVP rule from the
+standard matrix-calculus formulas and a batching rule (batch dims go to the front). JVP
+rules build tangents only from linear primitives (dot_general, masks, transposes and
+triangular_solve, which is linear in its right-hand side and has a transpose rule), so
+reverse mode, jacfwd, hessian and vmap work through every function built on them. The
+language's module built on them is `linalg.py`.
 """
 
 from __future__ import annotations
@@ -15,30 +15,24 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from jx.backends import numpy as numpy_backend
 
-from . import dtypes, ops, prims
-from .core import aval_of, bind
-from .dtypes import ShapedArray
-from .errors import ShapeError
-from .errors import TypeError as JxTypeError
-from .transforms import batching
-from .transforms.transpose import undef
+from .. import dtypes
+from ..core import aval_of, bind
+from ..dtypes import ShapedArray
+from ..errors import ShapeError
+from ..errors import TypeError as JxTypeError
+from ..registry import primitive, undef
+from .elementwise import add, compare, convert_element_type, div, mul, neg, sub
+from .indexing import concatenate, static_slice
+from .reductions import matmul
+from .shapes import constant, expand_dims, full_like, iota, reduce_sum, to_front
+from .shapes import matrix_transpose as mT
 
-# ------------------------------------------------------------------ helpers over ops
-
-
-def mT(x):
-    nd = aval_of(x).ndim
-    return ops.transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
-
-
-def mm(a, b):
-    return ops.matmul(a, b)
+# ------------------------------------------------------------------ helpers
 
 
 def _const(a: np.ndarray, dtype):
-    return ops.literal_array(np.asarray(a, dtype=dtype))
+    return constant(np.asarray(a, dtype=dtype))
 
 
 def _tri(x, k=0, lower=True):
@@ -46,7 +40,7 @@ def _tri(x, k=0, lower=True):
     a = aval_of(x)
     m, n = a.shape[-2:]
     mask = np.tri(m, n, k) if lower else 1 - np.tri(m, n, k - 1)
-    return ops.binary("mul", x, _const(mask, a.dtype))
+    return mul(x, _const(mask, a.dtype))
 
 
 def eye(n, dtype):
@@ -56,26 +50,22 @@ def eye(n, dtype):
 def diag(x):
     """The diagonal of a square matrix (stack): linear in x."""
     n = aval_of(x).shape[-1]
-    return ops.reduce("reduce_sum", ops.binary("mul", x, eye(n, aval_of(x).dtype)), axis=-1)
+    return reduce_sum(mul(x, eye(n, aval_of(x).dtype)), (aval_of(x).ndim - 1,))
 
 
 def _lower_symmetric(t):
     """The symmetric matrix that a routine reading only the lower triangle sees."""
-    return ops.binary("add", _tri(t), mT(_tri(t, -1)))
+    return add(_tri(t), mT(_tri(t, -1)))
 
 
 def _scale(x, c):
-    return ops.binary("mul", x, c)
-
-
-def _neg(x):
-    return bind(prims.UNARY["neg"], x)
+    return mul(x, c)
 
 
 def permutation_matrix(perm, dtype):
     n = aval_of(perm).shape[-1]
-    hot = ops.compare("eq", ops.expand_dims(perm, -1), ops.iota(dtypes.i32, (n,)))
-    return ops.convert(hot, dtype)
+    hot = compare("eq", expand_dims(perm, -1), iota(dtypes.i32, (n,)))
+    return convert_element_type(hot, dtype)
 
 
 def _cols(shape, lo, hi):
@@ -95,26 +85,26 @@ def _work(x):
     return x if x.dtype in (np.float32, np.float64) else x.astype(np.float32)
 
 
-def _per_matrix(fn, x, like):
+def _per_matrix(xp, fn, x, like):
     """fn over a batch; matrices it fails on give NaNs shaped like `like` (one matrix's
     outputs), as JAX returns NaNs instead of raising."""
     try:
         return fn(x)
-    except np.linalg.LinAlgError:
+    except xp.linalg.LinAlgError:
         batch = x.shape[:-2]
-        outs = [np.full(batch + o.shape, np.nan, o.dtype) for o in like]
+        outs = [xp.full(batch + o.shape, np.nan, o.dtype) for o in like]
         for idx in np.ndindex(*batch):
             try:
                 res = fn(x[idx])
-            except np.linalg.LinAlgError:
+            except xp.linalg.LinAlgError:
                 continue
             for o, r in zip(outs, res if isinstance(res, tuple) else (res,)):
                 o[idx] = r
         return tuple(outs) if isinstance(like, tuple) and len(like) > 1 else outs[0]
 
 
-def _like(x, *shapes):
-    return tuple(np.zeros(s, x.dtype) for s in shapes)
+def _like(xp, x, *shapes):
+    return tuple(xp.zeros(s, x.dtype) for s in shapes)
 
 
 def matrix_aval(name, x, square=False):
@@ -129,15 +119,14 @@ def matrix_aval(name, x, square=False):
 
 def _batch_rule(prim, ax, args, dims, **params):
     """Every linalg primitive maps over leading dims: put the batch dim first."""
-    args = [batching.to_front(x, d, ax.size) for x, d in zip(args, dims)]
+    args = [to_front(x, d, ax.size) for x, d in zip(args, dims)]
     out = bind(prim, *args, **params)
     return out, ([0] * len(out) if prim.multiple_results else 0)
 
 
 def _define(name, abstract_eval, impl, multiple_results=False):
-    """A linalg primitive with its NumPy implementation and the batching rule they share."""
-    p = prims.primitive(name, abstract_eval, multiple_results)
-    numpy_backend.IMPLS[name] = p.impls["numpy"] = impl
+    """A linalg primitive with its implementation and the batching rule they share."""
+    p = primitive(name, abstract_eval, impl, multiple_results)
     p.batch = partial(_batch_rule, p)
     return p
 
@@ -161,9 +150,9 @@ def _triangular_solve_rule(a, b, *, left_side, lower, transpose_a, unit_diagonal
     return [ShapedArray(b.shape, b.dtype, False)]
 
 
-def _substitute(m, b, lower, unit):
+def _substitute(xp, m, b, lower, unit):
     """Solve m x = b for triangular m by substitution (inf/nan for a singular m)."""
-    x = np.zeros(np.broadcast_shapes(m.shape[:-2], b.shape[:-2]) + b.shape[-2:], b.dtype)
+    x = xp.zeros(np.broadcast_shapes(m.shape[:-2], b.shape[:-2]) + b.shape[-2:], b.dtype)
     n = m.shape[-1]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i in range(n) if lower else reversed(range(n)):
@@ -173,14 +162,14 @@ def _substitute(m, b, lower, unit):
     return x
 
 
-def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, unit_diagonal):
+def _triangular_solve_impl(xp, a, b, *, left_side, lower, transpose_a, unit_diagonal):
     m, rhs = _work(a), _work(b)
     if not left_side:  # x op(a) = b  is  op(a)^T x^T = b^T
-        rhs, transpose_a = np.swapaxes(rhs, -1, -2), not transpose_a
+        rhs, transpose_a = xp.swapaxes(rhs, -1, -2), not transpose_a
     if transpose_a:
-        m, lower = np.swapaxes(m, -1, -2), not lower
-    x = _substitute(m, rhs, lower, unit_diagonal)
-    return (x if left_side else np.swapaxes(x, -1, -2)).astype(b.dtype)
+        m, lower = xp.swapaxes(m, -1, -2), not lower
+    x = _substitute(xp, m, rhs, lower, unit_diagonal)
+    return (x if left_side else xp.swapaxes(x, -1, -2)).astype(b.dtype)
 
 
 triangular_solve_p = _define("triangular_solve", _triangular_solve_rule, _triangular_solve_impl)
@@ -212,10 +201,10 @@ def _triangular_solve_jvp(ps, ts, *, left_side, lower, transpose_a, unit_diagona
     if ta is not None:
         # d(op(A)^-1 B) = -op(A)^-1 op(dA) X, reading only the triangle A's solve reads.
         strict = 1 if unit_diagonal else 0
-        g = _neg(_tri(ta, -strict if lower else strict, lower))
+        g = neg(_tri(ta, -strict if lower else strict, lower))
         g = mT(g) if transpose_a else g
-        da = bind(triangular_solve_p, a, mm(g, x) if left_side else mm(x, g), **params)
-        out = da if out is None else ops.binary("add", out, da)
+        da = bind(triangular_solve_p, a, matmul(g, x) if left_side else matmul(x, g), **params)
+        out = da if out is None else add(out, da)
     return x, out
 
 
@@ -243,10 +232,10 @@ triangular_solve_p.transpose = _triangular_solve_transpose
 # ------------------------------------------------------------------ cholesky
 
 
-def _cholesky_impl(x):
+def _cholesky_impl(xp, x):
     w = _work(x)
     n = x.shape[-1]
-    return _per_matrix(np.linalg.cholesky, w, _like(w, (n, n))).astype(x.dtype)
+    return _per_matrix(xp, xp.linalg.cholesky, w, _like(xp, w, (n, n))).astype(x.dtype)
 
 
 cholesky_p = _define(
@@ -263,7 +252,7 @@ def _cholesky_jvp(ps, ts):
     inner = triangular_solve_bind(chol, right)
     n = aval_of(x).shape[-1]
     phi = _const(np.tril(np.ones((n, n))) - 0.5 * np.eye(n), aval_of(x).dtype)
-    return chol, mm(chol, ops.binary("mul", inner, phi))
+    return chol, matmul(chol, mul(inner, phi))
 
 
 cholesky_p.jvp = _cholesky_jvp
@@ -279,22 +268,22 @@ def _lu_rule(x):
     return [out, index, index]
 
 
-def _lu_impl(x):
+def _lu_impl(xp, x):
     """LU with partial pivoting (LAPACK getrf's choices): P x = L U, packed in one matrix."""
     *batch, n, _ = x.shape
     lu = _work(x).reshape(-1, n, n).copy()
     count = lu.shape[0]
-    rows = np.arange(count)
-    pivots = np.zeros((count, n), np.int32)
-    perm = np.tile(np.arange(n, dtype=np.int32), (count, 1))
+    rows = xp.arange(count)
+    pivots = xp.zeros((count, n), np.int32)
+    perm = xp.tile(xp.arange(n, dtype=np.int32), (count, 1))
     for j in range(n):
-        p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+        p = j + xp.argmax(xp.abs(lu[:, j:, j]), axis=1)
         pivots[:, j] = p
         # Fancy indexing copies, so these swap rows j and p of every matrix.
         lu[rows, j], lu[rows, p] = lu[rows, p], lu[rows, j]
         perm[rows, j], perm[rows, p] = perm[rows, p], perm[rows, j]
         pivot = lu[:, j, j]
-        pivot = np.where(pivot == 0, 1, pivot)  # a zero column stays zero (singular)
+        pivot = xp.where(pivot == 0, 1, pivot)  # a zero column stays zero (singular)
         lu[:, j + 1 :, j] /= pivot[:, None]
         lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j, None] * lu[:, j, None, j + 1 :]
     shape = tuple(batch)
@@ -313,12 +302,12 @@ def _lu_jvp(ps, ts):
     lu, pivots, perm = bind(lu_p, x)
     dtype = aval_of(x).dtype
     n = aval_of(x).shape[-1]
-    lower = ops.binary("add", _tri(lu, -1), eye(n, dtype))
+    lower = add(_tri(lu, -1), eye(n, dtype))
     upper = _tri(lu, 0, lower=False)
-    pt = mm(permutation_matrix(perm, dtype), t)
+    pt = matmul(permutation_matrix(perm, dtype), t)
     la = triangular_solve_bind(lower, pt, unit=True)
     lau = triangular_solve_bind(upper, la, left_side=False, lower=False)
-    dlu = ops.binary("add", mm(lower, _tri(lau, -1)), mm(_tri(lau, 0, lower=False), upper))
+    dlu = add(matmul(lower, _tri(lau, -1)), matmul(_tri(lau, 0, lower=False), upper))
     return [lu, pivots, perm], [dlu, None, None]
 
 
@@ -338,9 +327,9 @@ def _qr_rule(x, *, full_matrices):
     ]
 
 
-def _qr_impl(x, *, full_matrices):
+def _qr_impl(xp, x, *, full_matrices):
     w = _work(x)
-    q, r = np.linalg.qr(w, mode="complete" if full_matrices else "reduced")
+    q, r = xp.linalg.qr(w, mode="complete" if full_matrices else "reduced")
     return [q.astype(x.dtype), r.astype(x.dtype)]
 
 
@@ -350,18 +339,18 @@ qr_p = _define("qr", _qr_rule, _qr_impl, multiple_results=True)
 def _square_qr_jvp(q, r, t):
     """dQ, dR for the reduced QR of a tall or square matrix (Walter and Lehmann)."""
     dx_rinv = triangular_solve_bind(r, t, left_side=False, lower=False)
-    qt_dx_rinv = mm(mT(q), dx_rinv)
+    qt_dx_rinv = matmul(mT(q), dx_rinv)
     low = _tri(qt_dx_rinv, -1)
-    skew = ops.binary("sub", low, mT(low))
-    dq = ops.binary("add", mm(q, ops.binary("sub", skew, qt_dx_rinv)), dx_rinv)
-    dr = mm(ops.binary("sub", qt_dx_rinv, skew), r)
+    skew = sub(low, mT(low))
+    dq = add(matmul(q, sub(skew, qt_dx_rinv)), dx_rinv)
+    dr = matmul(sub(qt_dx_rinv, skew), r)
     return dq, dr
 
 
 def _complement_tangent(basis, d_basis, complement):
     """A tangent for columns that only span the orthogonal complement of `basis` (so any
     orthonormal choice is valid): the smallest rotation keeping the whole set orthonormal."""
-    return _neg(mm(basis, mm(mT(d_basis), complement)))
+    return neg(matmul(basis, matmul(mT(d_basis), complement)))
 
 
 def _qr_jvp(ps, ts, *, full_matrices):
@@ -370,24 +359,24 @@ def _qr_jvp(ps, ts, *, full_matrices):
     m, n = aval_of(x).shape[-2:]
     k = min(m, n)
     if m >= n:
-        q1 = ops.static_slice(q, *_cols(aval_of(q).shape, 0, k))
-        r1 = ops.static_slice(r, *_rows(aval_of(r).shape, 0, k))
+        q1 = static_slice(q, *_cols(aval_of(q).shape, 0, k))
+        r1 = static_slice(r, *_rows(aval_of(r).shape, 0, k))
         dq, dr = _square_qr_jvp(q1, r1, t)
         if full_matrices and m > n:
-            q2 = ops.static_slice(q, *_cols(aval_of(q).shape, k, m))
-            dq = ops.concatenate([dq, _complement_tangent(q1, dq, q2)], -1)
-            dr = ops.concatenate(
-                [dr, ops.full_like(ops.static_slice(r, *_rows(aval_of(r).shape, k, m)), 0)], -2
+            q2 = static_slice(q, *_cols(aval_of(q).shape, k, m))
+            dq = concatenate([dq, _complement_tangent(q1, dq, q2)], -1)
+            dr = concatenate(
+                [dr, full_like(static_slice(r, *_rows(aval_of(r).shape, k, m)), 0)], -2
             )
         return [q, r], [dq, dr]
     # Wide: x = [x1 x2] with x1 square, x1 = Q R1 and R2 = Q^T x2.
-    x2 = ops.static_slice(x, *_cols(aval_of(x).shape, m, n))
-    t1 = ops.static_slice(t, *_cols(aval_of(t).shape, 0, m))
-    t2 = ops.static_slice(t, *_cols(aval_of(t).shape, m, n))
-    r1 = ops.static_slice(r, *_cols(aval_of(r).shape, 0, m))
+    x2 = static_slice(x, *_cols(aval_of(x).shape, m, n))
+    t1 = static_slice(t, *_cols(aval_of(t).shape, 0, m))
+    t2 = static_slice(t, *_cols(aval_of(t).shape, m, n))
+    r1 = static_slice(r, *_cols(aval_of(r).shape, 0, m))
     dq, dr1 = _square_qr_jvp(q, r1, t1)
-    dr2 = ops.binary("add", mm(mT(dq), x2), mm(mT(q), t2))
-    return [q, r], [dq, ops.concatenate([dr1, dr2], -1)]
+    dr2 = add(matmul(mT(dq), x2), matmul(mT(q), t2))
+    return [q, r], [dq, concatenate([dr1, dr2], -1)]
 
 
 qr_p.jvp = _qr_jvp
@@ -412,16 +401,16 @@ def _svd_rule(x, *, full_matrices, compute_uv):
     ]
 
 
-def _svd_impl(x, *, full_matrices, compute_uv):
+def _svd_impl(xp, x, *, full_matrices, compute_uv):
     w = _work(x)
     m, n = x.shape[-2:]
     k = min(m, n)
     if not compute_uv:
-        s = _per_matrix(partial(np.linalg.svd, compute_uv=False), w, _like(w, (k,)))
+        s = _per_matrix(xp, partial(xp.linalg.svd, compute_uv=False), w, _like(xp, w, (k,)))
         return [s.astype(x.dtype)]
     um, vn = (m, n) if full_matrices else (k, k)
-    like = _like(w, (m, um), (k,), (vn, n))
-    outs = _per_matrix(lambda a: tuple(np.linalg.svd(a, full_matrices=full_matrices)), w, like)
+    like = _like(xp, w, (m, um), (k,), (vn, n))
+    outs = _per_matrix(xp, lambda a: tuple(xp.linalg.svd(a, full_matrices=full_matrices)), w, like)
     return [o.astype(x.dtype) for o in outs]
 
 
@@ -434,36 +423,36 @@ def _svd_jvp(ps, ts, *, full_matrices, compute_uv):
     k = min(m, n)
     outs = bind(svd_p, x, full_matrices=full_matrices and compute_uv, compute_uv=True)
     u_all, s, vt_all = outs
-    u = ops.static_slice(u_all, *_cols(aval_of(u_all).shape, 0, k))
-    vt = ops.static_slice(vt_all, *_rows(aval_of(vt_all).shape, 0, k))
+    u = static_slice(u_all, *_cols(aval_of(u_all).shape, 0, k))
+    vt = static_slice(vt_all, *_rows(aval_of(vt_all).shape, 0, k))
     v = mT(vt)
-    dav = mm(t, v)
-    ds_mat = mm(mT(u), dav)
+    dav = matmul(t, v)
+    ds_mat = matmul(mT(u), dav)
     ds = diag(ds_mat)
     if not compute_uv:
         return [s], [ds]
     dtype = aval_of(x).dtype
-    row = ops.expand_dims(s, -2)
-    col = ops.expand_dims(s, -1)
+    row = expand_dims(s, -2)
+    col = expand_dims(s, -1)
     ident = eye(k, dtype)
     # F[i, j] = 1 / (s_j^2 - s_i^2) off the diagonal, 0 on it.
-    diffs = ops.binary("mul", ops.binary("add", row, col), ops.binary("sub", row, col))
-    f = ops.binary("sub", ops.true_divide(1.0, ops.binary("add", diffs, ident)), ident)
+    diffs = mul(add(row, col), sub(row, col))
+    f = sub(div(1.0, add(diffs, ident)), ident)
     dss = _scale(ds_mat, row)
     sds = _scale(ds_mat, col)
-    du = mm(u, _scale(ops.binary("add", dss, mT(dss)), f))
-    dv = mm(v, _scale(ops.binary("add", sds, mT(sds)), f))
+    du = matmul(u, _scale(add(dss, mT(dss)), f))
+    dv = matmul(v, _scale(add(sds, mT(sds)), f))
     if m > n:
-        du = ops.binary("add", du, ops.true_divide(ops.binary("sub", dav, mm(u, ds_mat)), row))
+        du = add(du, div(sub(dav, matmul(u, ds_mat)), row))
     if n > m:
-        dau = mm(mT(t), u)
-        dv = ops.binary("add", dv, ops.true_divide(ops.binary("sub", dau, mm(v, mm(vt, dau))), row))
+        dau = matmul(mT(t), u)
+        dv = add(dv, div(sub(dau, matmul(v, matmul(vt, dau))), row))
     if full_matrices and m > n:
-        u2 = ops.static_slice(u_all, *_cols(aval_of(u_all).shape, k, m))
-        du = ops.concatenate([du, _complement_tangent(u, du, u2)], -1)
+        u2 = static_slice(u_all, *_cols(aval_of(u_all).shape, k, m))
+        du = concatenate([du, _complement_tangent(u, du, u2)], -1)
     if full_matrices and n > m:
-        v2 = mT(ops.static_slice(vt_all, *_rows(aval_of(vt_all).shape, k, n)))
-        dv = ops.concatenate([dv, _complement_tangent(v, dv, v2)], -1)
+        v2 = mT(static_slice(vt_all, *_rows(aval_of(vt_all).shape, k, n)))
+        dv = concatenate([dv, _complement_tangent(v, dv, v2)], -1)
     return outs, [du, ds, mT(dv)]
 
 
@@ -479,11 +468,14 @@ def _eigh_rule(x, *, lower):
     return [ShapedArray(x.shape[:-1], x.dtype, False), ShapedArray(x.shape, x.dtype, False)]
 
 
-def _eigh_impl(x, *, lower):
+def _eigh_impl(xp, x, *, lower):
     w = _work(x)
     n = x.shape[-1]
     outs = _per_matrix(
-        lambda a: tuple(np.linalg.eigh(a, UPLO="L" if lower else "U")), w, _like(w, (n,), (n, n))
+        xp,
+        lambda a: tuple(xp.linalg.eigh(a, UPLO="L" if lower else "U")),
+        w,
+        _like(xp, w, (n,), (n, n)),
     )
     return [o.astype(x.dtype) for o in outs]
 
@@ -498,10 +490,10 @@ def _eigh_jvp(ps, ts, *, lower):
     n = aval_of(x).shape[-1]
     ident = eye(n, aval_of(x).dtype)
     # F[i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it.
-    gaps = ops.binary("sub", ops.expand_dims(w, -2), ops.expand_dims(w, -1))
-    f = ops.binary("sub", ops.true_divide(1.0, ops.binary("add", gaps, ident)), ident)
-    vt_dx_v = mm(mT(v), mm(t, v))
-    return [w, v], [diag(vt_dx_v), mm(v, _scale(vt_dx_v, f))]
+    gaps = sub(expand_dims(w, -2), expand_dims(w, -1))
+    f = sub(div(1.0, add(gaps, ident)), ident)
+    vt_dx_v = matmul(mT(v), matmul(t, v))
+    return [w, v], [diag(vt_dx_v), matmul(v, _scale(vt_dx_v, f))]
 
 
 eigh_p.jvp = _eigh_jvp
@@ -517,13 +509,13 @@ def _pinv_rule(x, *, rtol):
     return [ShapedArray(x.shape[:-2] + (x.shape[-1], x.shape[-2]), x.dtype, False)]
 
 
-def _pinv_impl(x, *, rtol):
+def _pinv_impl(xp, x, *, rtol):
     w = _work(x)
-    u, s, vt = _svd_impl(w, full_matrices=False, compute_uv=True)
-    cutoff = rtol * np.max(s, axis=-1, keepdims=True, initial=0)
+    u, s, vt = _svd_impl(xp, w, full_matrices=False, compute_uv=True)
+    cutoff = rtol * xp.max(s, axis=-1, keepdims=True, initial=0)
     with np.errstate(divide="ignore"):
-        s_inv = np.where(s > cutoff, 1 / np.where(s > cutoff, s, 1), 0)
-    out = np.swapaxes(vt, -1, -2) @ (s_inv[..., None] * np.swapaxes(u, -1, -2))
+        s_inv = xp.where(s > cutoff, 1 / xp.where(s > cutoff, s, 1), 0)
+    out = xp.swapaxes(vt, -1, -2) @ (s_inv[..., None] * xp.swapaxes(u, -1, -2))
     return out.astype(x.dtype)
 
 
@@ -536,67 +528,12 @@ def _pinv_jvp(ps, ts, *, rtol):
     m, n = aval_of(x).shape[-2:]
     dtype = aval_of(x).dtype
     # Golub and Pereyra (1973), exact where the rank does not change.
-    first = _neg(mm(p, mm(t, p)))
-    left = ops.binary("sub", eye(n, dtype), mm(p, x))
-    second = mm(left, mm(mT(t), mm(mT(p), p)))
-    right = ops.binary("sub", eye(m, dtype), mm(x, p))
-    third = mm(mm(p, mT(p)), mm(mT(t), right))
-    return p, ops.binary("add", first, ops.binary("add", second, third))
+    first = neg(matmul(p, matmul(t, p)))
+    left = sub(eye(n, dtype), matmul(p, x))
+    second = matmul(left, matmul(mT(t), matmul(mT(p), p)))
+    right = sub(eye(m, dtype), matmul(x, p))
+    third = matmul(matmul(p, mT(p)), matmul(mT(t), right))
+    return p, add(first, add(second, third))
 
 
 pinv_p.jvp = _pinv_jvp
-
-
-# ------------------------------------------------------------------ XLA lowerings
-
-# StableHLO has cholesky and triangular_solve ops; the other decompositions have none (JAX
-# calls LAPACK through custom calls), so on the xla backend they run through the NumPy
-# implementations above, as every primitive without a lowering rule does.
-
-
-def _low_float(lw, x):
-    return lw.convert(x, dtypes.f32) if x.dtype in (dtypes.f16, dtypes.bf16) else x
-
-
-def _triangular_solve_lowering(lw, outs, a, b, *, left_side, lower, transpose_a, unit_diagonal):
-    flag = {True: "true", False: "false"}
-    attrs = {
-        "left_side": flag[left_side],
-        "lower": flag[lower],
-        "unit_diagonal": flag[unit_diagonal],
-        "transpose_a": f"#stablehlo<transpose {'TRANSPOSE' if transpose_a else 'NO_TRANSPOSE'}>",
-    }
-    a32, b32 = _low_float(lw, a), _low_float(lw, b)
-    x = lw.op("stablehlo.triangular_solve", [a32, b32], b.shape, b32.dtype, attrs)
-    return lw.convert(x, b.dtype)
-
-
-def _cholesky_lowering(lw, outs, x):
-    x32 = _low_float(lw, x)
-    chol = lw.op("stablehlo.cholesky", [x32], x.shape, x32.dtype, {"lower": "true"})
-    nd = x.ndim
-    rows = lw.op("stablehlo.iota", [], x.shape, dtypes.i32, {"iota_dimension": f"{nd - 2} : i64"})
-    cols = lw.op("stablehlo.iota", [], x.shape, dtypes.i32, {"iota_dimension": f"{nd - 1} : i64"})
-    chol = lw.select(lw.compare("GE", rows, cols), chol, lw.full_like(chol, 0))
-    # A matrix that is not positive definite is all NaN, as on the NumPy backend.
-    bad = lw.reduce(
-        [lw.compare("NE", chol, chol)],
-        [lw.const(False, dtypes.bool_)],
-        (nd - 2, nd - 1),
-        lambda acc, item: [lw.binary("stablehlo.or", acc[0], item[0])],
-    )[0]
-    bad = lw.broadcast(bad, x.shape, tuple(range(nd - 2)))
-    chol = lw.select(bad, lw.full_like(chol, float("nan")), chol)
-    return lw.convert(chol, x.dtype)
-
-
-def _register_lowerings() -> None:
-    try:
-        from jx.backends import xla_lower
-    except ImportError:  # a build without the xla backend
-        return
-    xla_lower.RULES["triangular_solve"] = _triangular_solve_lowering
-    xla_lower.RULES["cholesky"] = _cholesky_lowering
-
-
-_register_lowerings()
