@@ -89,47 +89,25 @@ def _cast(f):
     return lambda *xs: np.asarray(f(*xs)).astype(xs[0].dtype)
 
 
-UNARY_REFS = {
-    "exp": np.exp,
-    "exp2": np.exp2,
-    "log": np.log,
-    "log2": np.log2,
-    "log10": np.log10,
-    "log1p": np.log1p,
-    "expm1": np.expm1,
-    "tanh": np.tanh,
+SAME_NAME = "exp exp2 log log2 log10 log1p expm1 tanh sin cos tan sinh cosh sqrt floor ceil"
+UNARY_REFS = {name: getattr(np, name) for name in SAME_NAME.split()} | {
     "logistic": _cast(lambda x: 1 / (1 + np.exp(-x.astype(F64)))),
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
     "asin": np.arcsin,
     "acos": np.arccos,
     "atan": np.arctan,
-    "sinh": np.sinh,
-    "cosh": np.cosh,
     "asinh": np.arcsinh,
     "acosh": np.arccosh,
     "atanh": np.arctanh,
-    "sqrt": np.sqrt,
     "rsqrt": _cast(lambda x: 1 / np.sqrt(x.astype(F64))),
     "erf": _erf,
     "erf_inv": _erf_inv,
-    "floor": np.floor,
-    "ceil": np.ceil,
     "round": np.rint,  # half to even
 }
 # Where each float function's derivative is smooth: the finite differences sample there.
 DOMAINS = {
-    "log": (0.2, 3),
-    "log2": (0.2, 3),
-    "log10": (0.2, 3),
+    **dict.fromkeys(("log", "log2", "log10", "sqrt", "rsqrt"), (0.2, 3)),
+    **dict.fromkeys(("asin", "acos", "atanh", "erf_inv"), (-0.9, 0.9)),
     "log1p": (-0.5, 3),
-    "sqrt": (0.2, 3),
-    "rsqrt": (0.2, 3),
-    "asin": (-0.9, 0.9),
-    "acos": (-0.9, 0.9),
-    "atanh": (-0.9, 0.9),
-    "erf_inv": (-0.9, 0.9),
     "acosh": (1.2, 3),
     "tan": (-1.2, 1.2),
 }
@@ -220,11 +198,8 @@ def _convert(x, *, new_dtype, weak=False):
     new_dtype = np.dtype(new_dtype)
     if x.dtype.kind == "f" and new_dtype.kind in "iu":
         info = np.iinfo(new_dtype)
-        out = [
-            0 if math.isnan(v) else int(min(max(math.trunc(v) if math.isfinite(v) else v,
-                                                info.min), info.max))
-            for v in x.astype(F64).ravel().tolist()
-        ]  # fmt: skip
+        # Saturating: clamp first (int() of the clamped float truncates toward zero); NaN -> 0.
+        out = [0 if math.isnan(v) else int(min(max(v, info.min), info.max)) for v in x.ravel()]
         return np.array(out, dtype=new_dtype).reshape(x.shape)
     return x.astype(new_dtype)
 
@@ -324,6 +299,11 @@ def _per_matrix(f):
         return np.stack(outs)
 
     return ref
+
+
+def _per_pair(f):
+    """A reference over one (matrix, right-hand side) pair mapped over a leading dimension."""
+    return lambda a, b, **params: np.stack([f(m, r, **params) for m, r in zip(a, b)])
 
 
 def _qr(x, *, full_matrices):
@@ -629,4 +609,24 @@ LINALG = (
        for a in (rand(4, 3, dtype=F64), rand(2, 3, 4, dtype=F64))]
 )  # fmt: skip
 
-SPECS = ELEMENTWISE + SELECT_AND_CASTS + SHAPES + REDUCTIONS + CONTRACTIONS + LINALG
+# Derivatives at edges: a zero base, saturating or near-singular functions, signs mixed,
+# non-square decompositions whose full factors extend past the rank.
+EDGES = (
+    [Spec("pow", (np.array([0.0, 0.0, 1.5]), np.array([2.0, 3.0, 0.5])), {}, _pow, (0,)),
+     Spec("rem", (np.array([-3.7, 2.2, -0.4, 5.1]), np.array([1.5, -1.3, 0.9, -2.2])), {},
+          _rem, (0, 1)),
+     Spec("atan2", (np.array([0.0, 1.0, -1.0]), np.array([1.0, 1e-3, -1e-3])), {},
+          np.arctan2, (0, 1))]
+    + [Spec(name, (np.array(values),), {}, UNARY_REFS[name], (0,)) for name, values in
+       [("logistic", [-30.0, -5.0, 0.0, 30.0]), ("expm1", [-1e-3, 1e-5, 0.0]),
+        ("log1p", [-1e-3, 1e-5, 0.0]), ("erf_inv", [-0.99, 0.0, 0.995]), ("tanh", [-20.0, 0.0])]]
+    + [Spec("svd", (rand(*shape, dtype=F64),), {"full_matrices": True, "compute_uv": True},
+            _per_matrix(_svd), (0,), vary=scale_floats) for shape in [(4, 3), (3, 4)]]
+    + [Spec("qr", (rand(*shape, dtype=F64),), {"full_matrices": full}, _per_matrix(_qr), (0,),
+            vary=scale_floats) for shape, full in [((4, 3), True), ((3, 4), False)]]
+    + [Spec("triangular_solve", (SQUARE + rand(2, 3, 3, dtype=F64), rand(2, 3, 2, dtype=F64)),
+            {"left_side": True, "lower": True, "transpose_a": False, "unit_diagonal": False},
+            _per_pair(_triangular_solve), (0, 1), (1,))]
+)  # fmt: skip
+
+SPECS = ELEMENTWISE + SELECT_AND_CASTS + SHAPES + REDUCTIONS + CONTRACTIONS + LINALG + EDGES
