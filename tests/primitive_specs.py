@@ -503,11 +503,25 @@ SHAPES = (
 
 PROD_BUG = "reduce_prod's JVP divides by the operand: NaN where it holds a zero"
 SORT_ND = "the JVP of sort covers 1-d operands only"
+EMPTY_BUG = "the NumPy backend fails on an empty reduce_max/min or dot_general contraction"
 F16_DOT_BUG = "dot_general's preferred_element_type: the NumPy backend accumulates in f16"
 
 
 def _reducer(f):
     return lambda x, *, axes: np.asarray(f(x, axis=tuple(axes))).astype(x.dtype)
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else False if dtype.kind == "b" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else True if dtype.kind == "b" else np.iinfo(dtype).max
+
+
+def _extreme(f, identity):
+    """A max/min reference whose empty reductions give the identity, as XLA's reduce does."""
+    return lambda x, *, axes: np.asarray(f(x, axis=tuple(axes), initial=identity(x.dtype)))
 
 
 def _arg(f):
@@ -516,12 +530,19 @@ def _arg(f):
 
 REDUCTIONS = (
     [Spec(n, (a,), {"axes": ax}, _reducer(f), ()) for n, f in
-     [("reduce_sum", np.sum), ("reduce_prod", np.prod), ("reduce_max", np.max),
-      ("reduce_min", np.min)]
+     [("reduce_sum", np.sum), ("reduce_prod", np.prod)]
      for a, ax in [(rand(3, 4, 5), (0, 2)), (ints(3, 4), (1,)), (U, (0, 1)), (TIES, (1,)),
                    (SPECIAL.reshape(2, 5), (1,))]]
+    + [Spec(n, (a,), {"axes": ax}, f, ()) for n, f in
+       [("reduce_max", _extreme(np.max, _lowest)), ("reduce_min", _extreme(np.min, _highest))]
+       for a, ax in [(rand(3, 4, 5), (0, 2)), (ints(3, 4), (1,)), (U, (0, 1)), (TIES, (1,)),
+                     (SPECIAL.reshape(2, 5), (1,)), (bools(3, 4), (1,))]]
+    + [Spec(n, (a,), {"axes": (0,)}, f, (), xfail=dict.fromkeys(("value", "batch", "xla"),
+            EMPTY_BUG)) for n, f in [("reduce_max", _extreme(np.max, _lowest)),
+                                     ("reduce_min", _extreme(np.min, _highest))]
+       for a in (np.zeros((0, 3), F32), np.zeros((0, 2), np.int32))]
     + [Spec(n, (bools(3, 4),), {"axes": (1,)}, _reducer(f), ()) for n, f in
-       [("reduce_and", np.all), ("reduce_or", np.any), ("reduce_max", np.max)]]
+       [("reduce_and", np.all), ("reduce_or", np.any)]]
     + [Spec(n, (bools(3, 4),), {"axes": (0, 1)}, _reducer(f), ()) for n, f in
        [("reduce_and", np.all), ("reduce_or", np.any)]]
     + [Spec("reduce_sum", (rand(3, 4, dtype=F64),), {"axes": (0,)}, _reducer(np.sum), (0,),
@@ -529,8 +550,10 @@ REDUCTIONS = (
        Spec("reduce_prod", (NONZERO,), {"axes": (1,)}, _reducer(np.prod), (0,)),
        Spec("reduce_prod", (np.where(bools(3, 4), 0.0, NONZERO),), {"axes": (1,)},
             _reducer(np.prod), (0,), xfail={"jvp": PROD_BUG, "vjp": PROD_BUG}),
-       Spec("reduce_max", (rand(3, 4, dtype=F64),), {"axes": (0, 1)}, _reducer(np.max), (0,)),
-       Spec("reduce_min", (rand(3, 4, dtype=F64),), {"axes": (1,)}, _reducer(np.min), (0,))]
+       Spec("reduce_max", (rand(3, 4, dtype=F64),), {"axes": (0, 1)},
+            _extreme(np.max, _lowest), (0,)),
+       Spec("reduce_min", (rand(3, 4, dtype=F64),), {"axes": (1,)},
+            _extreme(np.min, _highest), (0,))]
     + [Spec(n, (a,), {"axis": ax, "index_dtype": np.dtype("i4")}, _arg(f), ())
        for n, f in [("argmax", np.argmax), ("argmin", np.argmin)]
        for a, ax in [(rand(3, 7), 1), (ints(6, 2, low=0, high=3), 0), (SPECIAL, 0),
@@ -564,7 +587,9 @@ CONTRACTIONS = (
       ((rand(3, 4, dtype=np.float16), rand(4, dtype=np.float16)), MATMUL)]]
     + [Spec("dot_general", (rand(3, 4, dtype=np.float16), rand(4, dtype=np.float16)),
             {**MATMUL, "preferred_element_type": np.dtype(F32)}, _dot_general, (),
-            xfail={"value": F16_DOT_BUG})]
+            xfail={"value": F16_DOT_BUG}),
+       Spec("dot_general", (np.zeros((3, 0), F32), np.zeros((0, 2), F32)), MATMUL, _dot_general,
+            (), xfail=dict.fromkeys(("value", "batch", "xla"), EMPTY_BUG))]
     + [Spec("dot_general", (rand(3, 4, dtype=F64), rand(4, 2, dtype=F64)), MATMUL, _dot_general,
             (0, 1), (1,)),
        Spec("dot_general", (rand(2, 3, 4, dtype=F64), rand(4, 2, 3, dtype=F64)),
