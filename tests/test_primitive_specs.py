@@ -4,8 +4,9 @@ linear in), and each row generates its checks: the value against the reference; 
 against central finite differences in f64; reverse mode (the transposed JVP) against them
 and the dot-product identity; the primitive's own transpose rule where it is linear;
 batching against a loop over examples; and the XLA backend against the NumPy one. A
-primitive without a row fails `test_every_primitive_has_a_row`. Rows without NumPy-only
-operands (control flow with sub-programs, collectives over a named axis) are built here.
+primitive without a row fails `test_every_primitive_has_a_row`, and one whose row says a
+transformation applies fails where the rule is missing. The rows that need jx itself to
+build (control flow with sub-programs, collectives over a named axis) are made here.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ def _while_spec():
     one = np.array(1, np.int32)
     body = traced(lambda c, i, x: (prim("add", i, one), prim("mul", prim("cos", x), c)), c, i, x)
     params = {"cond_program": cond, "body_program": body, "cond_nconsts": 1, "body_nconsts": 1}
-    return Spec("while", (limit, c, i, x), params, _while_ref, (1, 3), vary=_vary_index)
+    return Spec("while", (limit, c, i, x), params, _while_ref, (1, 3), reverse=False,
+                vary=_vary_index)  # fmt: skip
 
 
 CONTROL_FLOW = [
@@ -262,14 +264,15 @@ DIFFERENTIABLE = [s for s in SPECS if s.diff]
 
 @pytest.mark.parametrize("spec", rows(DIFFERENTIABLE, "jvp"))
 def test_jvp_matches_finite_differences(spec):
-    _, out_nonzero, tangents, _, touts = _jvp(spec)
+    _, out_nonzero, tangents, outs, touts = _jvp(spec)
+    assert_all_match(outs, reference(spec, spec.args))
     fd = _finite_difference(spec, tangents, out_nonzero)
     assert len(touts) == len(fd)
     for got, want in zip(touts, fd):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("spec", rows(DIFFERENTIABLE, "vjp", lambda s: s.name != "while"))
+@pytest.mark.parametrize("spec", rows(DIFFERENTIABLE, "vjp", lambda s: s.reverse))
 def test_vjp_matches_finite_differences(spec):
     program, out_nonzero, tangents, _, touts = _jvp(spec)
     n_in, n_out = len(spec.args), len(out_nonzero)
@@ -286,12 +289,12 @@ def test_vjp_matches_finite_differences(spec):
     assert reverse == pytest.approx(fd, rel=1e-5, abs=1e-6)
 
 
-def test_reverse_mode_through_while_is_refused():
-    (spec,) = [s for s in CONTROL_FLOW if s.name == "while"]
+@pytest.mark.parametrize("spec", rows(DIFFERENTIABLE, "refused", lambda s: not s.reverse))
+def test_refused_reverse_mode_names_the_primitive(spec):
     program, out_nonzero, tangents, _, touts = _jvp(spec)
     linear_in = [False] * len(spec.args) + [True] * len(tangents)
     linear_out = [False] * len(out_nonzero) + [True] * len(touts)
-    with pytest.raises(JxError, match="while"):
+    with pytest.raises(JxError, match=spec.name):
         transpose_program(program, linear_in, linear_out)
 
 
@@ -460,6 +463,21 @@ def test_integer_binary_family(name, data):
     y = data.draw(hnp.arrays(np.int32, shape, elements=values))
     (got,) = run_numpy(one_eqn_program(name, [x, y], {}), [x, y])
     assert_matches(got, BINARY_REFS[name](x, y))
+
+
+FLOATS = st.floats(-4, 4, width=32) | st.sampled_from([0.0, -0.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("name", ["div", "floor_divide", "rem", "atan2", "pow", "max", "nextafter"])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_float_binary_family(name, data):
+    shape = data.draw(SMALL)
+    x = data.draw(hnp.arrays(np.float32, shape, elements=FLOATS))
+    y = data.draw(hnp.arrays(np.float32, shape, elements=FLOATS))
+    (got,) = run_numpy(one_eqn_program(name, [x, y], {}), [x, y])
+    with np.errstate(all="ignore"):
+        assert_matches(got, BINARY_REFS[name](x, y))
 
 
 # ------------------------------------------------------------------ the XLA backend
