@@ -16,7 +16,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from primitive_specs import BINARY_REFS, DOMAINS, F64, UNARY_REFS, Spec, rand
+from primitive_specs import (
+    BINARY_REFS,
+    DOMAINS,
+    F64,
+    LINALG_REFS,
+    SQUARE,
+    UNARY_REFS,
+    Spec,
+    ints,
+    rand,
+    scale_floats,
+)
 from primitive_specs import SPECS as ARRAY_SPECS
 
 # isort: split
@@ -71,6 +82,48 @@ def xla_backend():
 
     return xla
 
+
+# ------------------------------------------------------------------ rows at the edges
+# Derivatives at a zero base, of saturating functions, with signs mixed; non-square
+# decompositions whose full factors extend past the rank; narrow ints that wrap.
+
+
+def _binary(name, x, y, diff=()):
+    return Spec(name, (x, y), {}, BINARY_REFS[name], diff)
+
+
+def _unary(name, values, diff=(0,)):
+    return Spec(name, (np.asarray(values),), {}, UNARY_REFS[name], diff)
+
+
+EDGES = (
+    [_binary("pow", np.array([0.0, 0.0, 1.5]), np.array([2.0, 3.0, 0.5]), (0,)),
+     _binary("rem", np.array([-3.7, 2.2, -0.4, 5.1]), np.array([1.5, -1.3, 0.9, -2.2]), (0, 1)),
+     _binary("atan2", np.array([0.0, 1.0, -1.0]), np.array([1.0, 1e-3, -1e-3]), (0, 1))]
+    + [_unary(name, values) for name, values in
+       [("logistic", [-30.0, -5.0, 0.0, 30.0]), ("expm1", [-1e-3, 1e-5, 0.0]),
+        ("log1p", [-1e-3, 1e-5, 0.0]), ("erf_inv", [-0.99, 0.0, 0.995]), ("tanh", [-20.0, 0.0])]]
+    + [Spec("svd", (rand(*shape, dtype=F64),), {"full_matrices": True, "compute_uv": True},
+            LINALG_REFS["svd"], (0,), vary=scale_floats) for shape in [(4, 3), (3, 4)]]
+    + [Spec("qr", (rand(*shape, dtype=F64),), {"full_matrices": full}, LINALG_REFS["qr"], (0,),
+            vary=scale_floats) for shape, full in [((4, 3), True), ((3, 4), False)]]
+    + [Spec("triangular_solve", (SQUARE + rand(2, 3, 3, dtype=F64), rand(2, 3, 2, dtype=F64)),
+            {"left_side": True, "lower": True, "transpose_a": False, "unit_diagonal": False},
+            LINALG_REFS["triangular_solve"], (0, 1), (1,))]
+)  # fmt: skip
+
+I8 = np.array([-128, -128, 7, -7, -128, 127], np.int8)
+I8_DIVISORS = np.array([-1, 1, -1, 0, 0, -1], np.int8)  # -128 / -1 wraps to -128
+U8 = ints(6, dtype=np.uint8, low=0, high=256)
+F16 = rand(3, 4, dtype=np.float16, low=0.1, high=2)
+NARROW = (
+    [_binary(n, I8, I8_DIVISORS) for n in ("div", "floor_divide", "rem", "mul", "add", "sub")]
+    + [Spec(n, (I8,), {}, f, ()) for n, f in [("neg", np.negative), ("abs", np.abs)]]
+    + [_binary(n, U8, ints(6, dtype=np.uint8, low=0, high=10)) for n in
+       ("mul", "add", "sub", "shift_left", "shift_right", "div", "rem", "pow")]
+    + [_unary(n, F16, ()) for n in ("exp", "tanh", "sin", "sqrt", "log")]
+    + [_binary(n, F16, F16[::-1]) for n in ("add", "mul", "div", "max", "pow", "lt")]
+)  # fmt: skip
 
 # ------------------------------------------------------------------ rows built on the IR
 
@@ -137,7 +190,7 @@ CONTROL_FLOW = [
     for k in (0, 1, 5, -3)
 ] + [_scan_spec(False), _scan_spec(True), _while_spec()]  # fmt: skip
 
-SPECS = ARRAY_SPECS + CONTROL_FLOW
+SPECS = ARRAY_SPECS + EDGES + NARROW + CONTROL_FLOW
 
 # Collectives act over a named mapped axis: each row is an example batch of AXIS operands.
 AXIS = 4
