@@ -153,11 +153,11 @@ def _scan_body(c, carry, x):
 
 
 def _scan_ref(c, carry, xs, *, body, length, num_consts, num_carry, reverse):
-    ys = [None] * length
+    ys = np.zeros_like(xs)
     for i in reversed(range(length)) if reverse else range(length):
         ys[i] = np.sin(carry * xs[i])
         carry = carry * c + xs[i]
-    return carry, np.stack(ys)
+    return carry, ys
 
 
 def _while_ref(limit, c, i, x, **params):
@@ -166,11 +166,14 @@ def _while_ref(limit, c, i, x, **params):
     return i, x
 
 
-def _scan_spec(reverse):
-    c, carry, xs = rand(2, dtype=F64), rand(2, dtype=F64), rand(4, 2, dtype=F64)
-    body = traced(_scan_body, c, carry, xs[0])
-    params = {"body": body, "length": 4, "num_consts": 1, "num_carry": 1, "reverse": reverse}
-    return Spec("scan", (c, carry, xs), params, _scan_ref, (0, 1, 2))
+def _scan_spec(reverse, length=4, xfail=None):
+    c, carry, xs = rand(2, dtype=F64), rand(2, dtype=F64), rand(length, 2, dtype=F64)
+    body = traced(_scan_body, c, carry, carry)
+    params = {"body": body, "length": length, "num_consts": 1, "num_carry": 1, "reverse": reverse}
+    return Spec("scan", (c, carry, xs), params, _scan_ref, (0, 1, 2), xfail=xfail or {})
+
+
+EMPTY_SCAN_BUG = "the XLA lowering of a scan of length 0 slices a row out of its empty xs"
 
 
 def _while_spec():
@@ -188,7 +191,8 @@ CONTROL_FLOW = [
     Spec("cond", (np.array(k, np.int32), rand(3, dtype=F64), rand(3, dtype=F64)),
          {"branches": BRANCHES}, _cond_ref, (1, 2), vary=_vary_index)
     for k in (0, 1, 5, -3)
-] + [_scan_spec(False), _scan_spec(True), _while_spec()]  # fmt: skip
+] + [_scan_spec(False), _scan_spec(True), _scan_spec(False, 0, {"xla": EMPTY_SCAN_BUG}),
+     _while_spec()]  # fmt: skip
 
 SPECS = ARRAY_SPECS + EDGES + NARROW + CONTROL_FLOW
 
@@ -538,22 +542,25 @@ def test_float_binary_family(name, data):
 
 @pytest.fixture(scope="module")
 def xla_results():
-    """Every row's results from one compiled program holding them all (compiling one small
-    module per row would take a tenth of a second each)."""
+    """The results of every row expected to lower from one compiled program holding them all
+    (compiling one small module per row would take a tenth of a second each)."""
     xla = xla_backend()
-    programs = [program_of(spec) for spec in SPECS]
+    specs = [spec for spec in SPECS if "xla" not in spec.xfail]
+    programs = [program_of(spec) for spec in specs]
     inputs = [v for p in programs for v in p.inputs]
     eqns = [e for p in programs for e in p.eqns]
     outputs = [v for p in programs for v in p.outputs]
-    results = xla.compile(Program(inputs, eqns, outputs))(*(a for s in SPECS for a in s.args))
+    results = xla.compile(Program(inputs, eqns, outputs))(*(a for s in specs for a in s.args))
     starts = np.cumsum([0] + [len(p.outputs) for p in programs])
-    return {id(s): results[a:b] for s, a, b in zip(SPECS, starts[:-1], starts[1:])}
+    return {id(s): results[a:b] for s, a, b in zip(specs, starts[:-1], starts[1:])}
 
 
 @pytest.mark.parametrize("spec", rows(SPECS, "xla"))
 def test_xla_matches_numpy(xla_results, spec):
-    want = run_numpy(program_of(spec), spec.args)
-    assert_all_match(xla_results[id(spec)], want, atol=1e-6)
+    got = xla_results.get(id(spec))
+    if got is None:  # a known failure, run alone so that it cannot break the others
+        got = xla_backend().run(program_of(spec), list(spec.args))
+    assert_all_match(got, run_numpy(program_of(spec), spec.args), atol=1e-6)
 
 
 @pytest.mark.parametrize(("name", "xs"), COLLECTIVE_ROWS)
