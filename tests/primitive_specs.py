@@ -1,11 +1,10 @@
 """The spec rows of the primitive table that need nothing but NumPy: example operands and
 params for every array primitive, each with an independent NumPy reference and what
 transformations apply to it. `test_primitive_specs.py` generates its checks from these rows
-and adds the rows that need sub-programs or a mapped axis (control flow, collectives).
-
-A row names the operands it is differentiable in (`diff`; `NOT_DIFFERENTIABLE` says none),
-whether reverse mode applies too (`reverse`), and the operands it is linear in (`linear`,
-checked through the primitive's own transpose rule).
+and adds edge rows and the rows that need sub-programs or a mapped axis (control flow,
+collectives). A row names the operands it is differentiable in (`diff`;
+`NOT_DIFFERENTIABLE` says none), whether reverse mode applies too (`reverse`), and the
+operands it is linear in (`linear`, checked through the primitive's own transpose rule).
 References follow jx's documented semantics where NumPy's differ: integer division and
 remainder by zero give 0, shifts past the width fill, float-to-int conversion saturates,
 gather clamps out-of-range indices and scatter drops them.
@@ -33,7 +32,8 @@ class Spec:
     reverse: bool = True  # whether reverse mode applies where `diff` does (else: refused)
     vary: Callable | None = None  # (operand position, array, k) -> example k's operand
     atol: float = 0.0  # extra absolute tolerance of the value check
-    xfail: dict = field(default_factory=dict)  # check name -> reason (a known bug)
+    # check (value, jvp, vjp, transpose, batch, xla) -> why it fails: a known bug
+    xfail: dict = field(default_factory=dict)
 
 
 RNG = np.random.default_rng(7)

@@ -294,6 +294,15 @@ def test_every_primitive_has_a_row():
     assert set(REGISTRY) == covered, f"no spec row for {missing}; rows for unknown {unknown}"
 
 
+def test_every_transpose_rule_has_a_linear_row():
+    """A transpose rule is checked by a row linear in some operand, or (control flow) by reverse
+    mode through the row's sub-programs."""
+    through_reverse_mode = {s.name for s in CONTROL_FLOW}
+    linear = {s.name for s in SPECS if s.linear} | through_reverse_mode
+    untested = sorted(n for n, p in REGISTRY.items() if p.transpose and n not in linear)
+    assert not untested, f"transpose rules no row checks: {untested}"
+
+
 @pytest.mark.parametrize("spec", rows(SPECS, "value"))
 def test_value_matches_numpy_reference(spec):
     got = run_numpy(program_of(spec), spec.args)
