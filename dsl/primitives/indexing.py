@@ -19,7 +19,18 @@ from ..errors import ShapeError
 from ..errors import TypeError as JxTypeError
 from ..registry import need, primitive, undef
 from .elementwise import BINARY, add, compare, mul, select
-from .shapes import constant, deflinear, full, iota, move_axis, reshape, shift, to_front, transpose
+from .shapes import (
+    broadcast_in_dim,
+    constant,
+    deflinear,
+    full,
+    iota,
+    move_axis,
+    reshape,
+    shift,
+    to_front,
+    transpose,
+)
 
 # ------------------------------------------------------------------ slice
 
@@ -152,8 +163,17 @@ def _gather_jvp(ps, ts, *, axis):
     return out, None if t is None else bind(gather_p, t, idx, axis=axis)
 
 
+def _clamped(idx, n: int):
+    """Indices clamped into [0, n - 1], as gather reads them."""
+    low, high = compare("lt", idx, 0), compare("gt", idx, max(n - 1, 0))
+    return select(low, 0, select(high, max(n - 1, 0), idx))
+
+
 def _gather_t(cts, x, idx, *, axis):
+    # The cotangent goes where gather read: at the clamped index (scatter would drop the
+    # out-of-range ones, and their gradient with them).
     zero = full(x.aval.shape, 0, x.aval.dtype)
+    idx = _clamped(idx, x.aval.shape[axis])
     return [bind(scatter_p, zero, idx, cts[0], axis=axis, mode="add"), None]
 
 
@@ -181,8 +201,7 @@ def _gather_batch(ax, args, dims, *, axis):
     # indices clamped into its own rows first.
     x, idx = to_front(x, dx, ax.size), to_front(idx, di, ax.size)
     n = aval_of(x).shape[axis + 1]
-    low, high = compare("lt", idx, 0), compare("gt", idx, max(n - 1, 0))
-    idx = select(low, 0, select(high, max(n - 1, 0), idx))
+    idx = _clamped(idx, n)
     out = bind(gather_p, _flat_operand(x, axis), _example_rows(idx, n), axis=0)
     ni = aval_of(idx).ndim - 1
     # The gather gives (batch, idx..., before..., after...); put `before` back in front.
@@ -237,9 +256,22 @@ def _scatter_jvp(ps, ts, *, axis, mode):
     return out, bind(scatter_p, tx, idx, tu, axis=axis, mode=mode)
 
 
+def _inside(idx, n: int):
+    return bind(BINARY["and"], compare("ge", idx, 0), compare("lt", idx, n))
+
+
 def _scatter_t(cts, x, idx, upd, *, axis, mode):
     ct = cts[0]
-    ct_upd = bind(gather_p, ct, idx, axis=axis) if undef(upd) else None
+    ct_upd = None
+    if undef(upd):
+        # A dropped (out-of-range) update had no effect: its cotangent is zero, not the
+        # value at the index gather would clamp it to.
+        n = aval_of(ct).shape[axis]
+        got = bind(gather_p, ct, idx, axis=axis)
+        shape = aval_of(got).shape
+        ndim = aval_of(idx).ndim
+        kept = broadcast_in_dim(_inside(idx, n), shape, tuple(range(axis, axis + ndim)))
+        ct_upd = select(kept, got, full(shape, 0, aval_of(got).dtype))
     if mode == "add":
         return [ct if undef(x) else None, None, ct_upd]
     if mode == "set":
@@ -257,7 +289,7 @@ def _scatter_batch(ax, args, dims, *, axis, mode):
         return bind(scatter_p, x, idx, updates, axis=axis + 1, mode=mode), 0
     idx = to_front(idx, di, ax.size)
     n = aval_of(x).shape[axis + 1]
-    inside = bind(BINARY["and"], compare("ge", idx, 0), compare("lt", idx, n))
+    inside = _inside(idx, n)
     # Out-of-range updates must stay dropped, not land in a neighbouring example's rows.
     flat = select(inside, _example_rows(idx, n), ax.size * n)
     ni = aval_of(idx).ndim - 1
