@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import ir_check
 from .ir import Eqn, Literal, Program
 
 FOLD_LIMIT = 4096  # elements: larger results stay computed at run time, not embedded
@@ -185,6 +186,8 @@ PIPELINE = [("fold", fold), ("simplify", simplify), ("cse", cse), ("dce", dce)]
 def optimize(program: Program, until: str | None = None) -> Program:
     for name, run in PIPELINE:
         program = run(program)
+        if ir_check.ENABLED:
+            ir_check.check_program(program, after=name)
         if name == until:
             break
     return program
