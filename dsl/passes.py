@@ -105,11 +105,9 @@ def simplify(program: Program) -> Program:
         same = out is not None and not eqn.prim.multiple_results
 
         def forward(v):
-            if (
-                type(v) is Literal
-                or v.aval.shape != out.aval.shape
-                or (v.aval.dtype != out.aval.dtype)
-            ):
+            # Only a value of the very same aval may stand in for the result: a weak one in
+            # place of a strong one would change the weak flags of every later equation.
+            if type(v) is Literal or v.aval != out.aval:
                 return eqn
             subst[out] = v
             return None

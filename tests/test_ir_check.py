@@ -292,3 +292,12 @@ def test_programs_from_real_transforms_pass(name):
     check_program(program)
     for pass_name, _ in passes.PIPELINE:
         check_program(passes.optimize(program, until=pass_name), after=pass_name)
+
+
+# ------------------------------------------------------------------ bugs the checker found
+
+
+def test_simplify_forwards_only_a_value_of_the_same_aval():
+    # x * 1 with a weak x and a strong 1 is strong: forwarding x made later equations weak.
+    program = traced("def g(x) = x * x * x\ndef f(x) = grad(grad(grad(g)))(x)\n", 2.0)
+    check_program(passes.simplify(program), after="simplify")
