@@ -301,3 +301,12 @@ def test_simplify_forwards_only_a_value_of_the_same_aval():
     # x * 1 with a weak x and a strong 1 is strong: forwarding x made later equations weak.
     program = traced("def g(x) = x * x * x\ndef f(x) = grad(grad(grad(g)))(x)\n", 2.0)
     check_program(passes.simplify(program), after="simplify")
+
+
+def test_a_program_evaluated_inside_a_trace_keeps_its_literals_weak():
+    m = jx.compile(
+        "def g(x) = 2.0\ndef f(x) = vmap(g, out_axes=None)(x) + x\ndef f_jit(x) = jit(g)(x) + x\n"
+    )
+    x = np.ones(3, np.float16)
+    assert m.f(x).dtype == m.f_jit(x).dtype == np.float16
+    assert jx.jit(m.f)(x).dtype == np.float16
