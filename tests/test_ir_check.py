@@ -2,6 +2,7 @@
 showing the failing equation between its neighbours; the hooks after a builder and after
 each pass; and programs from real transforms (grad, vmap, jit's passes, loops) passing."""
 
+import os
 import re
 
 import jx
@@ -310,3 +311,7 @@ def test_a_program_evaluated_inside_a_trace_keeps_its_literals_weak():
     x = np.ones(3, np.float16)
     assert m.f(x).dtype == m.f_jit(x).dtype == np.float16
     assert jx.jit(m.f)(x).dtype == np.float16
+
+
+def test_the_suite_runs_with_the_checker_on():
+    assert ir_check.ENABLED == (os.environ["JX_CHECK_IR"] != "0")
