@@ -11,6 +11,7 @@ import sys
 
 from . import __version__
 from .errors import JxError
+from .ir_check import check_program
 from .passes import PIPELINE
 
 
@@ -128,6 +129,8 @@ def cmd_ir(args) -> int:
             from .passes import optimize
 
             program = optimize(program, until=args.after)
+    if args.check:
+        check_program(program, after=args.after)
     if args.hlo:
         from .backends.xla_lower import module_text
 
@@ -172,6 +175,9 @@ def main(argv=None) -> int:
         default=None,
         choices=[name for name, _ in PIPELINE],
         help="show the program after this pass",
+    )
+    p.add_argument(
+        "--check", action="store_true", help="check the program keeps the IR's rules (jx.ir_check)"
     )
     p.set_defaults(run=cmd_ir)
 

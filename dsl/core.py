@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, ir_check
 from .dtypes import ShapedArray
 from .errors import JxError, JxRuntimeError, Span
 from .errors import TypeError as JxTypeError
@@ -103,6 +103,8 @@ class Builder:
         outs = [self.lift(o) for o in outputs]
         captured = list(self.captured.values())
         program = Program(self.inputs + [var for _, var in captured], self.eqns, outs)
+        if ir_check.ENABLED:
+            ir_check.check_program(program)
         return program, [value for value, _ in captured]
 
 

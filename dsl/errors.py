@@ -135,3 +135,7 @@ class JxRuntimeError(JxError):
 
 class ValueError(JxError):
     """A value of the right kind but an unusable content (a bad axis, a bad dtype name)."""
+
+
+class IRError(JxError):
+    """A program that breaks the IR's rules: an internal bug in a transform or a pass."""

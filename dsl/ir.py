@@ -113,7 +113,9 @@ def _param_text(value, namer, indent) -> str:
     return repr(value)
 
 
-def _pretty(program: Program, namer: _Namer, indent: int) -> str:
+def _lines(program: Program, namer: _Namer, indent: int) -> list[str]:
+    """The header, one text per equation (several lines where it holds sub-programs), then
+    the outputs line."""
     pad = " " * indent
     ins = " ".join(f"{namer(v)}:{v.aval}" for v in program.inputs)
     lines = [f"{pad}{{ lambda {ins} . let"]
@@ -127,8 +129,29 @@ def _pretty(program: Program, namer: _Namer, indent: int) -> str:
         lines.append(f"{pad}    {outs} = {head} {args}".rstrip())
     outs = ", ".join(namer(v) for v in program.outputs)
     lines.append(f"{pad}  in ({outs}) }}")
-    return "\n".join(lines)
+    return lines
+
+
+def _pretty(program: Program, namer: _Namer, indent: int) -> str:
+    return "\n".join(_lines(program, namer, indent))
 
 
 def pretty(program: Program) -> str:
     return _pretty(program, _Namer(), 0)
+
+
+def pretty_around(program: Program, index: int, context: int = 2) -> str:
+    """Equation `index` of `program` (its outputs line when `index` is past the last one)
+    with `context` equations either side, the one at `index` marked with `>` (index -1
+    marks the inputs line); names are those `pretty(program)` gives."""
+    lines = _lines(program, _Namer(), 0)
+    at = index + 1  # lines[0] is the header
+    first, last = max(0, at - context), min(len(lines), at + context + 1)
+    shown = [
+        ("> " if i == at else "  ") + text.replace("\n", "\n  ") for i, text in enumerate(lines)
+    ]
+    return "\n".join(
+        (["  ..."] if first > 0 else [])
+        + shown[first:last]
+        + (["  ..."] if last < len(lines) else [])
+    )

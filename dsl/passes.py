@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import ir_check
 from .ir import Eqn, Literal, Program
 
 FOLD_LIMIT = 4096  # elements: larger results stay computed at run time, not embedded
@@ -102,11 +103,9 @@ def simplify(program: Program) -> Program:
         same = out is not None and not eqn.prim.multiple_results
 
         def forward(v):
-            if (
-                type(v) is Literal
-                or v.aval.shape != out.aval.shape
-                or (v.aval.dtype != out.aval.dtype)
-            ):
+            # Only a value of the very same aval may stand in for the result: a weak one in
+            # place of a strong one would change the weak flags of every later equation.
+            if type(v) is Literal or v.aval != out.aval:
                 return eqn
             subst[out] = v
             return None
@@ -183,6 +182,8 @@ PIPELINE = [("fold", fold), ("simplify", simplify), ("cse", cse), ("dce", dce)]
 def optimize(program: Program, until: str | None = None) -> Program:
     for name, run in PIPELINE:
         program = run(program)
+        if ir_check.ENABLED:
+            ir_check.check_program(program, after=name)
         if name == until:
             break
     return program

@@ -12,7 +12,8 @@ import sys
 
 import jx
 import pytest
-from jx import cli
+from jx import cli, ir_check, passes
+from jx.ir import Program, Var
 
 GOOD = """\
 def f(x, y):
@@ -279,6 +280,28 @@ def test_ir_user_error_in_the_function(jx_main, tmp_path):
     path.write_text("def f(x, y) = x + y\n")
     match = first_error(jx_main("ir", str(path), "f", "--args", "f32[3], f32[4]"))
     assert match.group(4) == "ShapeError" and match.group(2) == "1"
+
+
+def test_ir_check_passes_a_good_program(jx_main, good):
+    proc = jx_main("ir", str(good), "f", "--args", "f32[2,2], f32[]", "--after", "dce", "--check")
+    assert proc.returncode == 0, proc.stderr
+    assert "dot_general" in proc.stdout
+
+
+def test_ir_check_names_the_broken_rule_and_the_pass(jx_main, good, monkeypatch):
+    def widen(program):
+        first = program.eqns[0]
+        wrong = first.replace(outputs=(Var(first.outputs[0].aval.update(shape=(9,))),))
+        return Program(program.inputs, [wrong, *program.eqns[1:]], program.outputs)
+
+    monkeypatch.setattr(ir_check, "ENABLED", False)  # only --check looks
+    monkeypatch.setattr(passes, "PIPELINE", [("widen", widen)])
+    monkeypatch.setattr(cli, "PIPELINE", passes.PIPELINE)
+    proc = jx_main("ir", str(good), "f", "--args", "f32[2,2], f32[]", "--after", "widen", "--check")
+    match = first_error(proc)
+    assert proc.returncode == 1 and match.group(4) == "IRError"
+    assert "after pass 'widen': equation 0 (dot_general): result 0 is f32[9]" in proc.stderr
+    assert "\n>     c:f32[9] = dot_general" in proc.stderr
 
 
 @pytest.mark.parametrize(

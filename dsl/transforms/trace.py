@@ -73,11 +73,19 @@ def _as_tracer(x):
 
 def eval_program(program: Program, args) -> list:
     """Evaluate a program's equations with `bind`: recorded while tracing, else run now."""
+    builder = current_builder()
+
+    def read(v):
+        if type(v) is not Literal:
+            return env[v]
+        # While tracing, the literal itself: its value alone would lose its weak flag.
+        return v.value if builder is None else Tracer(builder, v)
+
     env = {}
     for var, value in zip(program.inputs, args):
         env[var] = value
     for eqn in program.eqns:
-        ins = [v.value if type(v) is Literal else env[v] for v in eqn.inputs]
+        ins = [read(v) for v in eqn.inputs]
         saved = CTX.span
         CTX.span = eqn.span or saved
         try:
@@ -89,7 +97,7 @@ def eval_program(program: Program, args) -> list:
                 env[var] = value
         else:
             env[eqn.outputs[0]] = out
-    return [v.value if type(v) is Literal else env[v] for v in program.outputs]
+    return [read(v) for v in program.outputs]
 
 
 def run_program(program: Program, args) -> list:
