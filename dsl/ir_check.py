@@ -17,14 +17,11 @@ import os
 
 import numpy as np
 
-from . import dtypes, prims
 from .dtypes import ShapedArray
 from .errors import IRError
 from .ir import Literal, Program, Var, pretty_around
 
 ENABLED = os.environ.get("JX_CHECK_IR", "0") not in ("", "0")
-
-_PRED = ShapedArray((), dtypes.bool_, False)
 
 
 def check_program(program: Program, after: str | None = None) -> None:
@@ -124,7 +121,7 @@ class _ProgramChecker:
                     f"{head}: result {k} is {v.aval}, its shape rule gives {want} ({what} differs)",
                     eqn.span,
                 )
-        rule = _INTERFACES.get(prim)
+        rule = INTERFACES.get(prim)
 
         def fail(message):
             self.fail(index, f"{head}: {message}", eqn.span)
@@ -160,41 +157,8 @@ def _check(program: Program, path: list[str]) -> None:
     _ProgramChecker(program, path).run()
 
 
-def _cond_interfaces(eqn, fail):
-    operands = [v.aval for v in eqn.inputs[1:]]
-    results = [v.aval for v in eqn.outputs]
-    return [
-        (f"branch {i}", b, operands, results, False) for i, b in enumerate(eqn.params["branches"])
-    ]
-
-
-def _while_interfaces(eqn, fail):
-    p, avals = eqn.params, [v.aval for v in eqn.inputs]
-    nc, nb = p["cond_nconsts"], p["body_nconsts"]
-    carry = avals[nc + nb :]
-    return [
-        ("cond_program", p["cond_program"], avals[:nc] + carry, [_PRED], False),
-        ("body_program", p["body_program"], avals[nc : nc + nb] + carry, carry, False),
-    ]
-
-
-def _scan_interfaces(eqn, fail):
-    p, avals = eqn.params, [v.aval for v in eqn.inputs]
-    nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
-    carry, xs = avals[nc : nc + nk], avals[nc + nk :]
-    for k, x in enumerate(xs):
-        if not x.shape or x.shape[0] != length:
-            fail(f"scanned operand {k} is {x}, its leading axis must be the length {length}")
-    slices = [x.update(shape=x.shape[1:]) for x in xs]
-    return [("body", p["body"], avals[:nc] + carry + slices, carry, True)]
-
-
-# How each primitive holding sub-programs in its params (these three alone) feeds them: rows
-# of (label, sub-program, the input avals it must take, the result avals it must give,
-# whether those are only its leading ones); a rule reports operands that fit no sub-program
-# through `fail`.
-_INTERFACES = {
-    prims.cond_p: _cond_interfaces,
-    prims.while_p: _while_interfaces,
-    prims.scan_p: _scan_interfaces,
-}
+#: How each primitive holding sub-programs in its params feeds them, registered beside the
+#: primitive (the control family): `rule(eqn, fail)` gives rows of (label, sub-program, the
+#: input avals it must take, the result avals it must give, whether those are only its
+#: leading ones), and reports operands that fit no sub-program through `fail`.
+INTERFACES: dict = {}

@@ -8,7 +8,7 @@ import re
 import jx
 import numpy as np
 import pytest
-from jx import ir_check, passes, prims
+from jx import ir_check, passes, registry
 from jx.api import using
 from jx.backends import numpy as numpy_backend
 from jx.core import Builder, bind, trace_into
@@ -22,7 +22,7 @@ UNARY = ["sin", "cos", "exp", "tanh", "neg"]
 
 
 def eqn(name, ins, outs, **params):
-    prim = prims.UNARY.get(name) or prims.BINARY.get(name) or prims.REGISTRY[name]
+    prim = registry.REGISTRY[name]
     return Eqn(prim, ins, outs, params, None)
 
 
@@ -209,7 +209,7 @@ def test_builder_hook_checks_what_it_closes(monkeypatch):
     builder = Builder()
     with trace_into(builder):
         x = builder.new_input(F3)
-        y = bind(prims.UNARY["sin"], x)
+        y = bind(registry.REGISTRY["sin"], x)
     builder.eqns[0] = builder.eqns[0].replace(outputs=(Var(ShapedArray((2,), f32)),))
     with pytest.raises(jx.IRError, match="equation 0 \\(sin\\): result 0 is f32\\[2\\]"):
         builder.build([y])

@@ -12,8 +12,9 @@ have no array implementation of their own.
 
 from __future__ import annotations
 
-from .. import dtypes
+from .. import dtypes, ir_check
 from ..core import CTX, Builder, aval_of, bind, trace_into
+from ..dtypes import ShapedArray
 from ..errors import TypeError as JxTypeError
 from ..ir import Program, Var
 from ..registry import need, primitive, undef
@@ -183,6 +184,17 @@ cond_p = primitive("cond", _cond_rule, multiple_results=True)
 cond_p.jvp = _cond_jvp
 cond_p.transpose = _cond_t
 cond_p.batch = _cond_batch
+
+
+def _cond_interfaces(eqn, fail):
+    operands = [v.aval for v in eqn.inputs[1:]]
+    results = [v.aval for v in eqn.outputs]
+    return [
+        (f"branch {i}", b, operands, results, False) for i, b in enumerate(eqn.params["branches"])
+    ]
+
+
+ir_check.INTERFACES[cond_p] = _cond_interfaces
 transposition.linearity_rules[cond_p] = _cond_linear
 
 # ------------------------------------------------------------------ while
@@ -310,6 +322,25 @@ while_p = primitive("while", _while_rule, multiple_results=True)
 while_p.jvp = _while_jvp
 while_p.transpose = _while_t
 while_p.batch = _while_batch
+
+
+def _while_interfaces(eqn, fail):
+    p, avals = eqn.params, [v.aval for v in eqn.inputs]
+    nc, nb = p["cond_nconsts"], p["body_nconsts"]
+    carry = avals[nc + nb :]
+    return [
+        (
+            "cond_program",
+            p["cond_program"],
+            avals[:nc] + carry,
+            [ShapedArray((), dtypes.bool_, False)],
+            False,
+        ),
+        ("body_program", p["body_program"], avals[nc : nc + nb] + carry, carry, False),
+    ]
+
+
+ir_check.INTERFACES[while_p] = _while_interfaces
 transposition.linearity_rules[while_p] = _while_linear
 
 # ------------------------------------------------------------------ scan
@@ -484,4 +515,18 @@ scan_p = primitive("scan", _scan_rule, multiple_results=True)
 scan_p.jvp = _scan_jvp
 scan_p.transpose = _scan_t
 scan_p.batch = _scan_batch
+
+
+def _scan_interfaces(eqn, fail):
+    p, avals = eqn.params, [v.aval for v in eqn.inputs]
+    nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
+    carry, xs = avals[nc : nc + nk], avals[nc + nk :]
+    for k, x in enumerate(xs):
+        if not x.shape or x.shape[0] != length:
+            fail(f"scanned operand {k} is {x}, its leading axis must be the length {length}")
+    slices = [x.update(shape=x.shape[1:]) for x in xs]
+    return [("body", p["body"], avals[:nc] + carry + slices, carry, True)]
+
+
+ir_check.INTERFACES[scan_p] = _scan_interfaces
 transposition.linearity_rules[scan_p] = _scan_linear
