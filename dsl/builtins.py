@@ -11,12 +11,15 @@ import math
 
 import numpy as np
 
-from . import dtypes, ops
-from .core import Tracer, aval_of, describe
+from . import dtypes, ops, prims, trees
+from .core import CTX, Tracer, aval_of, bind, describe
+from .einsum import einsum as _einsum
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
-from .indexing import AtHelper
-from .values import Builtin
+from .functions import Jitted, call
+from .indexing import AtHelper, getitem, update
+from .interp import unpack
+from .values import Builtin, did_you_mean
 
 BUILTINS: dict[str, object] = {}
 
@@ -127,8 +130,6 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
     step = ops.true_divide(ops.binary("sub", stop_a, start_a), float(div))
     out = ops.binary("add", start_a, ops.binary("mul", i, step))
     if endpoint and num > 1:
-        from .indexing import update
-
         out = update(out, -1, stop_a, "set")
     return ops.convert(out, dtype)
 
@@ -310,9 +311,6 @@ def arctan2(y, x):
 
 @builtin()
 def isnan(x):
-    from . import prims
-    from .core import bind
-
     x = ops.as_array(x)
     if not dtypes.is_float(aval_of(x).dtype):
         return ops.full(aval_of(x).shape, False, dtypes.bool_)
@@ -321,9 +319,6 @@ def isnan(x):
 
 @builtin()
 def isfinite(x):
-    from . import prims
-    from .core import bind
-
     x = ops.as_array(x)
     if not dtypes.is_float(aval_of(x).dtype):
         return ops.full(aval_of(x).shape, True, dtypes.bool_)
@@ -492,8 +487,6 @@ def stack(arrays, axis=0):
 def _seq(arrays, what):
     if ops.is_array(arrays):
         n = aval_of(arrays).shape[0] if aval_of(arrays).shape else 0
-        from .indexing import getitem
-
         return [getitem(arrays, i) for i in range(n)]
     if not isinstance(arrays, (tuple, list)):
         raise JxTypeError(f"{what} takes a tuple of arrays, got {describe(arrays)}")
@@ -607,8 +600,6 @@ def tensordot(a, b, axes=2):
 
 @builtin()
 def einsum(subscripts, *operands):
-    from .einsum import einsum as _einsum
-
     return _einsum(subscripts, *operands)
 
 
@@ -653,9 +644,6 @@ def array_equal(a1, a2):
 
 @builtin()
 def stop_gradient(x):
-    from . import prims, trees
-    from .core import bind
-
     leaves, tree = trees.flatten(x)
     return trees.unflatten(tree, [bind(prims.stop_gradient_p, ops.as_array(v)) for v in leaves])
 
@@ -691,8 +679,6 @@ def tuple_(iterable=()):
     if isinstance(iterable, (tuple, range)):
         return tuple(iterable)
     if ops.is_array(iterable):
-        from .interp import unpack
-
         return unpack(iterable, ops.shape(iterable)[0], None)
     raise JxTypeError(f"tuple() of {describe(iterable)}")
 
@@ -713,10 +699,6 @@ def float_(x):
 
 @builtin()
 def tree_map(f, tree, *rest):
-    from . import trees
-    from .core import CTX
-    from .functions import call
-
     leaves, treedef = trees.flatten(tree, _tree_leaf)
     others = []
     for r in rest:
@@ -737,8 +719,6 @@ def _tree_leaf(x):
 
 @builtin()
 def jit(fun, static_argnums=()):
-    from .functions import Jitted
-
     return Jitted(fun, static_argnums)
 
 
@@ -748,9 +728,6 @@ def nextafter(x1, x2):
 
 
 def _sorted(operands, axis, num_keys=1):
-    from . import prims
-    from .core import bind
-
     if axis is None:
         operands = [ops.reshape(o, (-1,)) for o in operands]
         axis = 0
@@ -783,17 +760,11 @@ def argsort(a, axis=-1):
 # Primitives the standard library's random module needs and jx cannot compose exactly.
 @builtin("_bitcast")
 def bitcast(x, dtype):
-    from . import prims
-    from .core import bind
-
     return bind(prims.bitcast_p, ops.as_array(x), new_dtype=to_dtype(dtype, allow_none=False))
 
 
 @builtin("_fma")
 def fma(a, b, c):
-    from . import prims
-    from .core import bind
-
     (a, b, c), _ = ops._operands(ops.inexact(a), ops.inexact(b), ops.inexact(c))
     return bind(prims.fma_p, a, b, c)
 
@@ -806,9 +777,6 @@ def erf_inv(x):
 @builtin("_log_exact")
 def log_exact(x):
     """log computed as XLA:CPU does, bit for bit (slower on NumPy); for the random module."""
-    from . import prims
-    from .core import bind
-
     return bind(prims.UNARY["log"], ops.inexact(x), exact=True)
 
 
@@ -881,7 +849,5 @@ def array_attribute(x, attr: str, span):
             return target(x, *args, **kwargs)
 
         return Builtin(attr, method)
-    from .values import did_you_mean
-
     hint = did_you_mean(attr, ["shape", "ndim", "size", "dtype", "T", "at", "reshape", *_METHODS])
     raise JxTypeError(f"an array has no attribute '{attr}'{hint}", span)
