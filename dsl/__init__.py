@@ -7,7 +7,10 @@
 See the README for the tour and LANGUAGE.md for the language contract.
 """
 
-from . import builtins_math  # noqa: F401 - the families of core built-ins register themselves
+from . import (  # noqa: F401 - the families of core built-ins register themselves
+    builtins_math,
+    builtins_reductions,
+)
 from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save and load
 from .builtins import BUILTINS as _BUILTINS
