@@ -7,7 +7,8 @@ algebra (`dot`, `matmul`, `vdot`, `inner`, `outer`, `tensordot`, `einsum`, `trac
 from __future__ import annotations
 
 from . import dtypes, ops, prims
-from .builtins import BUILTINS, builtin, eye, to_dtype
+from .builtins import BUILTINS, builtin, to_dtype
+from .builtins_creation import eye
 from .core import aval_of, bind, describe
 from .einsum import einsum as _einsum
 from .errors import TypeError as JxTypeError
