@@ -22,17 +22,30 @@ import time
 from contextlib import contextmanager
 
 import numpy as np
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
+from prompt_toolkit.completion import Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.lexers import PygmentsLexer
 
 from . import __version__, ast, ops, syntax, trees
 from .api import BACKENDS, get_backend, run_module, using
+from .builtins import _METHODS
 from .check import check_module
+from .cli import parse_signature
 from .core import CTX, aval_of
 from .dtypes import short
 from .effects import format_value
 from .errors import JxError
 from .errors import ValueError as JxValueError
-from .lexer import KEYWORDS
+from .functions import trace_call, traced_leaf
+from .interp import evaluate
+from .lexer import KEYWORDS, JxLexer
 from .modules import module_scope
+from .passes import optimize
 from .prng import Key, journal_mark, journal_take
 from .values import Closure, Module, did_you_mean
 
@@ -191,8 +204,6 @@ class Session:
         self.say(str(self._trace(*self._target(arg, ":ir"))[0]))
 
     def cmd_hlo(self, arg: str) -> None:
-        from .passes import optimize
-
         try:
             xla = get_backend("xla")
         except JxError as e:
@@ -201,8 +212,6 @@ class Session:
         self.say(xla.hlo(optimize(program)))  # optimized as `jit` does before compiling
 
     def cmd_time(self, arg: str) -> None:
-        from .interp import evaluate
-
         expr = self._expression(arg, ":time")
 
         def once() -> float:
@@ -236,12 +245,8 @@ class Session:
         """What to trace: (function, args, kwargs, span). `FUNC ARGS` gives zero arrays of
         the argument types; with `calls`, `f(x, y)` gives f at the values of x and y (so the
         IR has them as inputs); any other expression is a function of no arguments."""
-        from .interp import evaluate
-
         signature = re.fullmatch(r"([^\W\d][\w.]*)\s+(\w+\[.*)", text, re.DOTALL)
         if signature:
-            from .cli import parse_signature
-
             expr = self._expression(signature[1], command)
             with self.transaction(keep=False), using(self.backend):
                 fn = evaluate(expr, self.scope)
@@ -259,8 +264,6 @@ class Session:
 
     def _trace(self, fn, args, kwargs, span, backend=None):
         """Trace abstractly: (program, output tree, output rewraps); nothing runs."""
-        from .functions import trace_call, traced_leaf
-
         with self.transaction(keep=False), using(backend or self.backend):
             program, out_tree, _, _, rewraps = trace_call(fn, args, kwargs, traced_leaf, span)
         return program, out_tree, rewraps
@@ -304,8 +307,6 @@ def _signature_error(message: str):
 
 def members(value) -> list[str]:
     """Names completion offers after `value.`."""
-    from .builtins import _METHODS
-
     if isinstance(value, Module):
         return list(value.members)
     if isinstance(value, Key):
@@ -479,18 +480,17 @@ def history_path() -> str:
     return os.path.join(data, "jx", "history")
 
 
+class _TolerantHistory(FileHistory):
+    """A history file that stops being written, not the session, when writing fails."""
+
+    def store_string(self, string: str) -> None:
+        try:
+            super().store_string(string)
+        except OSError:
+            pass
+
+
 def _history():
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
-
-    class TolerantHistory(FileHistory):
-        """A history file that stops being written, not the session, when writing fails."""
-
-        def store_string(self, string: str) -> None:
-            try:
-                super().store_string(string)
-            except OSError:
-                pass
-
     path = history_path()
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -498,7 +498,7 @@ def _history():
             pass
     except OSError:  # a read-only home: keep the history for this session only
         return InMemoryHistory()
-    return TolerantHistory(path)
+    return _TolerantHistory(path)
 
 
 def _indent_after(text: str) -> str:
@@ -513,10 +513,6 @@ def _indent_after(text: str) -> str:
 
 
 def _key_bindings():
-    from prompt_toolkit.document import Document
-    from prompt_toolkit.filters import Condition
-    from prompt_toolkit.key_binding import KeyBindings
-
     bindings = KeyBindings()
 
     @bindings.add("enter")
@@ -543,45 +539,37 @@ def _key_bindings():
 
 
 def _line_before_cursor() -> str:
-    from prompt_toolkit.application import get_app
-
     return get_app().current_buffer.document.current_line_before_cursor
 
 
-def _completer(session: Session):
-    from prompt_toolkit.completion import Completer, Completion, PathCompleter
-    from prompt_toolkit.document import Document
+class _Completer(Completer):
+    """Names in scope, built-ins, module members and commands; file paths after `:load`."""
 
-    class JxCompleter(Completer):
-        paths = PathCompleter(expanduser=True)
+    paths = PathCompleter(expanduser=True)
 
-        def get_completions(self, document, complete_event):
-            text = document.text_before_cursor
-            if text.startswith(":load "):
-                path = text[len(":load ") :].lstrip()
-                yield from self.paths.get_completions(Document(path), complete_event)
-                return
-            length, names = session.completions(text)
-            for name in names:
-                yield Completion(name, start_position=-length)
+    def __init__(self, session: Session):
+        self.session = session
 
-    return JxCompleter()
+    def get_completions(self, document, complete_event):
+        text = document.text_before_cursor
+        if text.startswith(":load "):
+            path = text[len(":load ") :].lstrip()
+            yield from self.paths.get_completions(Document(path), complete_event)
+            return
+        length, names = self.session.completions(text)
+        for name in names:
+            yield Completion(name, start_position=-length)
 
 
 def run_terminal(session: Session, input=None, output=None, history=None) -> int:
     """The REPL on a terminal (or on prompt_toolkit's test input and output)."""
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.lexers import PygmentsLexer
-
-    from .lexer import JxLexer
-
     prompt = PromptSession(
         message="jx> ",
         prompt_continuation=lambda width, line, wrap: "... ".rjust(width),
         multiline=True,
         key_bindings=_key_bindings(),
         lexer=PygmentsLexer(JxLexer),
-        completer=_completer(session),
+        completer=_Completer(session),
         complete_while_typing=False,
         history=history if history is not None else _history(),
         input=input,
