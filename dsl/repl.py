@@ -47,6 +47,7 @@ from .lexer import KEYWORDS, JxLexer
 from .modules import module_scope
 from .passes import optimize
 from .prng import Key, journal_mark, journal_take
+from .repl_input import needs_more, read_inputs, scan
 from .values import Closure, Module, did_you_mean
 
 #: How long `:time` aims to spend timing, after its warm-up run.
@@ -380,85 +381,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
-# ------------------------------------------------------------------ where inputs end
-
-
-def _scan(text: str) -> tuple[int, bool, bool]:
-    """(brackets left open, ends with a backslash, opens a block: a line ending in ':')."""
-    depth, block, quote, last = 0, False, None, ""
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c in (quote, "\n"):  # jx strings never span lines
-                quote, last = None, c
-        elif c == "#":
-            i = text.find("\n", i)
-            if i < 0:
-                break
-            continue
-        elif c == "\n":
-            block = block or (depth == 0 and last == ":")
-            last = ""
-        elif not c.isspace():
-            quote = c if c in "'\"" else None
-            depth += c in "([{"
-            depth = max(0, depth - (c in ")]}"))
-            last = c
-        i += 1
-    block = block or (depth == 0 and last == ":")
-    return depth, last == "\\", block
-
-
-def needs_more(text: str) -> bool:
-    """On a terminal: whether Enter continues the input rather than running it."""
-    if not text.strip() or text.lstrip().startswith(":"):
-        return False
-    depth, continued, block = _scan(text)
-    if depth or continued:
-        return True
-    return block and bool(text.rsplit("\n", 1)[-1].strip())  # a block ends at a blank line
-
-
-def _continues_block(line: str) -> bool:
-    stripped = line.strip()
-    return (
-        not stripped
-        or stripped.startswith("#")
-        or line[:1].isspace()
-        or re.match(r"(elif|else)\b", stripped) is not None
-    )
-
-
-def read_inputs(lines):
-    """Group a stream of lines into inputs: (first line number, text). A statement ends
-    with its line (brackets and backslashes permitting); a block at the next line that
-    starts in column 0 other than elif/else; a `:` line is a command."""
-    buf: list[str] = []
-    start = 0
-    for lineno, line in enumerate(lines, 1):
-        line = line.rstrip("\r\n")
-        if buf and not _continues_block(line):
-            yield start, "\n".join(buf)
-            buf = []
-        if not buf:
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            if line.startswith(":"):
-                yield lineno, line
-                continue
-            start = lineno
-        buf.append(line)
-        depth, continued, block = _scan("\n".join(buf))
-        if not (depth or continued or block):
-            yield start, "\n".join(buf)
-            buf = []
-    if buf:
-        yield start, "\n".join(buf)
-
-
 def run_stream(session: Session, lines) -> int:
     """The REPL over a pipe: each input runs as it completes; 1 if any failed, else 0."""
     for start, text in read_inputs(lines):
@@ -505,7 +427,7 @@ def _indent_after(text: str) -> str:
     """The indentation of the next line: deeper after a ':', shallower after a return."""
     line = text.rsplit("\n", 1)[-1]
     indent = len(line) - len(line.lstrip(" "))
-    if _scan(line)[2]:
+    if scan(line)[2]:
         indent += 4
     elif re.match(r"\s*(return|pass)\b", line):
         indent = max(0, indent - 4)

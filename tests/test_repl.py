@@ -12,7 +12,8 @@ import time
 
 import pytest
 from jx import repl
-from jx.repl import Session, needs_more, read_inputs, run_stream
+from jx.repl import Session, run_stream
+from jx.repl_input import needs_more, read_inputs
 
 
 def session() -> tuple[Session, io.StringIO, io.StringIO]:
