@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from jx import repl
+from jx import repl_commands
 from jx.repl import Session, run_stream
 from jx.repl_input import needs_more, read_inputs
 from jx.repl_terminal import _history, history_path, run_terminal
@@ -178,7 +178,7 @@ def test_hlo_needs_the_xla_backend(monkeypatch):
 
     s, _, err = session()
     s.handle("def f(x) = x + 1")
-    monkeypatch.setattr(repl, "get_backend", no_xla)
+    monkeypatch.setattr(repl_commands, "get_backend", no_xla)
     s.handle(":hlo f(1.0)")
     assert ":hlo needs the xla backend" in err.getvalue()
 
