@@ -7,6 +7,13 @@
 See the README for the tour and LANGUAGE.md for the language contract.
 """
 
+from . import (  # noqa: F401 - the families of core built-ins register themselves
+    builtins_creation,
+    builtins_math,
+    builtins_python,
+    builtins_reductions,
+    builtins_shapes,
+)
 from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save and load
 from .builtins import BUILTINS as _BUILTINS

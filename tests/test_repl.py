@@ -11,8 +11,10 @@ import threading
 import time
 
 import pytest
-from jx import repl
-from jx.repl import Session, needs_more, read_inputs, run_stream
+from jx import repl_commands
+from jx.repl import Session, run_stream
+from jx.repl_input import needs_more, read_inputs
+from jx.repl_terminal import _history, history_path, run_terminal
 
 
 def session() -> tuple[Session, io.StringIO, io.StringIO]:
@@ -176,7 +178,7 @@ def test_hlo_needs_the_xla_backend(monkeypatch):
 
     s, _, err = session()
     s.handle("def f(x) = x + 1")
-    monkeypatch.setattr(repl, "get_backend", no_xla)
+    monkeypatch.setattr(repl_commands, "get_backend", no_xla)
     s.handle(":hlo f(1.0)")
     assert ":hlo needs the xla backend" in err.getvalue()
 
@@ -347,7 +349,7 @@ class Terminal:
         thread = threading.Thread(target=typist, daemon=True)
         with create_pipe_input() as self._input:
             thread.start()
-            status = repl.run_terminal(self.session, self._input, DummyOutput(), self.history)
+            status = run_terminal(self.session, self._input, DummyOutput(), self.history)
         thread.join(5)
         if failures:
             raise failures[0]
@@ -413,15 +415,15 @@ def test_history_lives_in_the_data_dir(tmp_path, monkeypatch):
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    assert repl.history_path() == str(tmp_path / "data" / "jx" / "history")
-    history = repl._history()
+    assert history_path() == str(tmp_path / "data" / "jx" / "history")
+    history = _history()
     assert isinstance(history, FileHistory)
     history.store_string("x = 1")
     assert "+x = 1" in (tmp_path / "data" / "jx" / "history").read_text()
     # A data dir that cannot be made (here a file is in the way) keeps history in memory.
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "file"))
-    assert isinstance(repl._history(), InMemoryHistory)
+    assert isinstance(_history(), InMemoryHistory)
 
 
 # pexpect forks, and JAX (imported by other tests) warns about forks; the child execs at once.

@@ -1,0 +1,96 @@
+"""Python's own built-ins on jx values (`len`, `range` over static ints, `tuple`, `int`,
+`float`) and the built-ins that take a tree or a function: `tree_map`, `stop_gradient` on
+every leaf of a tree, and `jit`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes, ops, trees
+from . import primitives as prims
+from .builtins import builtin
+from .core import CTX, Tracer, bind, describe
+from .errors import TypeError as JxTypeError
+from .functions import Jitted, call
+from .interp import unpack
+
+
+@builtin()
+def stop_gradient(x):
+    leaves, tree = trees.flatten(x)
+    return trees.unflatten(tree, [bind(prims.stop_gradient_p, ops.as_array(v)) for v in leaves])
+
+
+@builtin()
+def len_(obj):
+    if isinstance(obj, (tuple, dict, range)):
+        return len(obj)
+    hook = getattr(obj, "jx_len", None)
+    if hook is not None:
+        return hook()
+    if ops.is_array(obj):
+        shape = ops.shape(obj)
+        if not shape:
+            raise JxTypeError("len() of a 0-d array")
+        return shape[0]
+    raise JxTypeError(f"len() of {describe(obj)}")
+
+
+@builtin()
+def range_(start, stop=None, step=1):
+    for v in (start, stop, step):
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+            raise JxTypeError(
+                f"range() takes static ints, got {describe(v)}; a loop over a "
+                "traced count needs while or fori_loop"
+            )
+    return range(start) if stop is None else range(start, stop, step)
+
+
+@builtin()
+def tuple_(iterable=()):
+    if isinstance(iterable, (tuple, range)):
+        return tuple(iterable)
+    if ops.is_array(iterable):
+        return unpack(iterable, ops.shape(iterable)[0], None)
+    raise JxTypeError(f"tuple() of {describe(iterable)}")
+
+
+@builtin()
+def int_(x):
+    if isinstance(x, (int, float, bool)):
+        return int(x)
+    return ops.convert(x, dtypes.i32)
+
+
+@builtin()
+def float_(x):
+    if isinstance(x, (int, float, bool)):
+        return float(x)
+    return ops.convert(ops.as_array(x), dtypes.f32)
+
+
+@builtin()
+def tree_map(f, tree, *rest):
+    leaves, treedef = trees.flatten(tree, _tree_leaf)
+    others = []
+    for r in rest:
+        rl, rt = trees.flatten(r, _tree_leaf)
+        if rt != treedef:
+            raise JxTypeError(
+                f"tree_map: trees of different structures: "
+                f"{trees.structure_text(treedef)} and {trees.structure_text(rt)}"
+            )
+        others.append(rl)
+    out = [call(f, [x, *(o[k] for o in others)], {}, CTX.span) for k, x in enumerate(leaves)]
+    return trees.unflatten(treedef, out)
+
+
+def _tree_leaf(x):
+    return type(x) in (Tracer, np.ndarray, float, int, bool) or hasattr(x, "jx_leaf")
+
+
+@builtin()
+def jit(fun, static_argnums=()):
+    return Jitted(fun, static_argnums)
