@@ -20,7 +20,7 @@ from functools import partial
 
 import jx
 import numpy as np
-from jx.backends import xla
+from jx.backends.xla import runtime as xla
 
 SOURCE = """
 def cube_sum(x) = x + x*x + x*x*x

@@ -14,6 +14,7 @@ import contextlib
 import numpy as np
 
 from . import ast, dtypes, syntax, trees
+from . import backend as backend_registry
 from .core import CTX, aval_of, describe
 from .errors import JxError, PurityError
 from .errors import RecursionError as JxRecursionError
@@ -23,28 +24,11 @@ from .limits import python_frames
 from .modules import check_module, module_scope
 from .values import Builtin, Closure, Module
 
-BACKENDS = ("numpy", "xla", "cupy")
-
 
 def get_backend(name: str, device: str | None = None):
-    """The backend module `name`; `device` (cpu, gpu, tpu) picks the xla backend's platform."""
-    if name == "numpy":
-        from .backends import numpy as backend
-
-        if device not in (None, "cpu"):
-            raise JxValueError(f"the numpy backend runs on the cpu; for {device} use xla")
-        return backend
-    if name == "xla":
-        try:
-            from .backends import xla as backend
-        except ImportError:
-            message = "the xla backend needs jax and jaxlib (pip install 'jx[xla]')"
-            raise JxValueError(message) from None
-        backend.use_device(device)
-        return backend
-    if name in BACKENDS:
-        raise JxValueError(f"the {name} backend is not available in this build of jx")
-    raise JxValueError(f"unknown backend '{name}'; choose one of {', '.join(BACKENDS)}")
+    """The installed backend `name` (see `jx.backend`); `device` (cpu, gpu, tpu) picks the
+    platform of a backend that has several."""
+    return backend_registry.load(name, device)
 
 
 @contextlib.contextmanager
@@ -171,14 +155,13 @@ class Function:
 
     def hlo(self, *args, **kwargs) -> str:
         """The StableHLO module the xla backend compiles for `jit` of this function."""
-        from .backends.xla_lower import module_text
         from .functions import jit_leaf, trace_call
         from .passes import optimize
 
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
             program = trace_call(self.value, args, kwargs, jit_leaf, None)[0]
-        return module_text(optimize(program))[0]
+        return get_backend("xla").lowered_text(optimize(program))
 
     def _arguments(self, args, kwargs):
         """Host arguments as jx values, checked against the signature. A call from Python has

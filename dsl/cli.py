@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from . import __version__
+from . import backend as backend_registry
 from .errors import JxError
 from .ir_check import check_program
 from .passes import PIPELINE
@@ -132,9 +133,7 @@ def cmd_ir(args) -> int:
     if args.check:
         check_program(program, after=args.after)
     if args.hlo:
-        from .backends.xla_lower import module_text
-
-        program = module_text(program)[0]
+        program = _backend("xla", args.device).lowered_text(program)
     print(program)
     return 0
 
@@ -149,12 +148,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="jx", description="Run and inspect jx programs.")
     parser.add_argument("--version", action="version", version=f"jx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    backends = ["numpy", "xla", "cupy"]
+    backends = backend_registry.names()
     devices = ["cpu", "gpu", "tpu"]
 
     p = sub.add_parser("run", help="run a .jx script (- for stdin)")
     p.add_argument("file")
-    p.add_argument("--backend", default="numpy", choices=backends)
+    p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.set_defaults(run=cmd_run)
 
@@ -167,7 +166,7 @@ def main(argv=None) -> int:
     p.add_argument("func")
     p.add_argument("--args", default="", help='argument types, e.g. "f32[3,3], f32[]"')
     p.add_argument("--hlo", action="store_true", help="show the StableHLO the xla backend runs")
-    p.add_argument("--backend", default="numpy", choices=backends)
+    p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.add_argument("--grad", action="store_true", help="show the program of grad(FUNC)")
     p.add_argument(
@@ -182,7 +181,7 @@ def main(argv=None) -> int:
     p.set_defaults(run=cmd_ir)
 
     p = sub.add_parser("repl", help="interactive jx")
-    p.add_argument("--backend", default="numpy", choices=backends)
+    p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.set_defaults(run=cmd_repl)
 

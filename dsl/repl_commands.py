@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from . import ast, ops, syntax, trees
-from .api import BACKENDS, get_backend, using
+from . import backend as backend_registry
+from .api import get_backend, using
 from .cli import parse_signature
 from .core import aval_of
 from .dtypes import short
@@ -69,7 +70,7 @@ class Commands:
     def cmd_backend(self, arg: str) -> None:
         if arg:
             self.backend = get_backend(arg)
-        self.say(f"backend: {self.backend.name} (known: {', '.join(BACKENDS)})")
+        self.say(f"backend: {self.backend.name} (installed: {', '.join(backend_registry.names())})")
 
     def cmd_load(self, arg: str) -> None:
         if not arg:
@@ -102,7 +103,7 @@ class Commands:
         except JxError as e:
             raise JxValueError(f":hlo needs the xla backend: {e.message}") from None
         program = self._trace(*self._target(arg, ":hlo"), backend=xla)[0]
-        self.say(xla.hlo(optimize(program)))  # optimized as `jit` does before compiling
+        self.say(xla.lowered_text(optimize(program)))  # optimized as `jit` does before compiling
 
     def cmd_time(self, arg: str) -> None:
         expr = self._expression(arg, ":time")

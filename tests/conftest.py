@@ -11,4 +11,4 @@ import os
 os.environ.setdefault("JX_CHECK_IR", "1")
 
 if importlib.util.find_spec("jax") is not None:
-    import jx.backends.xla  # noqa: F401
+    import jx.backends.xla.runtime  # noqa: F401

@@ -80,7 +80,7 @@ def run_numpy(program: Program, args) -> list:
 
 def xla_backend():
     pytest.importorskip("jax")
-    from jx.backends import xla
+    from jx.backends.xla import runtime as xla
 
     return xla
 

@@ -195,7 +195,7 @@ def test_load_reset_backend_help_quit(tmp_path):
     s, out, err = run_session(f":load {tmp_path / 'lib.jx'}", "g(2.0)", ":backend", ":reset", "g")
     lines = out.splitlines()
     assert lines[0] == f"loaded {tmp_path / 'lib.jx'}"  # a file's expressions are not echoed
-    assert lines[1:3] == ["5.0", "backend: numpy (known: numpy, xla, cupy)"]
+    assert lines[1:3] == ["5.0", "backend: numpy (installed: numpy, xla)"]
     assert "NameError: name 'g' is not defined" in err
     s.handle(":help")
     assert ":type EXPR" in s.out.getvalue()

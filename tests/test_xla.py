@@ -16,7 +16,7 @@ pytest.importorskip("jax")
 import jx
 from jx import primitives
 from jx.backends import numpy as numpy_backend
-from jx.backends import xla
+from jx.backends.xla import runtime as xla
 from jx.dtypes import ShapedArray, bf16
 from jx.errors import JxError
 from jx.ir import Eqn, Program, Var
@@ -200,7 +200,7 @@ def test_fma_rounds_once():
 
 
 def test_every_primitive_has_a_lowering():
-    from jx.backends.xla_lower import RULES
+    from jx.backends.xla.lower import RULES
 
     missing = [n for n, p in REGISTRY.items() if p not in RULES]
     assert set(missing) <= {"cholesky", "lu", "triangular_solve", "qr", "svd", "eigh", "pinv"}
@@ -329,7 +329,7 @@ def test_pmap_runs_on_xla_devices():
 def test_cpu_device_count_follows_jx_cpu_devices():
     script = textwrap.dedent("""
     import numpy as np, jx
-    from jx.backends import xla
+    from jx.backends.xla import runtime as xla
     m = jx.compile("g = pmap(lambda x: psum(x, 'i'), axis_name='i')", backend="xla")
     print(xla.device_count(), m.g(np.arange(3.0, dtype=np.float32)).tolist())
     try:

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from jx.backends.xla_math import (
+from jx.backends.numpy.xla_math import (
     erf_inv_f32,
     erf_inv_f64,
     fma_f32,

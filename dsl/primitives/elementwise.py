@@ -125,7 +125,7 @@ _LOG2, _LOG10 = math.log(2), math.log(10)
 # fmt: off
 _unary("exp", "float", _xp("exp"), lambda x, y: y)
 _unary("exp2", "float", _xp("exp2"), lambda x, y: mul(y, _c(x, _LOG2)))
-# log and log1p take `exact`: compute f32 with XLA:CPU's own algorithm (backends/xla_math.py)
+# log and log1p take `exact`: compute f32 with XLA:CPU's own algorithm (backends/numpy/xla_math.py)
 _unary("log", "float", _xp("log"), lambda x, y: _recip(x))
 _unary("log2", "float", _xp("log2"), lambda x, y: _recip(mul(x, _c(x, _LOG2))))
 _unary("log10", "float", _xp("log10"), lambda x, y: _recip(mul(x, _c(x, _LOG10))))

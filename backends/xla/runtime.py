@@ -1,4 +1,4 @@
-"""The XLA backend: jx programs lowered to StableHLO (`xla_lower.py`), compiled by the PJRT
+"""The XLA backend: jx programs lowered to StableHLO (`lower.py`), compiled by the PJRT
 client that jaxlib provides and run on its device buffers.
 
 `run_eqn` runs one primitive through a small executable cached per primitive, params and
@@ -56,7 +56,9 @@ import jax
 import jax.extend.backend
 from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
 from jaxlib import _jax, xla_client
-from jx.backends.xla_lower import RULES, module_text
+from jx.transforms.pmap import has_collectives, run_shards
+
+from .lower import RULES, module_text
 
 _chosen: str | None = None
 _clients: dict[str, object] = {}
@@ -261,8 +263,6 @@ def lowerable(program: Program, replicated: bool = False) -> bool:
     has a lowering rule, collectives only in a replicated program, and none of them under a
     `while` or `cond`, which some replicas might skip (XLA would then wait forever, where
     pmap's shard threads report the divergence)."""
-    from jx.transforms.pmap import has_collectives
-
     for eqn in program.eqns:
         prim, subs = eqn.prim, list(_programs(eqn.params))
         if prim not in RULES or (prim in _COLLECTIVES and not replicated):
@@ -389,12 +389,18 @@ def pmap(program: Program, shards, axis_name) -> list[list[np.ndarray]]:
     """pmap's hook: run the per-shard program with one replica per shard, in one go (or, if
     some of it does not lower, shard by shard on pmap's threads)."""
     if not lowerable(program, replicated=True):
-        from jx.transforms.pmap import run_shards
-
         return run_shards(sys.modules[__name__], program, shards, axis_name, None)
     return _cached(program, len(shards)).run_replicas(shards)
 
 
-def hlo(program: Program) -> str:
+def lowered_text(program: Program) -> str:
     """The StableHLO text this backend compiles for `program`."""
     return module_text(program)[0]
+
+
+def to_device(x) -> np.ndarray:
+    return np.asarray(x)
+
+
+#: Results come back as host arrays (views of CPU device buffers).
+array_types = (np.ndarray,)

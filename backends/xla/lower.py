@@ -5,19 +5,20 @@ its literals hoisted to parameters (so XLA cannot fold them at compile time, see
 `Lowering.literal`, and large constants never pass through the text), and returns its
 outputs. This file holds the lowering rules of the elementwise, shape and reduction
 families (the elementwise ones derived from the registry's categories), keyed by
-primitive in `RULES`; `xla_structured.py` has the indexing, sorting, cumulative,
-control-flow, collective and linalg ones, and `xla_emit.py` the emitter they all use.
+primitive in `RULES`; `structured.py` has the indexing, sorting, cumulative,
+control-flow, collective and linalg ones, and `emit.py` the emitter they all use.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from jx import dtypes, primitives
-from jx.backends import xla_structured  # noqa: F401 - its rules complete RULES
-from jx.backends.xla_emit import RULES, Lowering, Val, i64_array, lower_program, reduce_with
 from jx.ir import Program
 from jx.primitives.elementwise import BINARY, COMPARE, UNARY
 from jx.primitives.reductions import REDUCE
+
+from . import structured  # noqa: F401 - its rules complete RULES
+from .emit import RULES, Lowering, Val, i64_array, lower_program, reduce_with
 
 
 def module_text(program: Program, replicas: int = 1) -> tuple[str, list[np.ndarray]]:

@@ -11,17 +11,51 @@ writing elementwise results into dead operands' buffers where it can (`INPLACE`)
 
 from __future__ import annotations
 
+import os
+import sys
 from functools import partial
 
 import numpy as np
 from jx import primitives
-from jx.backends import xla_math
+from jx.backend import Unavailable
 from jx.errors import JxError, JxRuntimeError
+from jx.errors import ValueError as JxValueError
 from jx.ir import Literal, Program
 from jx.primitives import control
 from jx.primitives.elementwise import BINARY, UNARY
+from jx.transforms.pmap import run_shards
+
+from . import xla_math
 
 name = "numpy"
+#: The arrays this backend's programs take and return.
+array_types = (np.ndarray,)
+#: Virtual CPU devices pmap maps over (shards run on threads), unless JX_CPU_DEVICES says.
+DEFAULT_CPU_DEVICES = 8
+
+
+def load(device: str | None = None):
+    """The backend, for the `jx.backends` entry point: NumPy runs on the CPU only."""
+    if device not in (None, "cpu"):
+        raise Unavailable(f"NumPy runs on the cpu; for {device} use the xla backend")
+    return sys.modules[__name__]
+
+
+def device_count() -> int:
+    text = os.environ.get("JX_CPU_DEVICES", str(DEFAULT_CPU_DEVICES))
+    n = int(text) if text.strip().isdigit() else 0
+    if n < 1:
+        raise JxValueError(f"JX_CPU_DEVICES must be a positive integer, got {text!r}")
+    return n
+
+
+def pmap(program: Program, shards, axis_name) -> list:
+    """pmap's hook: every shard runs the program on its own thread."""
+    return run_shards(sys.modules[__name__], program, shards, axis_name, None)
+
+
+def to_device(x) -> np.ndarray:
+    return np.asarray(x)
 
 
 def _cond(index, *operands, branches):

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 from jx import dtypes, primitives
-from jx.backends.xla_emit import REDUCERS, RULES, i64_array, identity, lower_program
 from jx.primitives import collectives, control, linalg
+
+from .emit import REDUCERS, RULES, i64_array, identity, lower_program
 
 
 def _index_dtype(dtype) -> np.dtype:

@@ -1,0 +1,24 @@
+"""The XLA backend (jaxlib's PJRT runtime, StableHLO lowered by jx): `runtime` runs programs,
+`lower` and `structured` hold the lowering rules, `emit` writes the StableHLO text.
+
+Importing this package needs nothing beyond jx; `load` imports jax, so a machine without
+it learns why when it asks for the backend.
+"""
+
+from __future__ import annotations
+
+from jx.backend import Unavailable
+from jx.errors import JxError
+
+
+def load(device: str | None = None):
+    """The backend on `device` (cpu, gpu, tpu; jax's default when None)."""
+    try:
+        from . import runtime  # jax and jaxlib are an optional dependency: jx[xla]
+    except ImportError as e:
+        raise Unavailable(f"it needs jax and jaxlib (pip install 'jx[xla]'): {e}") from None
+    try:
+        runtime.use_device(device)
+    except JxError as e:
+        raise Unavailable(e.message) from None
+    return runtime
