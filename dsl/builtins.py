@@ -8,6 +8,7 @@ the same functions. Transformations register themselves here too (`jit` now).
 from __future__ import annotations
 
 import math
+from collections.abc import Sized
 
 import numpy as np
 
@@ -662,16 +663,13 @@ def stop_gradient(x):
 
 @builtin()
 def len_(obj):
-    if isinstance(obj, (tuple, dict, range)):
-        return len(obj)
-    hook = getattr(obj, "jx_len", None)
-    if hook is not None:
-        return hook()
     if ops.is_array(obj):
         shape = ops.shape(obj)
         if not shape:
             raise JxTypeError("len() of a 0-d array")
         return shape[0]
+    if isinstance(obj, Sized):  # tuples, records, ranges, key arrays
+        return len(obj)
     raise JxTypeError(f"len() of {describe(obj)}")
 
 
@@ -732,7 +730,7 @@ def tree_map(f, tree, *rest):
 
 
 def _tree_leaf(x):
-    return type(x) in (Tracer, np.ndarray, float, int, bool) or hasattr(x, "jx_leaf")
+    return type(x) in (Tracer, np.ndarray, float, int, bool)
 
 
 @builtin()

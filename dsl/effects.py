@@ -34,8 +34,7 @@ def format_value(v) -> str:
         return "{" + ", ".join(f"{k!r}: {format_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, (bool, int, float, str)) or v is None:
         return str(v)
-    text = getattr(v, "jx_str", None)
-    return text() if text is not None else repr(v)
+    return repr(v)
 
 
 @builtin("print", effect=True)

@@ -15,7 +15,7 @@ import operator
 import numpy as np
 
 from . import ast, ops
-from .core import CTX, Tracer, current_builder, describe
+from .core import CTX, Tracer, describe
 from .errors import IndexError as JxIndexError
 from .errors import JxError, PurityError, ShapeError
 from .errors import TypeError as JxTypeError
@@ -631,10 +631,6 @@ _EXPRS = {
     ast.EllipsisLit: _ellipsis,
     ast.Starred: _starred,
 }
-
-
-def in_function() -> bool:
-    return current_builder() is not None or CTX.depth > 0
 
 
 __all__ = ["Closure", "ReturnValue", "ShapeError", "evaluate", "exec_block"]

@@ -15,7 +15,7 @@ from importlib import resources
 
 import numpy as np
 
-from . import dtypes, ops
+from . import dtypes, ops, trees
 from .core import CTX, aval_of, describe
 from .errors import KeyReuseError
 from .errors import TypeError as JxTypeError
@@ -38,7 +38,6 @@ class Key:
     """A PRNG key, or an array of them (the data's leading axes are the key shape)."""
 
     jx_kind = "a PRNG key"
-    jx_leaf = True
     __slots__ = ("data", "path", "record")
 
     def __init__(self, data, record: KeyRecord | None = None, path: tuple = ()):
@@ -50,30 +49,10 @@ class Key:
     def shape(self) -> tuple:
         return aval_of(self.data).shape[:-1]
 
-    # -- trees and tracing
-    def jx_aval(self):
-        return aval_of(self.data)
-
-    def jx_data(self):
-        return self.data
-
-    def jx_wrap(self, tracer):
-        return Key(tracer)
-
-    def jx_unwrap(self):
-        return self.data
-
-    def jx_rewrap(self, data):
-        return Key(data)
-
-    def static_key(self):
-        return (Key, id(self))
-
-    # -- the language's view
-    def jx_str(self) -> str:
+    def __repr__(self) -> str:
         return f"key<threefry2x32>{self.shape} {np.asarray(self.data).tolist()}"
 
-    def jx_len(self) -> int:
+    def __len__(self) -> int:
         if not self.shape:
             raise JxTypeError("len() of a single PRNG key")
         return self.shape[0]
@@ -109,7 +88,7 @@ class Key:
         return tuple(self.getitem(i, span) for i in range(n))
 
     def static_items(self):
-        return [self.getitem(i, CTX.span) for i in range(self.jx_len())]
+        return [self.getitem(i, CTX.span) for i in range(len(self))]
 
     def binary_op(self, op, x, y, span):
         raise JxTypeError(f"PRNG keys have no arithmetic ({op}); draw numbers with random.*", span)
@@ -119,6 +98,11 @@ class Key:
 
     def compare_op(self, op, x, y, span):
         raise JxTypeError("PRNG keys cannot be compared; compare random.key_data(k)", span)
+
+
+# A key is a tree node holding its data: tracing, transformations and loops carry that
+# array like any other, and rebuild a fresh key (its own use record) around the result.
+trees.register_node(Key, lambda k: ((k.data,), None), lambda _, children: Key(children[0]))
 
 
 def use(key: Key, span, loop_check: bool = True) -> None:
@@ -146,7 +130,6 @@ def use(key: Key, span, loop_check: bool = True) -> None:
 
 def use_in_call(args, kwargs, span):
     """Passing keys to a function consumes them; the callee gets fresh key values."""
-    from . import trees
 
     def fresh(x):
         if isinstance(x, Key):

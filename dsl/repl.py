@@ -21,8 +21,6 @@ import sys
 import time
 from contextlib import contextmanager
 
-import numpy as np
-
 from . import __version__, ast, ops, syntax, trees
 from .api import BACKENDS, get_backend, run_module, using
 from .check import check_module
@@ -183,8 +181,8 @@ class Session:
         self.say(f"loaded {arg}")
 
     def cmd_type(self, arg: str) -> None:
-        program, out_tree, rewraps = self._trace(*self._target(arg, ":type", calls=False))
-        leaves = [_LeafType(_leaf_text(a, r)) for a, r in zip(program.out_avals, rewraps)]
+        program, out_tree = self._trace(*self._target(arg, ":type", calls=False))
+        leaves = [_LeafType(a) for a in program.out_avals]
         self.say(type_text(trees.unflatten(out_tree, leaves)))
 
     def cmd_ir(self, arg: str) -> None:
@@ -258,12 +256,14 @@ class Session:
         return Closure("<expression>", (), body, self.scope, {}, expr.span), [], {}, expr.span
 
     def _trace(self, fn, args, kwargs, span, backend=None):
-        """Trace abstractly: (program, output tree, output rewraps); nothing runs."""
-        from .functions import trace_call, traced_leaf
+        """Trace abstractly: (program, output tree); nothing runs."""
+        from .functions import trace_function, traced_leaf
 
         with self.transaction(keep=False), using(backend or self.backend):
-            program, out_tree, _, _, rewraps = trace_call(fn, args, kwargs, traced_leaf, span)
-        return program, out_tree, rewraps
+            traced = trace_function(
+                fn, args, kwargs, span, is_leaf=traced_leaf, static_outputs=True
+            )
+        return traced.program, traced.out_tree
 
     # -- completion
     def completions(self, text: str) -> tuple[int, list[str]]:
@@ -333,22 +333,21 @@ def show(value) -> str:
     return format_value(value)
 
 
-class _LeafType(str):
-    """The type of a traced leaf in `:type`'s answer, told apart from static strings."""
+class _LeafType:
+    """The abstract value of a traced leaf in `:type`'s answer."""
 
+    __slots__ = ("aval",)
 
-def _leaf_text(aval, rewrap) -> str:
-    if rewrap is None:
-        return str(aval)
-    value = rewrap(np.zeros(aval.shape, aval.dtype))  # a key (or other wrapped leaf)
-    name = "key" if isinstance(value, Key) else type(value).__name__
-    return f"{name}[{','.join(str(d) for d in value.shape)}]"
+    def __init__(self, aval):
+        self.aval = aval
 
 
 def type_text(tree) -> str:
     """`:type`'s answer: avals for traced leaves, `value:type` for static numbers."""
     if isinstance(tree, _LeafType):
-        return str(tree)
+        return str(tree.aval)
+    if isinstance(tree, Key):
+        return f"key[{','.join(str(d) for d in tree.data.aval.shape[:-1])}]"
     if isinstance(tree, tuple):
         inner = ", ".join(type_text(t) for t in tree)
         return f"({inner},)" if len(tree) == 1 else f"({inner})"
