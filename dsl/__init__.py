@@ -8,7 +8,9 @@ See the README for the tour and LANGUAGE.md for the language contract.
 """
 
 from . import combinators as _combinators
-from . import effects as _effects  # noqa: F401 - registers print, save and load
+from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
+from . import linalg as _linalg  # noqa: F401 - registers the linalg module
+from . import random_module as _random_module  # noqa: F401 - registers the random module
 from .builtins import BUILTINS as _BUILTINS
 from .transforms import autodiff as _autodiff
 from .transforms import pmap as _pmap  # noqa: F401 - registers vmap, pmap and the collectives

@@ -16,7 +16,7 @@ from . import dtypes, ops
 from .core import Tracer, aval_of, describe
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
-from .indexing import AtHelper
+from .indexing import AtHelper, unpack
 from .values import Builtin
 
 BUILTINS: dict[str, object] = {}
@@ -689,8 +689,6 @@ def tuple_(iterable=()):
     if isinstance(iterable, (tuple, range)):
         return tuple(iterable)
     if ops.is_array(iterable):
-        from .interp import unpack
-
         return unpack(iterable, ops.shape(iterable)[0], None)
     raise JxTypeError(f"tuple() of {describe(iterable)}")
 

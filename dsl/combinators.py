@@ -14,6 +14,8 @@ from .core import CTX, Builder, Tracer, aval_of, describe, trace_into
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .functions import call, number_leaf
+from .interp import truth
+from .values import Builtin
 
 
 def _leaves(value):
@@ -49,8 +51,6 @@ def _fit(builder, value, tree, avals, what, span):
 def cond(pred, true_fun, false_fun, *operands):
     span = CTX.span
     if type(pred) is not Tracer:
-        from .interp import truth
-
         return call(true_fun if truth(pred, span) else false_fun, list(operands), {}, span)
     index = ops.convert(_predicate(pred, span), dtypes.i32)
     runs, uses = [], []
@@ -158,7 +158,5 @@ class _PyFn:
 
 
 def register(table):
-    from .values import Builtin
-
     for f in (cond, while_loop, fori_loop, scan):
         table[f.__name__] = Builtin(f.__name__, f)

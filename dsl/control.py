@@ -1,4 +1,5 @@
-"""Control flow: static conditions and loops run while tracing; traced ones become IR.
+"""Control flow, the evaluator's rules for `if`, `while`, `for`, conditional expressions
+and comprehensions: static conditions and loops run while tracing; traced ones become IR.
 
 A traced `if` traces both branches into sub-programs and emits `cond`; the names bound in
 both branches (or the returned values) are its outputs, and branches must agree on
@@ -18,6 +19,16 @@ from .errors import JxError, ShapeError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
 from .functions import number_leaf
+from .interp import (
+    EXPRESSIONS,
+    STATEMENTS,
+    ReturnValue,
+    assign,
+    evaluate,
+    exec_block,
+    is_traced,
+    truth,
+)
 from .ir import Program, Var
 from .values import Scope
 
@@ -147,8 +158,15 @@ def _branch_span(stmts, fallback):
     return fallback
 
 
+def exec_if(stmt, scope: Scope, top: bool):
+    test = evaluate(stmt.test, scope)
+    if is_traced(test):
+        return traced_if(stmt, test, scope)
+    branch = stmt.body if truth(test, stmt.test.span) else stmt.orelse
+    return exec_block(branch, scope, top)
+
+
 def traced_if(stmt, test, scope: Scope):
-    from .interp import ReturnValue, exec_block
 
     index = ops.convert(_predicate(test, stmt.test.span), dtypes.i32)
     runs, key_uses = [], []
@@ -212,8 +230,14 @@ def emit_cond(index, builders, outs):
     return bind(prims.cond_p, index, *union, branches=tuple(aligned))
 
 
+def conditional_expression(node, scope: Scope):
+    test = evaluate(node.test, scope)
+    if not is_traced(test):
+        return evaluate(node.body if truth(test, node.test.span) else node.orelse, scope)
+    return traced_select(node, test, scope)
+
+
 def traced_select(node, test, scope):
-    from .interp import evaluate
 
     pred = _predicate(test, node.test.span)
     a, b = evaluate(node.body, scope), evaluate(node.orelse, scope)
@@ -295,7 +319,6 @@ def _fit_carry(builder, new_state, tree, avals, names, span):
 
 
 def run_while(stmt, scope: Scope, top: bool):
-    from .interp import evaluate, exec_block, is_traced, truth
 
     before = set(scope.vars)
     test = evaluate(stmt.test, scope)
@@ -321,7 +344,6 @@ def run_while(stmt, scope: Scope, top: bool):
 
 
 def _traced_while(stmt, scope):
-    from .interp import assign, evaluate, exec_block
 
     names, state = _loop_state(stmt, scope)
     init, tree, avals = _state_leaves(state)
@@ -423,7 +445,6 @@ def _static_items(iterable, span):
 
 
 def run_for(stmt, scope: Scope, top: bool):
-    from .interp import assign, evaluate, exec_block
 
     iterable = evaluate(stmt.iter, scope)
     before = set(scope.vars)
@@ -442,7 +463,6 @@ def run_for(stmt, scope: Scope, top: bool):
 
 
 def _traced_for(stmt, xs, scope):
-    from .interp import assign, exec_block
 
     xs = ops.as_array(xs)
     xa = aval_of(xs)
@@ -487,7 +507,6 @@ def _target_names(target) -> set:
 
 
 def comprehension(node, scope: Scope):
-    from .interp import evaluate
 
     first = node.generators[0]
     iterable = evaluate(first.iter, scope)
@@ -506,7 +525,6 @@ def comprehension(node, scope: Scope):
 
 
 def _static_comprehension(node, level, scope, results, items=None):
-    from .interp import assign, evaluate, truth
 
     gen = node.generators[level]
     if items is None:
@@ -555,7 +573,6 @@ def stack_results(results, span):
 
 
 def _traced_comprehension(node, xs, scope):
-    from .interp import assign, evaluate
 
     gen = node.generators[0]
     xs = ops.as_array(xs)
@@ -572,3 +589,10 @@ def _traced_comprehension(node, xs, scope):
     builder, (leaves, tree) = trace_body(run, no_carry, [], (slice_aval,))
     CTX.span = node.span
     return trees.unflatten(tree, emit_scan(builder, leaves, [], [], [xs], xa.shape[0]))
+
+
+STATEMENTS[ast.If] = exec_if
+STATEMENTS[ast.While] = run_while
+STATEMENTS[ast.For] = run_for
+EXPRESSIONS[ast.IfExp] = conditional_expression
+EXPRESSIONS[ast.ListComp] = comprehension

@@ -57,8 +57,6 @@ def call_builtin(fn: Builtin, args, kwargs, span):
 
 def apply_closure(fn: Closure, bound: dict, span):
     """Evaluate a function body with bound arguments (inline, in the current mode)."""
-    from .interp import exec_block
-
     CTX.depth += 1
     try:
         if CTX.depth > MAX_DEPTH:
@@ -67,7 +65,7 @@ def apply_closure(fn: Closure, bound: dict, span):
                 "must stop on static values",
                 span,
             )
-        result = exec_block(fn.body, Scope(fn.scope, vars=bound))
+        result = fn.exec_body(fn.body, Scope(fn.scope, vars=bound))
     except JxError as e:
         # One note per call level on the way out (the error passes each level once, from the
         # innermost), so the whole call chain shows; a recursion repeats one note, kept once.
@@ -99,6 +97,12 @@ def input_avals(leaves) -> list:
         aval_of(x) if type(x) in (np.ndarray, float, int, bool) else aval_of(x).strong()
         for x in leaves
     ]
+
+
+def signature(in_tree, avals, *extra) -> tuple:
+    """A traced function's cache key: the arguments' tree structure (static values
+    included), the leaves' abstract values and whatever else the trace depends on."""
+    return (in_tree, tuple(avals), *extra)
 
 
 class Traced:
@@ -169,7 +173,7 @@ def cached_call(fn, cache: TraceCache, args, kwargs, span, is_leaf, compile_prog
         traced = trace_function(fn, args, kwargs, span, avals, is_leaf, static_outputs=True)
         return TraceEntry(traced.program, traced, extra=_needs_eager(traced.out_tree))
 
-    entry = cache.lookup((in_tree, tuple(avals)), make)
+    entry = cache.lookup(signature(in_tree, avals), make)
     if entry.extra:
         return _eager(fn, args, kwargs, span)
     values = [leaf_value(x, a) for x, a in zip(leaves, avals)]

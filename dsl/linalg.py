@@ -33,6 +33,7 @@ from .linalg_prims import (
     svd_p,
     triangular_solve_bind,
 )
+from .modules import NATIVE
 from .values import Builtin, Module
 
 
@@ -279,3 +280,6 @@ def build_module() -> Module:
         triangular_solve,
     ]
     return Module("linalg", {f.__name__: Builtin(f.__name__, f) for f in fns})
+
+
+NATIVE["linalg"] = build_module

@@ -253,7 +253,10 @@ class Session:
                 kwargs = {k.name: evaluate(k.value, self.scope) for k in expr.keywords}
             return fn, args, kwargs, expr.span
         body = (ast.Return(expr.span, expr),)
-        return Closure("<expression>", (), body, self.scope, {}, expr.span), [], {}, expr.span
+        from .interp import exec_block
+
+        closure = Closure("<expression>", (), body, self.scope, {}, expr.span, exec_block)
+        return closure, [], {}, expr.span
 
     def _trace(self, fn, args, kwargs, span, backend=None):
         """Trace abstractly: (program, output tree); nothing runs."""

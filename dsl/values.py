@@ -105,12 +105,24 @@ def did_you_mean(name: str, candidates) -> str:
 
 
 class Closure:
-    """A jx function: its definition, defaults and the scope it closes over."""
+    """A jx function: its definition, defaults and the scope it closes over, and the
+    evaluator's `exec_body(body, scope)` that runs it (passed in by whoever makes it)."""
 
     jx_kind = "a function"
-    __slots__ = ("__weakref__", "body", "cache", "defaults", "name", "params", "scope", "span")
+    __slots__ = (
+        "__weakref__",
+        "body",
+        "cache",
+        "defaults",
+        "exec_body",
+        "name",
+        "params",
+        "scope",
+        "span",
+    )
 
-    def __init__(self, name, params, body, scope, defaults, span):
+    def __init__(self, name, params, body, scope, defaults, span, exec_body):
+        self.exec_body = exec_body
         self.name = name
         self.params = params  # tuple of ast.Param
         self.body = body  # tuple of statements

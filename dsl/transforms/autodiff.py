@@ -14,7 +14,7 @@ import numpy as np
 from .. import dtypes, ops, trees
 from ..core import CTX, Builder, aval_of, current_builder, describe, trace_into
 from ..errors import TypeError as JxTypeError
-from ..functions import input_avals, trace_function, traced_leaf
+from ..functions import input_avals, signature, trace_function, traced_leaf
 from ..values import Builtin, TraceCache, TraceEntry
 from .ad import differentiable, jvp_program
 from .batching import batch_program
@@ -154,7 +154,7 @@ class _Transform:
             prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
             return TraceEntry(transform(prep), prep.traced, extra=prep)
 
-        entry = self.cache.lookup((tree, tuple(input_avals(leaves))), make)
+        entry = self.cache.lookup(signature(tree, input_avals(leaves)), make)
         prep = entry.extra
         prep.values = leaves + list(prep.traced.captured)
         return prep, entry.program

@@ -24,7 +24,7 @@ from ..core import CTX, current_builder, describe
 from ..errors import JxError, JxRuntimeError
 from ..errors import TypeError as JxTypeError
 from ..errors import ValueError as JxValueError
-from ..functions import number_leaf
+from ..functions import input_avals, number_leaf, signature
 from ..ir import Program
 from ..values import Builtin, TraceCache, TraceEntry
 from .collectives import COLLECTIVES, Rendezvous, ShardAborted, shard_of
@@ -34,7 +34,6 @@ from .vmap import (
     in_axes_of,
     mapped_size,
     out_axes_of,
-    signature,
     static_axes,
     trace_mapped,
 )
@@ -95,7 +94,7 @@ class Pmapped:
             traced = trace_mapped(self.fn, args, kwargs, span, avals, self.axis_name, size)
             return TraceEntry(traced.program, traced, out_axes_of(self.out_axes, traced, "pmap"))
 
-        entry = self.cache.lookup(signature(in_tree, leaves, axes), make)
+        entry = self.cache.lookup(signature(in_tree, input_avals(leaves), tuple(axes)), make)
         avals = entry.program.in_avals
         shards = [
             [_shard_value(x, ax, i, a) for x, ax, a in zip(leaves, axes, avals)]

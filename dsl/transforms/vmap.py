@@ -18,7 +18,7 @@ from ..builtins import BUILTINS
 from ..core import Builder, Tracer, aval_of, current_builder, describe, literal, trace_into
 from ..errors import TypeError as JxTypeError
 from ..errors import ValueError as JxValueError
-from ..functions import Traced, input_avals, number_leaf, trace_function
+from ..functions import Traced, input_avals, number_leaf, signature, trace_function
 from ..ir import Literal
 from ..values import Builtin, TraceCache, TraceEntry
 from .batching import batch_program, move_axis, to_front
@@ -169,11 +169,6 @@ def out_axes_of(out_axes, traced: Traced, what: str) -> list:
     return [spread[i] for i in range(n)]
 
 
-def signature(in_tree, leaves, axes) -> tuple:
-    """A mapped call's cache key: its argument structure, abstract values and mapped axes."""
-    return (in_tree, tuple(input_avals(leaves)), tuple(axes))
-
-
 def trace_mapped(fn, args, kwargs, span, avals, axis_name, size) -> Traced:
     """Trace `fn` on one example with the axis name bound."""
     with bound_axis(axis_name, size):
@@ -207,7 +202,8 @@ class Vmapped:
         def make():
             return self._build(args, kwargs, leaves, axes, size, span)
 
-        entry = self.cache.lookup(signature(in_tree, leaves, axes), make) if top else make()
+        key = signature(in_tree, input_avals(leaves), tuple(axes))
+        entry = self.cache.lookup(key, make) if top else make()
         avals = entry.program.in_avals
         values = [leaf_data(x, a) for x, a in zip(leaves, avals)] + entry.traced.captured
         run = run_program if top else eval_program
