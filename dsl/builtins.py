@@ -17,6 +17,7 @@ from .core import Tracer, aval_of, describe
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .indexing import AtHelper, unpack
+from .prng import Key
 from .values import Builtin
 
 BUILTINS: dict[str, object] = {}
@@ -728,7 +729,8 @@ def tree_map(f, tree, *rest):
 
 
 def _tree_leaf(x):
-    return type(x) in (Tracer, np.ndarray, float, int, bool)
+    # A key is one value to the function mapped over it, not the data array inside it.
+    return type(x) in (Tracer, np.ndarray, float, int, bool) or isinstance(x, Key)
 
 
 @builtin()

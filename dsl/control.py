@@ -30,6 +30,7 @@ from .interp import (
     truth,
 )
 from .ir import Program, Var
+from .prng import Key
 from .values import Scope
 
 STATIC_LOOP_LIMIT = 100_000
@@ -430,9 +431,8 @@ def _static_items(iterable, span):
         return iterable
     if isinstance(iterable, dict):
         return tuple(iterable)
-    items = getattr(iterable, "static_items", None)
-    if items is not None:
-        return items()
+    if isinstance(iterable, Key):
+        return iterable.static_items()
     if isinstance(iterable, np.ndarray) and not CTX.builders:
         if iterable.ndim == 0:
             raise JxTypeError("cannot iterate over a 0-d array", span)

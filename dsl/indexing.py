@@ -239,14 +239,11 @@ def update(x, index, value, mode: str):
 
 
 def unpack(value, n: int, span):
-    """`value` as n parts, for `a, b = value`: a tuple, a key array, an array's rows."""
+    """`value` as n parts, for `a, b = value`: a tuple's items or an array's rows."""
     if isinstance(value, tuple):
         if len(value) != n:
             raise JxValueError(f"cannot unpack a tuple of {len(value)} into {n} names", span)
         return value
-    unpackable = getattr(value, "unpack", None)
-    if unpackable is not None:
-        return unpackable(n, span)
     if ops.is_array(value):
         shape = ops.shape(value)
         if not shape:

@@ -26,6 +26,7 @@ from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .functions import call
 from .indexing import AtHelper, AtIndexed, getitem, unpack
+from .prng import Key
 from .values import Builtin, Closure, Module, Scope, did_you_mean
 
 
@@ -125,7 +126,12 @@ def assign(target, value, scope: Scope):
     if isinstance(target, ast.Name):
         scope.vars[target.id] = value
     elif isinstance(target, ast.TupleExpr):
-        parts = unpack(value, len(target.elts), target.span)
+        n = len(target.elts)
+        parts = (
+            value.unpack(n, target.span)
+            if isinstance(value, Key)
+            else unpack(value, n, target.span)
+        )
         for t, v in zip(target.elts, parts):
             assign(t, v, scope)
     elif isinstance(target, ast.Subscript):
@@ -313,9 +319,8 @@ def binary_op(op: str, x, y, span):
         return x + y
     if op == "*" and isinstance(x, tuple) and type(y) is int:
         return x * y  # static tuple repetition, as in Python: (1,) * n
-    hook = getattr(x, "binary_op", None) or getattr(y, "binary_op", None)
-    if hook is not None:
-        return hook(op, x, y, span)
+    if isinstance(x, Key) or isinstance(y, Key):
+        return Key.reject_binary(op, span)
     for v in (x, y):
         if not (ops.is_array(v) or ops.is_scalar(v) or isinstance(v, (tuple, list))):
             raise JxTypeError(f"unsupported operand for {op}: {describe(v)}", span)
@@ -337,9 +342,8 @@ def _binop(node, scope):
 def _unary(node, scope):
     x = evaluate(node.operand, scope)
     CTX.span = node.span
-    hook = getattr(x, "unary_op", None)
-    if hook is not None:
-        return hook(node.op, node.span)
+    if isinstance(x, Key):
+        return Key.reject_unary(node.op, node.span)
     if node.op == "not":
         if is_traced(x):
             return ops.logical_not(x)
@@ -378,9 +382,8 @@ def compare_op(op, x, y, span):
                     return op == "!="
                 raise JxTypeError(f"cannot compare {describe(x)} and {describe(y)}", span)
         return ops.compare(_COMPARE_NAMES[op], x, y)
-    hook = getattr(x, "compare_op", None) or getattr(y, "compare_op", None)
-    if hook is not None:
-        return hook(op, x, y, span)
+    if isinstance(x, Key) or isinstance(y, Key):
+        return Key.reject_compare(op, span)
     try:
         return _COMPARE_STATIC[op](x, y)
     except TypeError:
@@ -449,9 +452,8 @@ def get_attribute(value, attr: str, span):
         return value.attr(attr, span)
     if isinstance(value, AtIndexed):
         return Builtin(f"at[...].{attr}", value.method(attr))
-    hook = getattr(value, "attribute", None)
-    if hook is not None:
-        return hook(attr, span)
+    if isinstance(value, Key):
+        return value.attribute(attr, span)
     if ops.is_array(value):
         return array_attribute(value, attr, span)
     if isinstance(value, np.dtype) and attr == "name":
@@ -489,9 +491,8 @@ def subscript(value, index, span):
         if index not in value:
             raise JxIndexError(f"record has no key '{index}'{did_you_mean(index, value)}", span)
         return value[index]
-    hook = getattr(value, "getitem", None)
-    if hook is not None:
-        return hook(index, span)
+    if isinstance(value, Key):
+        return value.getitem(index, span)
     if ops.is_array(value):
         return getitem(value, index)
     raise JxTypeError(f"{describe(value)} cannot be indexed", span)

@@ -84,13 +84,16 @@ class Key:
     def static_items(self):
         return [self.getitem(i, CTX.span) for i in range(len(self))]
 
-    def binary_op(self, op, x, y, span):
+    @staticmethod
+    def reject_binary(op, span):
         raise JxTypeError(f"PRNG keys have no arithmetic ({op}); draw numbers with random.*", span)
 
-    def unary_op(self, op, span):
+    @staticmethod
+    def reject_unary(op, span):
         raise JxTypeError("PRNG keys have no arithmetic; draw numbers with random.*", span)
 
-    def compare_op(self, op, x, y, span):
+    @staticmethod
+    def reject_compare(op, span):
         raise JxTypeError("PRNG keys cannot be compared; compare random.key_data(k)", span)
 
 

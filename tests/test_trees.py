@@ -56,3 +56,11 @@ def test_jitted_and_mapped_functions_of_keys_trace_once_per_signature():
     assert len(m._scope.vars["g"].cache) == 1
     assert len(m._scope.vars["v"].cache) == 1
     assert m.c.shape == (4, 2) and not np.array_equal(m.a, m.b)
+
+
+def test_tree_map_hands_keys_to_the_function_whole():
+    m = jx.compile(
+        "import random\n"
+        "t = tree_map(lambda k: random.normal(k, (2,)), (random.key(1), random.key(2)))\n"
+    )
+    assert [v.shape for v in m.t] == [(2,), (2,)]
