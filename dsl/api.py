@@ -146,21 +146,23 @@ class Function:
 
     def ir(self, *args, **kwargs) -> str:
         """The traced program for these arguments, printed like a jaxpr."""
-        from .functions import trace_call, traced_leaf
+        from .functions import trace_function, traced_leaf
 
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
-            program = trace_call(self.value, args, kwargs, traced_leaf, None)[0]
+            program = trace_function(
+                self.value, args, kwargs, None, is_leaf=traced_leaf, static_outputs=True
+            ).program
         return str(program)
 
     def hlo(self, *args, **kwargs) -> str:
         """The StableHLO module the xla backend compiles for `jit` of this function."""
-        from .functions import jit_leaf, trace_call
+        from .functions import trace_function
         from .passes import optimize
 
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
-            program = trace_call(self.value, args, kwargs, jit_leaf, None)[0]
+            program = trace_function(self.value, args, kwargs, None, static_outputs=True).program
         return get_backend("xla").lowered_text(optimize(program))
 
     def _arguments(self, args, kwargs):

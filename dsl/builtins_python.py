@@ -5,6 +5,8 @@ every leaf of a tree, and `jit`.
 
 from __future__ import annotations
 
+from collections.abc import Sized
+
 import numpy as np
 
 from . import dtypes, ops, trees
@@ -13,7 +15,8 @@ from .builtins import builtin
 from .core import CTX, Tracer, bind, describe
 from .errors import TypeError as JxTypeError
 from .functions import Jitted, call
-from .interp import unpack
+from .indexing import unpack
+from .prng import Key
 
 
 @builtin()
@@ -24,16 +27,13 @@ def stop_gradient(x):
 
 @builtin()
 def len_(obj):
-    if isinstance(obj, (tuple, dict, range)):
-        return len(obj)
-    hook = getattr(obj, "jx_len", None)
-    if hook is not None:
-        return hook()
     if ops.is_array(obj):
         shape = ops.shape(obj)
         if not shape:
             raise JxTypeError("len() of a 0-d array")
         return shape[0]
+    if isinstance(obj, Sized):  # tuples, records, ranges, key arrays
+        return len(obj)
     raise JxTypeError(f"len() of {describe(obj)}")
 
 
@@ -88,7 +88,8 @@ def tree_map(f, tree, *rest):
 
 
 def _tree_leaf(x):
-    return type(x) in (Tracer, np.ndarray, float, int, bool) or hasattr(x, "jx_leaf")
+    # A key is one value to the function mapped over it, not the data array inside it.
+    return type(x) in (Tracer, np.ndarray, float, int, bool) or isinstance(x, Key)
 
 
 @builtin()

@@ -105,7 +105,7 @@ def _split_top(text: str):
 def cmd_ir(args) -> int:
     from .api import execute, using
     from .core import CTX
-    from .functions import trace_call, traced_leaf
+    from .functions import trace_function, traced_leaf
     from .values import Closure
 
     backend = _backend(args.backend, args.device)
@@ -125,7 +125,9 @@ def cmd_ir(args) -> int:
 
         fn = grad(fn)
     with using(backend):
-        program = trace_call(fn, arrays, {}, traced_leaf, CTX.span)[0]
+        program = trace_function(
+            fn, arrays, {}, CTX.span, is_leaf=traced_leaf, static_outputs=True
+        ).program
         if args.after:
             from .passes import optimize
 

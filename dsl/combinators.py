@@ -9,46 +9,23 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes, ops, prng, trees
-from .control import (
-    _emit_cond,
-    _join,
-    _number_or_array,
-    _predicate,
-    _rewrap,
-    _unwrap,
-    close,
-    emit_while,
-)
-from .core import CTX, Builder, Tracer, aval_of, bind, describe, trace_into
+from .control import _join, _predicate, emit_cond, emit_scan, emit_while, trace_body
+from .core import CTX, Builder, Tracer, aval_of, describe, trace_into
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
-from .functions import call, wrap_input
-from .primitives import control as prims
-
-
-def _trace(fn, protos, avals, extra=(), loop=False):
-    """Trace fn(*tree_args) with fresh inputs; returns (builder, result)."""
-    builder = Builder()
-    if loop:
-        CTX.loop_level += 1
-    try:
-        with trace_into(builder):
-            ins = [wrap_input(builder, p, a) for p, a in zip(protos, avals)]
-            result = fn(ins)
-    finally:
-        if loop:
-            CTX.loop_level -= 1
-    return builder, result
+from .functions import call, number_leaf
+from .interp import truth
+from .values import Builtin
 
 
 def _leaves(value):
-    leaves, tree = trees.flatten(value, _number_or_array)
+    leaves, tree = trees.flatten(value, number_leaf)
     return leaves, tree, [aval_of(x).strong() for x in leaves]
 
 
 def _fit(builder, value, tree, avals, what, span):
     """A body's new carry, checked against the carry's structure, shapes and dtypes."""
-    leaves, new_tree = trees.flatten(value, _number_or_array)
+    leaves, new_tree = trees.flatten(value, number_leaf)
     if new_tree != tree:
         raise ShapeError(
             f"{what} must return a carry of the structure it was given: "
@@ -57,7 +34,6 @@ def _fit(builder, value, tree, avals, what, span):
         )
     outs = []
     for x, a in zip(leaves, avals):
-        x = _unwrap(x)
         b = aval_of(x)
         if b.shape != a.shape:
             raise ShapeError(f"{what}: a carry of {a} came back as {b.strong()}", span)
@@ -75,8 +51,6 @@ def _fit(builder, value, tree, avals, what, span):
 def cond(pred, true_fun, false_fun, *operands):
     span = CTX.span
     if type(pred) is not Tracer:
-        from .interp import truth
-
         return call(true_fun if truth(pred, span) else false_fun, list(operands), {}, span)
     index = ops.convert(_predicate(pred, span), dtypes.i32)
     runs, uses = [], []
@@ -89,10 +63,8 @@ def cond(pred, true_fun, false_fun, *operands):
         uses.append(prng.journal_take(mark))
     prng.journal_merge(uses)
     builders = [b for b, _ in runs]
-    outs, treedef, statics, protos = _join(
-        [r for _, r in runs], builders, [span, span], "cond", span
-    )
-    results = _rewrap(protos, _emit_cond(index, builders, outs))
+    outs, treedef, statics = _join([r for _, r in runs], builders, [span, span], "cond", span)
+    results = emit_cond(index, builders, outs)
     it = iter(results)
     n = len(outs[0]) + len(statics)
     return trees.unflatten(treedef, [statics[k] if k in statics else next(it) for k in range(n)])
@@ -101,14 +73,10 @@ def cond(pred, true_fun, false_fun, *operands):
 def while_loop(cond_fun, body_fun, init_val):
     span = CTX.span
     leaves, tree, avals = _leaves(init_val)
-    cb, test = _trace(
-        lambda ins: call(cond_fun, [trees.unflatten(tree, ins)], {}, span), leaves, avals, loop=True
+    cb, pred = trace_body(
+        lambda state, _: _predicate(call(cond_fun, [state], {}, span), span), tree, avals
     )
-    with trace_into(cb):
-        pred = _predicate(test, span)
-    bb, new = _trace(
-        lambda ins: call(body_fun, [trees.unflatten(tree, ins)], {}, span), leaves, avals, loop=True
-    )
+    bb, new = trace_body(lambda state, _: call(body_fun, [state], {}, span), tree, avals)
     outs = _fit(bb, new, tree, avals, "while_loop's body", span)
     results = emit_while(cb, pred, bb, outs, leaves, avals)
     return trees.unflatten(tree, results)
@@ -116,7 +84,7 @@ def while_loop(cond_fun, body_fun, init_val):
 
 def scan(f, init, xs=None, length=None, reverse=False):
     span = CTX.span
-    x_leaves, x_tree = trees.flatten(xs, _number_or_array) if xs is not None else ([], None)
+    x_leaves, x_tree = trees.flatten(xs, number_leaf) if xs is not None else ([], None)
     x_leaves = [ops.as_array(x) for x in x_leaves]
     lengths = {aval_of(x).shape[0] if aval_of(x).shape else None for x in x_leaves}
     if None in lengths:
@@ -131,36 +99,21 @@ def scan(f, init, xs=None, length=None, reverse=False):
     n = lengths.pop()
     leaves, tree, avals = _leaves(init)
     slice_avals = [aval_of(x).update(shape=aval_of(x).shape[1:]).strong() for x in x_leaves]
-    ys_tree = []
 
-    def body(ins):
-        carry = trees.unflatten(tree, ins[: len(avals)])
-        x = trees.unflatten(x_tree, ins[len(avals) :]) if x_tree is not None else None
+    def body(carry, slices):
+        x = trees.unflatten(x_tree, slices) if x_tree is not None else None
         out = call(f, [carry, x], {}, span)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise JxTypeError(f"scan's function must return (carry, y), got {describe(out)}", span)
         return out
 
-    builder, (new_carry, y) = _trace(body, leaves + x_leaves, avals + slice_avals, loop=True)
+    builder, (new_carry, y) = trace_body(body, tree, avals, slice_avals)
     outs = _fit(builder, new_carry, tree, avals, "scan's function", span)
-    y_leaves, y_tree = trees.flatten(y, _number_or_array)
+    y_leaves, y_tree = trees.flatten(y, number_leaf)
     with trace_into(builder):
-        y_leaves = [ops.as_array(_unwrap(v)) for v in y_leaves]
-    ys_tree.append(y_tree)
-    program, caps = close(builder, outs + y_leaves)
-    init_arrays = [ops.convert(_unwrap(x), a.dtype) for x, a in zip(leaves, avals)]
-    results = bind(
-        prims.scan_p,
-        *caps,
-        *init_arrays,
-        *x_leaves,
-        body=program,
-        length=n,
-        num_consts=len(caps),
-        num_carry=len(init_arrays),
-        reverse=bool(reverse),
-    )
-    carry = trees.unflatten(tree, _rewrap(leaves, results[: len(avals)]))
+        y_leaves = [ops.as_array(v) for v in y_leaves]
+    results = emit_scan(builder, outs + y_leaves, leaves, avals, x_leaves, n, reverse)
+    carry = trees.unflatten(tree, results[: len(avals)])
     ys = trees.unflatten(y_tree, results[len(avals) :])
     return carry, ys
 
@@ -205,7 +158,5 @@ class _PyFn:
 
 
 def register(table):
-    from .values import Builtin
-
     for f in (cond, while_loop, fori_loop, scan):
         table[f.__name__] = Builtin(f.__name__, f)

@@ -1,4 +1,5 @@
-"""Control flow: static conditions and loops run while tracing; traced ones become IR.
+"""Control flow, the evaluator's rules for `if`, `while`, `for`, conditional expressions
+and comprehensions: static conditions and loops run while tracing; traced ones become IR.
 
 A traced `if` traces both branches into sub-programs and emits `cond`; the names bound in
 both branches (or the returned values) are its outputs, and branches must agree on
@@ -17,15 +18,23 @@ from .core import CTX, Builder, Tracer, aval_of, bind, current_builder, describe
 from .errors import JxError, ShapeError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
+from .functions import number_leaf
+from .interp import (
+    EXPRESSIONS,
+    STATEMENTS,
+    ReturnValue,
+    assign,
+    evaluate,
+    exec_block,
+    is_traced,
+    truth,
+)
 from .ir import Program, Var
 from .primitives import control as prims
+from .prng import Key
 from .values import Scope
 
 STATIC_LOOP_LIMIT = 100_000
-
-
-def _number_or_array(x) -> bool:
-    return type(x) in (Tracer, np.ndarray, float, int, bool) or hasattr(x, "jx_leaf")
 
 
 def assigned_names(stmts) -> set:
@@ -98,9 +107,7 @@ def _join(values, builders, spans, what: str, span):
     """Make branch results agree: one tree, numbers fixed or promoted, same avals.
 
     Returns (per-branch output leaves, treedef, static leaves by position)."""
-    flat = [trees.flatten(v, _number_or_array) for v in values]
-    protos = flat[0][0]
-    flat = [([_unwrap(x) for x in leaves], t) for leaves, t in flat]
+    flat = [trees.flatten(v, number_leaf) for v in values]
     treedef = flat[0][1]
     for (_, t), s in zip(flat[1:], spans[1:]):
         if t != treedef:
@@ -138,8 +145,7 @@ def _join(values, builders, spans, what: str, span):
         for i, (x, b) in enumerate(zip(leaves, builders)):
             with trace_into(b):
                 outs[i].append(ops.convert(x, dtype, weak))
-    traced_protos = [p for k, p in enumerate(protos) if k not in statics]
-    return outs, treedef, statics, traced_protos
+    return outs, treedef, statics
 
 
 def _rebuild(treedef, statics, traced, n):
@@ -154,8 +160,15 @@ def _branch_span(stmts, fallback):
     return fallback
 
 
+def exec_if(stmt, scope: Scope, top: bool):
+    test = evaluate(stmt.test, scope)
+    if is_traced(test):
+        return traced_if(stmt, test, scope)
+    branch = stmt.body if truth(test, stmt.test.span) else stmt.orelse
+    return exec_block(branch, scope, top)
+
+
 def traced_if(stmt, test, scope: Scope):
-    from .interp import ReturnValue, exec_block
 
     index = ops.convert(_predicate(test, stmt.test.span), dtypes.i32)
     runs, key_uses = [], []
@@ -186,8 +199,8 @@ def traced_if(stmt, test, scope: Scope):
         )
     # Join in reading order (the if branch first) so messages name them as written.
     builders = [b for b, _, _ in runs][::-1]
-    outs, treedef, statics, protos = _join(values[::-1], builders, spans[::-1], "if", stmt.span)
-    results = _rewrap(protos, _emit_cond(index, builders[::-1], outs[::-1]))
+    outs, treedef, statics = _join(values[::-1], builders, spans[::-1], "if", stmt.span)
+    results = emit_cond(index, builders[::-1], outs[::-1])
     CTX.span = stmt.span
     value = _rebuild(treedef, statics, results, len(outs[0]) + len(statics))
     if names is None:
@@ -200,7 +213,8 @@ def traced_if(stmt, test, scope: Scope):
 _MISSING = object()
 
 
-def _emit_cond(index, builders, outs):
+def emit_cond(index, builders, outs):
+    """The `cond` equation choosing between traced branch builders by `index`."""
     closed = [close(b, o) for b, o in zip(builders, outs)]
     union, seen = [], {}
     for _, caps in closed:
@@ -218,13 +232,19 @@ def _emit_cond(index, builders, outs):
     return bind(prims.cond_p, index, *union, branches=tuple(aligned))
 
 
+def conditional_expression(node, scope: Scope):
+    test = evaluate(node.test, scope)
+    if not is_traced(test):
+        return evaluate(node.body if truth(test, node.test.span) else node.orelse, scope)
+    return traced_select(node, test, scope)
+
+
 def traced_select(node, test, scope):
-    from .interp import evaluate
 
     pred = _predicate(test, node.test.span)
     a, b = evaluate(node.body, scope), evaluate(node.orelse, scope)
     builder = current_builder()
-    outs, treedef, statics, protos = _join(
+    outs, treedef, statics = _join(
         [b, a],
         [builder, builder],
         [node.orelse.span, node.body.span],
@@ -232,7 +252,7 @@ def traced_select(node, test, scope):
         node.span,
     )
     CTX.span = node.span
-    picked = _rewrap(protos, [ops.where(pred, t, f) for f, t in zip(outs[0], outs[1])])
+    picked = [ops.where(pred, t, f) for f, t in zip(outs[0], outs[1])]
     return _rebuild(treedef, statics, picked, len(picked) + len(statics))
 
 
@@ -244,46 +264,34 @@ def _loop_state(stmt, scope):
     return names, tuple(scope.vars[n] for n in names)
 
 
-def _trace_body(run, state_tree, avals, scope, extra_avals=(), protos=None):
-    """Trace `run(fork, state, extra_tracers)` with the loop state bound to fresh inputs.
-
-    The body runs at a deeper loop level, so PRNG keys from outside cannot be used in it.
-    `protos` (the initial leaves) give key leaves their key wrapper."""
-    from .functions import wrap_input
-
-    builder, fork = Builder(), scope.fork()
+def trace_body(run, tree, avals, extra_avals=()):
+    """Trace one loop body or condition, `run(state, extras)`, with the state (of structure
+    `tree`) and the per-iteration values bound to fresh inputs of `avals` and `extra_avals`;
+    (builder, result). Every loop, native or combinator, traces its bodies here. The body
+    runs at a deeper loop level, so PRNG keys from outside cannot be used in it."""
+    builder = Builder()
     CTX.loop_level += 1
     try:
         with trace_into(builder):
-            ins = [wrap_input(builder, p, a) for p, a in zip(protos or [None] * len(avals), avals)]
+            ins = [builder.new_input(a) for a in avals]
             extras = [builder.new_input(a) for a in extra_avals]
-            result = run(fork, trees.unflatten(state_tree, ins), extras)
+            result = run(trees.unflatten(tree, ins), extras)
     finally:
         CTX.loop_level -= 1
     return builder, result
 
 
-def _unwrap(x):
-    hook = getattr(x, "jx_unwrap", None)
-    return hook() if hook is not None else x
-
-
-def _rewrap(protos, values):
-    """Results of a loop or cond as the kinds of value the leaves were (keys stay keys)."""
-    return [p.jx_rewrap(v) if hasattr(p, "jx_rewrap") else v for p, v in zip(protos, values)]
-
-
 def _state_leaves(state):
     # A weak initial value (`s = 0.0`) stays weak, so it takes the dtype of the arrays the
     # body meets it with (f16 stays f16), as it does when a static loop unrolls.
-    leaves, tree = trees.flatten(state, _number_or_array)
+    leaves, tree = trees.flatten(state, number_leaf)
     avals = [aval_of(x) for x in leaves]
     return leaves, tree, avals
 
 
 def _fit_carry(builder, new_state, tree, avals, names, span):
     """Check a body's new state against the carry; (outputs, new avals or None to retry)."""
-    leaves, new_tree = trees.flatten(new_state, _number_or_array)
+    leaves, new_tree = trees.flatten(new_state, number_leaf)
     if new_tree != tree:
         raise ShapeError(
             f"the loop changes the structure of its state ({', '.join(names)}): "
@@ -292,8 +300,7 @@ def _fit_carry(builder, new_state, tree, avals, names, span):
             span,
         )
     retry, outs, new_avals = False, [], []
-    for k, (x, a) in enumerate(zip(leaves, avals)):
-        x = _unwrap(x)
+    for x, a in zip(leaves, avals):
         b = aval_of(x)
         if b.shape != a.shape:
             raise ShapeError(
@@ -314,7 +321,6 @@ def _fit_carry(builder, new_state, tree, avals, names, span):
 
 
 def run_while(stmt, scope: Scope, top: bool):
-    from .interp import evaluate, exec_block, is_traced, truth
 
     before = set(scope.vars)
     test = evaluate(stmt.test, scope)
@@ -340,37 +346,32 @@ def run_while(stmt, scope: Scope, top: bool):
 
 
 def _traced_while(stmt, scope):
-    from .interp import assign, evaluate, exec_block
 
     names, state = _loop_state(stmt, scope)
     init, tree, avals = _state_leaves(state)
 
-    def bind_state(fork, values):
+    def bind_state(values):
+        fork = scope.fork()
         for n, v in zip(names, values):
             assign(ast.Name(stmt.span, n), v, fork)
+        return fork
+
+    def run_test(values, _):
+        return _predicate(evaluate(stmt.test, bind_state(values)), stmt.test.span)
+
+    def run_body(values, _):
+        fork = bind_state(values)
+        if exec_block(stmt.body, fork) is not None:
+            raise JxTypeError(
+                "return inside a traced while loop is not supported; set a "
+                "variable and return after the loop",
+                stmt.span,
+            )
+        return tuple(fork.vars[n] for n in names)
 
     for _ in range(4):
-        cb, cond_out = _trace_body(
-            lambda f, vals, _: (bind_state(f, vals), evaluate(stmt.test, f))[1],
-            tree,
-            avals,
-            scope,
-            protos=init,
-        )
-        with trace_into(cb):
-            pred = _predicate(cond_out, stmt.test.span)
-
-        def run_body(fork, values, _):
-            bind_state(fork, values)
-            if exec_block(stmt.body, fork) is not None:
-                raise JxTypeError(
-                    "return inside a traced while loop is not supported; set a "
-                    "variable and return after the loop",
-                    stmt.span,
-                )
-            return tuple(fork.vars[n] for n in names)
-
-        bb, new_state = _trace_body(run_body, tree, avals, scope, protos=init)
+        cb, pred = trace_body(run_test, tree, avals)
+        bb, new_state = trace_body(run_body, tree, avals)
         outs, retry = _fit_carry(bb, new_state, tree, avals, names, stmt.span)
         if retry is None:
             break
@@ -382,11 +383,12 @@ def _traced_while(stmt, scope):
 
 
 def emit_while(cond_builder, pred, body_builder, outs, init, avals):
-    """The `while` equation for traced cond and body builders; results wrapped like `init`."""
+    """The `while` equation for traced cond and body builders, from the state leaves
+    `init` (converted to the carry's `avals`); every traced while loop is emitted here."""
     cond_prog, cond_caps = close(cond_builder, [pred])
     body_prog, body_caps = close(body_builder, outs)
-    data = [ops.convert(_unwrap(x), a.dtype, a.weak) for x, a in zip(init, avals)]
-    results = bind(
+    data = [ops.convert(x, a.dtype, a.weak) for x, a in zip(init, avals)]
+    return bind(
         prims.while_p,
         *cond_caps,
         *body_caps,
@@ -396,7 +398,25 @@ def emit_while(cond_builder, pred, body_builder, outs, init, avals):
         cond_nconsts=len(cond_caps),
         body_nconsts=len(body_caps),
     )
-    return _rewrap(init, results)
+
+
+def emit_scan(builder, outs, init, avals, xs, length, reverse=False):
+    """The `scan` equation for a traced body builder whose outputs `outs` are the new carry
+    then the per-iteration results, from the carry leaves `init` (converted to `avals`)
+    and the scanned arrays `xs`; every traced scan is emitted here."""
+    body, caps = close(builder, outs)
+    data = [ops.convert(x, a.dtype, a.weak) for x, a in zip(init, avals)]
+    return bind(
+        prims.scan_p,
+        *caps,
+        *data,
+        *xs,
+        body=body,
+        length=length,
+        num_consts=len(caps),
+        num_carry=len(data),
+        reverse=bool(reverse),
+    )
 
 
 def _forget_new_names(scope, before):
@@ -412,9 +432,8 @@ def _static_items(iterable, span):
         return iterable
     if isinstance(iterable, dict):
         return tuple(iterable)
-    items = getattr(iterable, "static_items", None)
-    if items is not None:
-        return items()
+    if isinstance(iterable, Key):
+        return iterable.static_items()
     if isinstance(iterable, np.ndarray) and not CTX.builders:
         if iterable.ndim == 0:
             raise JxTypeError("cannot iterate over a 0-d array", span)
@@ -427,7 +446,6 @@ def _static_items(iterable, span):
 
 
 def run_for(stmt, scope: Scope, top: bool):
-    from .interp import assign, evaluate, exec_block
 
     iterable = evaluate(stmt.iter, scope)
     before = set(scope.vars)
@@ -446,7 +464,6 @@ def run_for(stmt, scope: Scope, top: bool):
 
 
 def _traced_for(stmt, xs, scope):
-    from .interp import assign, exec_block
 
     xs = ops.as_array(xs)
     xa = aval_of(xs)
@@ -456,7 +473,8 @@ def _traced_for(stmt, xs, scope):
     init, tree, avals = _state_leaves(state)
     slice_aval = xa.update(shape=xa.shape[1:])
 
-    def run_body(fork, values, extras):
+    def run_body(values, extras):
+        fork = scope.fork()
         for n, v in zip(names, values):
             fork.vars[n] = v
         assign(stmt.target, extras[0], fork)
@@ -467,26 +485,14 @@ def _traced_for(stmt, xs, scope):
         return tuple(fork.vars[n] for n in names)
 
     for _ in range(4):
-        bb, new_state = _trace_body(run_body, tree, avals, scope, (slice_aval,), protos=init)
+        bb, new_state = trace_body(run_body, tree, avals, (slice_aval,))
         outs, retry = _fit_carry(bb, new_state, tree, avals, names, stmt.span)
         if retry is None:
             break
         avals = retry
-    body, caps = close(bb, outs)
     CTX.span = stmt.span
-    data = [ops.convert(_unwrap(x), a.dtype, a.weak) for x, a in zip(init, avals)]
-    results = bind(
-        prims.scan_p,
-        *caps,
-        *data,
-        xs,
-        body=body,
-        length=xa.shape[0],
-        num_consts=len(caps),
-        num_carry=len(data),
-        reverse=False,
-    )
-    for n, v in zip(names, trees.unflatten(tree, _rewrap(init, results))):
+    results = emit_scan(bb, outs, init, avals, [xs], xa.shape[0])
+    for n, v in zip(names, trees.unflatten(tree, results)):
         scope.vars[n] = v
 
 
@@ -502,7 +508,6 @@ def _target_names(target) -> set:
 
 
 def comprehension(node, scope: Scope):
-    from .interp import evaluate
 
     first = node.generators[0]
     iterable = evaluate(first.iter, scope)
@@ -521,7 +526,6 @@ def comprehension(node, scope: Scope):
 
 
 def _static_comprehension(node, level, scope, results, items=None):
-    from .interp import assign, evaluate, truth
 
     gen = node.generators[level]
     if items is None:
@@ -557,7 +561,7 @@ def stack_results(results, span):
     """Stack a list of trees leaf by leaf (numbers and arrays); the comprehension's value."""
     if not results:
         return np.zeros((0,), dtypes.f32)
-    flat = [trees.flatten(r, _number_or_array) for r in results]
+    flat = [trees.flatten(r, number_leaf) for r in results]
     tree = flat[0][1]
     if any(t != tree for _, t in flat):
         raise ShapeError("the elements of a comprehension have different structures", span)
@@ -570,32 +574,26 @@ def stack_results(results, span):
 
 
 def _traced_comprehension(node, xs, scope):
-    from .interp import assign, evaluate
 
     gen = node.generators[0]
     xs = ops.as_array(xs)
     xa = aval_of(xs)
-    builder, fork = Builder(), Scope(scope)
-    CTX.loop_level += 1
-    try:
-        with trace_into(builder):
-            x = builder.new_input(xa.update(shape=xa.shape[1:]).strong())
-            assign(gen.target, x, fork)
-            value = evaluate(node.elt, fork)
-            leaves, tree = trees.flatten(value, _number_or_array)
-            leaves = [ops.as_array(v) for v in leaves]
-    finally:
-        CTX.loop_level -= 1
-    body, caps = close(builder, leaves)
+
+    def run(_, extras):
+        fork = Scope(scope)
+        assign(gen.target, extras[0], fork)
+        leaves, tree = trees.flatten(evaluate(node.elt, fork), number_leaf)
+        return [ops.as_array(v) for v in leaves], tree
+
+    no_carry = trees.flatten(())[1]
+    slice_aval = xa.update(shape=xa.shape[1:]).strong()
+    builder, (leaves, tree) = trace_body(run, no_carry, [], (slice_aval,))
     CTX.span = node.span
-    ys = bind(
-        prims.scan_p,
-        *caps,
-        xs,
-        body=body,
-        length=xa.shape[0],
-        num_consts=len(caps),
-        num_carry=0,
-        reverse=False,
-    )
-    return trees.unflatten(tree, ys)
+    return trees.unflatten(tree, emit_scan(builder, leaves, [], [], [xs], xa.shape[0]))
+
+
+STATEMENTS[ast.If] = exec_if
+STATEMENTS[ast.While] = run_while
+STATEMENTS[ast.For] = run_for
+EXPRESSIONS[ast.IfExp] = conditional_expression
+EXPRESSIONS[ast.ListComp] = comprehension

@@ -140,9 +140,6 @@ def aval_of(x) -> ShapedArray:
         return ShapedArray((), dtypes.f32, True)
     if isinstance(x, np.generic):
         return ShapedArray((), dtypes.canonical(x.dtype), False)
-    hook = getattr(x, "jx_aval", None)
-    if hook is not None:
-        return hook()
     raise JxTypeError(f"expected an array, got {describe(x)}")
 
 

@@ -13,12 +13,13 @@ import tempfile
 
 import numpy as np
 
-from . import dtypes, ops
+from . import ast, dtypes, ops
 from .builtins import builtin
 from .core import CTX, describe
 from .errors import AssertionError as JxAssertionError
 from .errors import JxRuntimeError
 from .errors import TypeError as JxTypeError
+from .interp import STATEMENTS, evaluate, truth
 
 
 def format_value(v) -> str:
@@ -34,8 +35,7 @@ def format_value(v) -> str:
         return "{" + ", ".join(f"{k!r}: {format_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, (bool, int, float, str)) or v is None:
         return str(v)
-    text = getattr(v, "jx_str", None)
-    return text() if text is not None else repr(v)
+    return repr(v)
 
 
 @builtin("print", effect=True)
@@ -128,9 +128,7 @@ def _loaded(array: np.ndarray, path) -> np.ndarray:
         ) from None
 
 
-def run_assert(stmt, scope):
-    from .interp import evaluate, truth
-
+def run_assert(stmt, scope, top):
     value = evaluate(stmt.test, scope)
     CTX.span = stmt.span
     if not truth(value, stmt.test.span):
@@ -139,3 +137,6 @@ def run_assert(stmt, scope):
             msg = evaluate(stmt.msg, scope)
             message = msg if isinstance(msg, str) else format_value(msg)
         raise JxAssertionError(message, stmt.span)
+
+
+STATEMENTS[ast.Assert] = run_assert

@@ -1,4 +1,5 @@
-"""Calling functions: inlining while tracing, cached traced calls at the top level, `jit`.
+"""Calling functions: inlining while tracing, the one way to trace a function to a
+program (`trace_function`), cached traced calls at the top level, `jit`.
 
 Inside a trace a jx function's body is simply evaluated with the traced arguments (it is
 inlined into the program being built). At the top level a call is traced once per
@@ -12,16 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import trees
+from . import ops, trees
 from .core import CTX, Builder, Tracer, aval_of, current_builder, describe, trace_into
-from .errors import JxError, PurityError
+from .errors import JxError, JxRuntimeError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
+from .passes import optimize
 from .prng import use_in_call
-from .values import READS, Builtin, Closure, Module, Scope
+from .values import Builtin, Closure, Module, Scope, TraceCache, TraceEntry
 
 MAX_DEPTH = 200
-CACHE_LIMIT = 256
 
 
 def call(fn, args, kwargs, span):
@@ -31,7 +32,7 @@ def call(fn, args, kwargs, span):
         if CTX.builders or CTX.depth:
             return apply_closure(fn, fn.bind_args(args, kwargs, span), span)
         fn.bind_args(args, kwargs, span)  # arity errors before any tracing
-        return cached_call(fn, fn.cache, args, kwargs, span, jit=False)
+        return cached_call(fn, fn.cache, args, kwargs, span, traced_leaf)
     if type(fn) is Builtin:
         return call_builtin(fn, args, kwargs, span)
     hook = getattr(fn, "jx_call", None)
@@ -56,8 +57,6 @@ def call_builtin(fn: Builtin, args, kwargs, span):
 
 def apply_closure(fn: Closure, bound: dict, span):
     """Evaluate a function body with bound arguments (inline, in the current mode)."""
-    from .interp import exec_block
-
     CTX.depth += 1
     try:
         if CTX.depth > MAX_DEPTH:
@@ -66,7 +65,7 @@ def apply_closure(fn: Closure, bound: dict, span):
                 "must stop on static values",
                 span,
             )
-        result = exec_block(fn.body, Scope(fn.scope, vars=bound))
+        result = fn.exec_body(fn.body, Scope(fn.scope, vars=bound))
     except JxError as e:
         # One note per call level on the way out (the error passes each level once, from the
         # innermost), so the whole call chain shows; a recursion repeats one note, kept once.
@@ -83,78 +82,78 @@ def apply_closure(fn: Closure, bound: dict, span):
 
 def traced_leaf(x) -> bool:
     """Leaves of a plain call's signature: arrays and Python floats; ints stay static."""
-    return type(x) in (Tracer, np.ndarray, float) or hasattr(x, "jx_leaf")
+    return type(x) in (Tracer, np.ndarray, float)
 
 
-def jit_leaf(x) -> bool:
-    """Leaves of a jitted call: every number is traced, as with jax.jit."""
-    return type(x) in (Tracer, np.ndarray, float, int, bool) or hasattr(x, "jx_leaf")
+def number_leaf(x) -> bool:
+    """Leaves of `jit` and the transformations: every number is traced, as in JAX."""
+    return type(x) in (Tracer, np.ndarray, float, int, bool)
 
 
-class CacheEntry:
-    __slots__ = ("compiled", "eager", "out_tree", "program", "reads")
+def input_avals(leaves) -> list:
+    """The abstract values argument leaves are traced with: Python numbers stay weakly
+    typed, arrays keep their own dtype."""
+    return [
+        aval_of(x) if type(x) in (np.ndarray, float, int, bool) else aval_of(x).strong()
+        for x in leaves
+    ]
 
-    def __init__(self, program, out_tree, reads, eager=False):
+
+def signature(in_tree, avals, *extra) -> tuple:
+    """A traced function's cache key: the arguments' tree structure (static values
+    included), the leaves' abstract values and whatever else the trace depends on."""
+    return (in_tree, tuple(avals), *extra)
+
+
+class Traced:
+    """A function traced to a closed program: its inputs are the argument leaves, then the
+    values it captured from an enclosing trace (`captured`)."""
+
+    __slots__ = ("captured", "in_tree", "out_tree", "program")
+
+    def __init__(self, program, in_tree, out_tree, captured):
         self.program = program
+        self.in_tree = in_tree
         self.out_tree = out_tree
-        self.reads = reads
-        self.eager = eager
-        self.compiled: dict = {}
-
-    def valid(self) -> bool:
-        for table, name, value in self.reads:
-            if table.get(name, _MISSING) is not value:
-                return False
-        return True
+        self.captured = captured
 
 
-_MISSING = object()
+def trace_function(
+    fn, args, kwargs, span, avals=None, is_leaf=number_leaf, static_outputs=False
+) -> Traced:
+    """Trace `fn(*args, **kwargs)` with a fresh input for every leaf (`is_leaf` says which
+    argument values are leaves; the rest are static) of abstract value `avals`, by default
+    `input_avals`. Outputs that are not traced stay static in the out tree when
+    `static_outputs`, else arrays and floats become program outputs too."""
+    leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
+    builder = Builder()
+    with trace_into(builder):
+        inputs = [builder.new_input(a) for a in (avals or input_avals(leaves))]
+        targs, tkwargs = trees.unflatten(in_tree, inputs)
+        out = call(fn, list(targs), tkwargs, span)
+        out_leaves, out_tree = trees.flatten(out, _is_tracer if static_outputs else traced_leaf)
+        outs = [ops.as_array(x) for x in out_leaves]
+    program, captured = builder.build(outs)
+    return Traced(program, in_tree, out_tree, captured)
 
 
-def leaf_aval(x):
-    hook = getattr(x, "jx_aval", None)
-    return hook() if hook is not None else aval_of(x)
+def _is_tracer(x) -> bool:
+    return type(x) is Tracer
 
 
 def leaf_value(x, aval):
-    if type(x) is np.ndarray:
-        return x
-    hook = getattr(x, "jx_data", None)
-    if hook is not None:
-        return hook()
-    return np.asarray(x, dtype=aval.dtype)
+    """An argument leaf as the backend's input for a program input of `aval`."""
+    return x if type(x) is np.ndarray else np.asarray(x, dtype=aval.dtype)
 
 
-def trace_call(fn, args, kwargs, is_leaf, span):
-    """Trace `fn(*args, **kwargs)` with abstract leaves; (program, out_tree, reads, leaves)."""
-    leaves, treedef = trees.flatten((tuple(args), kwargs), is_leaf)
-    avals = [leaf_aval(x) for x in leaves]
-    builder = Builder()
-    READS.append([])
+def run_guarded(runner, values, span):
+    """Run a program on the backend; a failure there becomes the user's error at `span`."""
     try:
-        with trace_into(builder):
-            inputs = [wrap_input(builder, x, a) for x, a in zip(leaves, avals)]
-            targs, tkwargs = trees.unflatten(treedef, inputs)
-            out = call(fn, list(targs), tkwargs, span)
-    finally:
-        reads = READS.pop()
-        if READS:
-            READS[-1].extend(reads)
-    out_leaves, out_tree = trees.flatten(out, lambda x: type(x) is Tracer or hasattr(x, "jx_leaf"))
-    program, captured = builder.build([unwrap_output(o) for o in out_leaves])
-    assert not captured, "a top-level trace cannot capture outer values"
-    return program, out_tree, reads, leaves, [getattr(o, "jx_rewrap", None) for o in out_leaves]
-
-
-def wrap_input(builder, x, aval):
-    tracer = builder.new_input(aval)
-    hook = getattr(x, "jx_wrap", None)
-    return hook(tracer) if hook is not None else tracer
-
-
-def unwrap_output(x):
-    hook = getattr(x, "jx_unwrap", None)
-    return hook() if hook is not None else x
+        return runner(*values)
+    except JxError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
+        raise JxRuntimeError(f"the backend failed: {e}", span) from None
 
 
 def _needs_eager(out_tree) -> bool:
@@ -164,49 +163,29 @@ def _needs_eager(out_tree) -> bool:
     )
 
 
-def cached_call(fn, cache, args, kwargs, span, jit: bool, compile_program=None):
-    is_leaf = jit_leaf if jit else traced_leaf
-    leaves, treedef = trees.flatten((tuple(args), kwargs), is_leaf)
-    key = (
-        treedef,
-        tuple(leaf_aval(x) for x in leaves),
-        tuple(hasattr(x, "jx_leaf") for x in leaves),
-    )
-    entry = cache.get(key)
-    if entry is None or not entry.valid():
-        program, out_tree, reads, _, rewraps = trace_call(fn, args, kwargs, is_leaf, span)
-        eager = _needs_eager(out_tree)
-        if len(cache) >= CACHE_LIMIT:
-            cache.clear()
-        entry = cache[key] = CacheEntry(program, out_tree, reads, eager)
-        entry.compiled["rewraps"] = rewraps
-    if entry.eager:
+def cached_call(fn, cache: TraceCache, args, kwargs, span, is_leaf, compile_program=None):
+    """A top-level call: traced once per signature, then run on the backend (as one
+    compiled unit with `compile_program`, else equation by equation)."""
+    leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
+    avals = input_avals(leaves)
+
+    def make():
+        traced = trace_function(fn, args, kwargs, span, avals, is_leaf, static_outputs=True)
+        return TraceEntry(traced.program, traced, extra=_needs_eager(traced.out_tree))
+
+    entry = cache.lookup(signature(in_tree, avals), make)
+    if entry.extra:
         return _eager(fn, args, kwargs, span)
-    values = [leaf_value(x, a) for x, a in zip(leaves, key[1])]
+    values = [leaf_value(x, a) for x, a in zip(leaves, avals)]
     backend = CTX.backend
-    if jit:
+    if compile_program is None:
+        outs = run_guarded(lambda *v: backend.run(entry.program, v), values, span)
+    else:
         runner = entry.compiled.get(backend.name)
         if runner is None:
-            runner = entry.compiled[backend.name] = (compile_program or backend.compile)(
-                entry.program
-            )
-        outs = _run_guarded(runner, values, span)
-    else:
-        outs = _run_guarded(lambda *v: backend.run(entry.program, v), values, span)
-    rewraps = entry.compiled["rewraps"]
-    outs = [r(o) if r is not None else o for r, o in zip(rewraps, outs)]
-    return trees.unflatten(entry.out_tree, outs)
-
-
-def _run_guarded(runner, values, span):
-    from .errors import JxRuntimeError
-
-    try:
-        return runner(*values)
-    except JxError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
-        raise JxRuntimeError(f"the backend failed: {e}", span) from None
+            runner = entry.compiled[backend.name] = compile_program(entry.program)
+        outs = run_guarded(runner, values, span)
+    return trees.unflatten(entry.traced.out_tree, outs)
 
 
 def _eager(fn, args, kwargs, span):
@@ -230,7 +209,7 @@ class Jitted:
         if isinstance(static_argnums, int):
             static_argnums = (static_argnums,)
         self.static_argnums = tuple(static_argnums)
-        self.cache: dict = {}
+        self.cache = TraceCache()
         self.name = getattr(fn, "name", "function")
 
     def __repr__(self) -> str:
@@ -241,15 +220,13 @@ class Jitted:
             return call(self.fn, args, kwargs, span)
         statics = {i % max(len(args), 1) for i in self.static_argnums}
         wrapped = [Static(a) if i in statics else a for i, a in enumerate(args)]
-        from .passes import optimize
-
         return cached_call(
             _Unwrapping(self.fn),
             self.cache,
             wrapped,
             kwargs,
             span,
-            jit=True,
+            number_leaf,
             compile_program=lambda p: CTX.backend.compile(optimize(p)),
         )
 

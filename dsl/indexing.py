@@ -21,6 +21,7 @@ from .core import Tracer, aval_of, bind, describe
 from .errors import IndexError as JxIndexError
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
+from .errors import ValueError as JxValueError
 from .ir import Literal
 from .primitives.shapes import constant
 
@@ -236,6 +237,24 @@ def update(x, index, value, mode: str):
     flat_v = ops.reshape(value, (-1,))
     out = bind(primitives.scatter_p, flat_x, flat_p, flat_v, axis=0, mode=mode)
     return ops.reshape(out, a.shape)
+
+
+def unpack(value, n: int, span):
+    """`value` as n parts, for `a, b = value`: a tuple's items or an array's rows."""
+    if isinstance(value, tuple):
+        if len(value) != n:
+            raise JxValueError(f"cannot unpack a tuple of {len(value)} into {n} names", span)
+        return value
+    if ops.is_array(value):
+        shape = ops.shape(value)
+        if not shape:
+            raise JxTypeError("cannot unpack a 0-d array", span)
+        if shape[0] != n:
+            raise JxValueError(
+                f"cannot unpack an array with leading axis {shape[0]} into {n} names", span
+            )
+        return tuple(getitem(value, i) for i in range(n))
+    raise JxTypeError(f"cannot unpack {describe(value)}", span)
 
 
 class AtHelper:

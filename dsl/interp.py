@@ -3,9 +3,11 @@
 One evaluator serves both modes. With no program builder on the stack (a script's top
 level) every operation runs at once on the backend; inside a function call it is traced
 into IR (`core.bind` decides). Static values (Python numbers, tuples, records, shapes,
-functions) are computed here directly. Traced control flow is handed to `control.py`,
-calls to `functions.py`. `CTX.span` follows the node being evaluated so equations and
-errors carry the user's location.
+functions) are computed here directly; calls go to `functions.py`. Each kind of node has
+one rule in `STATEMENTS` or `EXPRESSIONS`; the rules that need more than the evaluator
+(control flow, assert, import) live in control.py, effects.py and modules.py, which add
+them to those tables. `CTX.span` follows the node being evaluated so equations and errors
+carry the user's location.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ import operator
 import numpy as np
 
 from . import ast, ops, trees
-from .core import CTX, Tracer, current_builder, describe
+from .builtins import array_attribute
+from .core import CTX, Tracer, describe
+from .dtypes import short
 from .errors import IndexError as JxIndexError
 from .errors import JxError, PurityError, ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
-from .indexing import AtHelper, AtIndexed, getitem
-from .values import Builtin, Closure, Module, Scope
+from .functions import call
+from .indexing import AtHelper, AtIndexed, getitem, unpack
+from .prng import Key
+from .values import Builtin, Closure, Module, Scope, did_you_mean
 
 
 class ReturnValue:
@@ -84,7 +90,7 @@ def _fold_early_returns(stmts):
 
 def exec_stmt(stmt, scope: Scope, top: bool):
     CTX.span = stmt.span
-    handler = _STMTS[type(stmt)]
+    handler = STATEMENTS[type(stmt)]
     try:
         return handler(stmt, scope, top)
     except JxError as e:
@@ -122,7 +128,7 @@ def assign(target, value, scope: Scope):
     elif isinstance(target, ast.TupleExpr):
         star = next((i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)), None)
         if star is None:
-            parts = unpack(value, len(target.elts), target.span)
+            parts = _unpack(value, len(target.elts), target.span)
         else:  # `a, *rest, b = v`: rest takes what the others leave, as a tuple
             n = _length(value, target.span)
             fixed = len(target.elts) - 1
@@ -130,7 +136,7 @@ def assign(target, value, scope: Scope):
                 raise JxValueError(
                     f"cannot unpack {n} values into at least {fixed} names", target.span
                 )
-            got = unpack(value, n, target.span)
+            got = _unpack(value, n, target.span)
             parts = (*got[:star], tuple(got[star : n - fixed + star]), *got[n - fixed + star :])
         for t, v in zip(target.elts, parts):
             assign(t.value if isinstance(t, ast.Starred) else t, v, scope)
@@ -142,35 +148,21 @@ def assign(target, value, scope: Scope):
         raise JxTypeError("cannot assign to this expression", target.span)
 
 
+def _unpack(value, n: int, span):
+    return value.unpack(n, span) if isinstance(value, Key) else unpack(value, n, span)
+
+
 def _length(value, span) -> int:
     """How many values unpacking `value` gives: a tuple's items, an array's (or a key
     array's) leading axis."""
     if isinstance(value, tuple):
         return len(value)
-    shape = ops.shape(value) if ops.is_array(value) else getattr(value, "shape", None)
+    shape = (
+        value.shape if isinstance(value, Key) else ops.shape(value) if ops.is_array(value) else None
+    )
     if not shape:
         raise JxTypeError(f"cannot unpack {describe(value)}", span)
     return shape[0]
-
-
-def unpack(value, n: int, span):
-    if isinstance(value, tuple):
-        if len(value) != n:
-            raise JxValueError(f"cannot unpack a tuple of {len(value)} into {n} names", span)
-        return value
-    unpackable = getattr(value, "unpack", None)
-    if unpackable is not None:
-        return unpackable(n, span)
-    if ops.is_array(value):
-        shape = ops.shape(value)
-        if not shape:
-            raise JxTypeError("cannot unpack a 0-d array", span)
-        if shape[0] != n:
-            raise JxValueError(
-                f"cannot unpack an array with leading axis {shape[0]} into {n} names", span
-            )
-        return tuple(getitem(value, i) for i in range(n))
-    raise JxTypeError(f"cannot unpack {describe(value)}", span)
 
 
 def _exec_def(stmt, scope, top):
@@ -186,7 +178,7 @@ def _exec_def(stmt, scope, top):
 
 def make_closure(name, params, body, scope, span):
     defaults = {p.name: evaluate(p.default, scope) for p in params if p.default is not None}
-    return Closure(name, params, body, _captured(scope), defaults, span)
+    return Closure(name, params, body, _captured(scope), defaults, span, exec_block)
 
 
 def _captured(scope: Scope) -> Scope:
@@ -213,51 +205,8 @@ def _exec_return(stmt, scope, top):
     return ReturnValue(None if stmt.value is None else evaluate(stmt.value, scope))
 
 
-def _exec_if(stmt, scope, top):
-    test = evaluate(stmt.test, scope)
-    if is_traced(test):
-        from .control import traced_if
-
-        return traced_if(stmt, test, scope)
-    branch = stmt.body if truth(test, stmt.test.span) else stmt.orelse
-    return exec_block(branch, scope, top)
-
-
-def _exec_while(stmt, scope, top):
-    from .control import run_while
-
-    return run_while(stmt, scope, top)
-
-
-def _exec_for(stmt, scope, top):
-    from .control import run_for
-
-    return run_for(stmt, scope, top)
-
-
-def _exec_assert(stmt, scope, top):
-    from .effects import run_assert
-
-    run_assert(stmt, scope)
-
-
 def _exec_pass(stmt, scope, top):
     return None
-
-
-def _exec_import(stmt, scope, top):
-    from .modules import import_module
-
-    module = import_module(stmt.module, stmt.span, scope)
-    scope.vars[stmt.alias or stmt.module.split(".")[-1]] = module
-
-
-def _exec_import_from(stmt, scope, top):
-    from .modules import import_module
-
-    module = import_module(stmt.module, stmt.span, scope)
-    for name, alias in stmt.names:
-        scope.vars[alias or name] = module.attr(name, stmt.span)
 
 
 def _exec_forbidden(stmt, scope, top):
@@ -268,19 +217,15 @@ def _exec_forbidden(stmt, scope, top):
     )
 
 
-_STMTS = {
+#: The rule running each kind of statement. control.py adds if/while/for, effects.py
+#: assert and modules.py import: they need the evaluator, so they register with it.
+STATEMENTS = {
     ast.ExprStmt: _exec_expr,
     ast.Assign: _exec_assign,
     ast.AugAssign: _exec_aug,
     ast.FunctionDef: _exec_def,
     ast.Return: _exec_return,
-    ast.If: _exec_if,
-    ast.While: _exec_while,
-    ast.For: _exec_for,
-    ast.Assert: _exec_assert,
     ast.Pass: _exec_pass,
-    ast.Import: _exec_import,
-    ast.ImportFrom: _exec_import_from,
     ast.Forbidden: _exec_forbidden,
 }
 
@@ -312,7 +257,7 @@ def truth(value, span) -> bool:
 
 def evaluate(node, scope: Scope):
     CTX.span = node.span
-    return _EXPRS[type(node)](node, scope)
+    return EXPRESSIONS[type(node)](node, scope)
 
 
 def _name(node, scope):
@@ -452,9 +397,8 @@ def binary_op(op: str, x, y, span):
         return x + y
     if op == "*" and isinstance(x, tuple) and type(y) is int:
         return x * y  # static tuple repetition, as in Python: (1,) * n
-    hook = getattr(x, "binary_op", None) or getattr(y, "binary_op", None)
-    if hook is not None:
-        return hook(op, x, y, span)
+    if isinstance(x, Key) or isinstance(y, Key):
+        return Key.reject_binary(op, span)
     for v in (x, y):
         if not (ops.is_array(v) or ops.is_scalar(v) or isinstance(v, (tuple, list))):
             raise JxTypeError(f"unsupported operand for {op}: {describe(v)}", span)
@@ -476,9 +420,8 @@ def _binop(node, scope):
 def _unary(node, scope):
     x = evaluate(node.operand, scope)
     CTX.span = node.span
-    hook = getattr(x, "unary_op", None)
-    if hook is not None:
-        return hook(node.op, node.span)
+    if isinstance(x, Key):
+        return Key.reject_unary(node.op, node.span)
     if node.op == "not":
         if is_traced(x):
             return ops.logical_not(x)
@@ -525,9 +468,8 @@ def compare_op(op, x, y, span):
                     return op == "!="
                 raise JxTypeError(f"cannot compare {describe(x)} and {describe(y)}", span)
         return ops.compare(_COMPARE_NAMES[op], x, y)
-    hook = getattr(x, "compare_op", None) or getattr(y, "compare_op", None)
-    if hook is not None:
-        return hook(op, x, y, span)
+    if isinstance(x, Key) or isinstance(y, Key):
+        return Key.reject_compare(op, span)
     try:
         return _COMPARE_STATIC[op](x, y)
     except TypeError:
@@ -571,15 +513,6 @@ def _boolop(node, scope):
     return value
 
 
-def _ifexp(node, scope):
-    test = evaluate(node.test, scope)
-    if not is_traced(test):
-        return evaluate(node.body if truth(test, node.test.span) else node.orelse, scope)
-    from .control import traced_select
-
-    return traced_select(node, test, scope)
-
-
 def _lambda(node, scope):
     return make_closure(
         "<lambda>", node.params, (ast.Return(node.body.span, node.body),), scope, node.span
@@ -587,8 +520,6 @@ def _lambda(node, scope):
 
 
 def _call(node, scope):
-    from .functions import call
-
     fn = evaluate(node.func, scope)
     args = _expand(node.args, scope)
     kwargs = {k.name: evaluate(k.value, scope) for k in node.keywords}
@@ -607,16 +538,11 @@ def get_attribute(value, attr: str, span):
         return value.attr(attr, span)
     if isinstance(value, AtIndexed):
         return Builtin(f"at[...].{attr}", value.method(attr))
-    hook = getattr(value, "attribute", None)
-    if hook is not None:
-        return hook(attr, span)
+    if isinstance(value, Key):
+        return value.attribute(attr, span)
     if ops.is_array(value):
-        from .builtins import array_attribute
-
         return array_attribute(value, attr, span)
     if isinstance(value, np.dtype) and attr == "name":
-        from .dtypes import short
-
         return short(value)
     raise JxTypeError(f"{describe(value)} has no attribute '{attr}'", span)
 
@@ -649,13 +575,10 @@ def subscript(value, index, span):
         if not isinstance(index, str):
             raise JxTypeError("a record is indexed by a string key", span)
         if index not in value:
-            from .values import did_you_mean
-
             raise JxIndexError(f"record has no key '{index}'{did_you_mean(index, value)}", span)
         return value[index]
-    hook = getattr(value, "getitem", None)
-    if hook is not None:
-        return hook(index, span)
+    if isinstance(value, Key):
+        return value.getitem(index, span)
     if ops.is_array(value):
         return getitem(value, index)
     raise JxTypeError(f"{describe(value)} cannot be indexed", span)
@@ -683,12 +606,6 @@ def _index_item(node, scope):
     return value
 
 
-def _listcomp(node, scope):
-    from .control import comprehension
-
-    return comprehension(node, scope)
-
-
 def _ellipsis(node, scope):
     return Ellipsis
 
@@ -697,7 +614,9 @@ def _starred(node, scope):
     raise JxTypeError("a starred expression is only allowed in calls and tuples", node.span)
 
 
-_EXPRS = {
+#: The rule evaluating each kind of expression; control.py adds conditional expressions
+#: and comprehensions.
+EXPRESSIONS = {
     ast.Name: _name,
     ast.Const: _const,
     ast.FString: _fstring,
@@ -708,19 +627,13 @@ _EXPRS = {
     ast.UnaryOp: _unary,
     ast.Compare: _compare,
     ast.BoolOp: _boolop,
-    ast.IfExp: _ifexp,
     ast.Lambda: _lambda,
     ast.Call: _call,
     ast.Attribute: _attribute,
     ast.Subscript: _subscript,
-    ast.ListComp: _listcomp,
     ast.EllipsisLit: _ellipsis,
     ast.Starred: _starred,
 }
-
-
-def in_function() -> bool:
-    return current_builder() is not None or CTX.depth > 0
 
 
 __all__ = ["Closure", "ReturnValue", "ShapeError", "evaluate", "exec_block"]

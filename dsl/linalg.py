@@ -18,6 +18,7 @@ from .core import aval_of, bind, describe
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
+from .modules import NATIVE
 from .primitives.linalg import (
     cholesky_p,
     diag,
@@ -278,3 +279,6 @@ def build_module() -> Module:
         triangular_solve,
     ]
     return Module("linalg", {f.__name__: Builtin(f.__name__, f) for f in fns})
+
+
+NATIVE["linalg"] = build_module

@@ -8,29 +8,18 @@ from __future__ import annotations
 import os
 from importlib import resources
 
-from . import check, syntax
+from . import ast, check, syntax
 from .builtins import BUILTINS
 from .core import CTX
 from .errors import ImportError as JxImportError
 from .errors import JxError
+from .interp import STATEMENTS, exec_block
 from .limits import python_frames
 from .values import Module, Scope
 
-
-def _random() -> Module:
-    from .prng import build_module
-
-    return build_module()
-
-
-def _linalg() -> Module:
-    from .linalg import build_module
-
-    return build_module()
-
-
-#: Modules implemented in Python: name -> function building the Module.
-NATIVE: dict = {"random": _random, "linalg": _linalg}
+#: Modules implemented in Python: name -> function building the Module (each such module
+#: registers itself here: random_module.py, linalg.py).
+NATIVE: dict = {}
 
 _CACHE: dict = {}
 _LOADING: set = set()
@@ -116,8 +105,6 @@ def import_module(name: str, span, scope: Scope) -> Module:
 
 
 def load_module(name: str, path: str) -> Module:
-    from .interp import exec_block
-
     with open(path, encoding="utf-8-sig") as f:
         text = f.read()
     tree = syntax.parse(text, path)
@@ -130,3 +117,18 @@ def load_module(name: str, path: str) -> Module:
     finally:
         CTX.builders, CTX.depth = saved
     return Module(name, {k: v for k, v in scope.vars.items() if not k.startswith("_")})
+
+
+def exec_import(stmt, scope, top):
+    module = import_module(stmt.module, stmt.span, scope)
+    scope.vars[stmt.alias or stmt.module.split(".")[-1]] = module
+
+
+def exec_import_from(stmt, scope, top):
+    module = import_module(stmt.module, stmt.span, scope)
+    for name, alias in stmt.names:
+        scope.vars[alias or name] = module.attr(name, stmt.span)
+
+
+STATEMENTS[ast.Import] = exec_import
+STATEMENTS[ast.ImportFrom] = exec_import_from

@@ -15,8 +15,6 @@ import re
 import statistics
 import time
 
-import numpy as np
-
 from . import ast, ops, syntax, trees
 from . import backend as backend_registry
 from .api import get_backend, using
@@ -26,8 +24,8 @@ from .dtypes import short
 from .effects import format_value
 from .errors import JxError
 from .errors import ValueError as JxValueError
-from .functions import trace_call, traced_leaf
-from .interp import evaluate
+from .functions import trace_function, traced_leaf
+from .interp import evaluate, exec_block
 from .modules import check_module, module_scope
 from .passes import optimize
 from .prng import Key, journal_mark, journal_take
@@ -90,8 +88,8 @@ class Commands:
         self.say(f"loaded {arg}")
 
     def cmd_type(self, arg: str) -> None:
-        program, out_tree, rewraps = self._trace(*self._target(arg, ":type", calls=False))
-        leaves = [_LeafType(_leaf_text(a, r)) for a, r in zip(program.out_avals, rewraps)]
+        program, out_tree = self._trace(*self._target(arg, ":type", calls=False))
+        leaves = [_LeafType(a) for a in program.out_avals]
         self.say(type_text(trees.unflatten(out_tree, leaves)))
 
     def cmd_ir(self, arg: str) -> None:
@@ -154,13 +152,16 @@ class Commands:
                 kwargs = {k.name: evaluate(k.value, self.scope) for k in expr.keywords}
             return fn, args, kwargs, expr.span
         body = (ast.Return(expr.span, expr),)
-        return Closure("<expression>", (), body, self.scope, {}, expr.span), [], {}, expr.span
+        closure = Closure("<expression>", (), body, self.scope, {}, expr.span, exec_block)
+        return closure, [], {}, expr.span
 
     def _trace(self, fn, args, kwargs, span, backend=None):
-        """Trace abstractly: (program, output tree, output rewraps); nothing runs."""
+        """Trace abstractly: (program, output tree); nothing runs."""
         with self.transaction(keep=False), using(backend or self.backend):
-            program, out_tree, _, _, rewraps = trace_call(fn, args, kwargs, traced_leaf, span)
-        return program, out_tree, rewraps
+            traced = trace_function(
+                fn, args, kwargs, span, is_leaf=traced_leaf, static_outputs=True
+            )
+        return traced.program, traced.out_tree
 
 
 def _signature_error(message: str):
@@ -185,22 +186,21 @@ def show(value) -> str:
     return format_value(value)
 
 
-class _LeafType(str):
-    """The type of a traced leaf in `:type`'s answer, told apart from static strings."""
+class _LeafType:
+    """The abstract value of a traced leaf in `:type`'s answer."""
 
+    __slots__ = ("aval",)
 
-def _leaf_text(aval, rewrap) -> str:
-    if rewrap is None:
-        return str(aval)
-    value = rewrap(np.zeros(aval.shape, aval.dtype))  # a key (or other wrapped leaf)
-    name = "key" if isinstance(value, Key) else type(value).__name__
-    return f"{name}[{','.join(str(d) for d in value.shape)}]"
+    def __init__(self, aval):
+        self.aval = aval
 
 
 def type_text(tree) -> str:
     """`:type`'s answer: avals for traced leaves, `value:type` for static numbers."""
     if isinstance(tree, _LeafType):
-        return str(tree)
+        return str(tree.aval)
+    if isinstance(tree, Key):
+        return f"key[{','.join(str(d) for d in tree.data.aval.shape[:-1])}]"
     if isinstance(tree, tuple):
         inner = ", ".join(type_text(t) for t in tree)
         return f"({inner},)" if len(tree) == 1 else f"({inner})"

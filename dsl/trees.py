@@ -1,8 +1,10 @@
 """Trees of values (tuples, records, their nesting), as JAX's pytrees.
 
-`flatten(x, is_leaf)` gives the leaves and a hashable `TreeDef`; anything that is not a
-leaf, a tuple or a record is kept inside the TreeDef as a static value (so it is part of
-cache keys and comes back unchanged from `unflatten`).
+`flatten(x, is_leaf)` gives the leaves and a hashable `TreeDef`. Tuples, records and the
+types registered with `register_node` (as `jax.tree_util.register_pytree_node`: a PRNG key
+is a node whose child is its data array) are descended into; anything else that is not a
+leaf is kept inside the TreeDef as a static value (so it is part of cache keys and comes
+back unchanged from `unflatten`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,15 @@ import numpy as np
 from .core import Tracer
 
 LEAF = ("*",)
+
+#: Registered node types: type -> (flatten, unflatten).
+NODE_TYPES: dict = {}
+
+
+def register_node(cls: type, flatten_node, unflatten_node) -> None:
+    """Make `cls` a tree node: `flatten_node(x)` gives (children, aux), where `aux` is
+    hashable static data kept in the TreeDef; `unflatten_node(aux, children)` rebuilds it."""
+    NODE_TYPES[cls] = (flatten_node, unflatten_node)
 
 
 def default_is_leaf(x) -> bool:
@@ -33,6 +44,10 @@ def _flatten(x, is_leaf, leaves):
     if type(x) is dict:
         keys = tuple(x)
         return ("dict", keys) + tuple(_flatten(x[k], is_leaf, leaves) for k in keys)
+    node = NODE_TYPES.get(type(x))
+    if node is not None:
+        children, aux = node[0](x)
+        return ("node", type(x), aux) + tuple(_flatten(c, is_leaf, leaves) for c in children)
     return ("static", _StaticKey(x))
 
 
@@ -61,9 +76,7 @@ class _StaticKey:
 
 
 def unflatten(treedef, leaves):
-    it = iter(leaves)
-    out = _unflatten(treedef, it)
-    return out
+    return _unflatten(treedef, iter(leaves))
 
 
 def _unflatten(treedef, it):
@@ -75,6 +88,9 @@ def _unflatten(treedef, it):
     if tag == "dict":
         keys = treedef[1]
         return {k: _unflatten(t, it) for k, t in zip(keys, treedef[2:])}
+    if tag == "node":
+        children = [_unflatten(t, it) for t in treedef[3:]]
+        return NODE_TYPES[treedef[1]][1](treedef[2], children)
     return treedef[1].value
 
 
@@ -96,17 +112,33 @@ def structure_text(treedef) -> str:
             + ", ".join(f"{k!r}: {structure_text(t)}" for k, t in zip(treedef[1], treedef[2:]))
             + "}"
         )
+    if tag == "node":
+        return f"{treedef[1].__name__}({', '.join(structure_text(t) for t in treedef[3:])})"
     return repr(treedef[1].value)
+
+
+def num_leaves(treedef) -> int:
+    """How many leaves a TreeDef holds."""
+    tag = treedef[0]
+    if tag == "*":
+        return 1
+    return sum(num_leaves(t) for t in _children(treedef))
+
+
+def _children(treedef):
+    tag = treedef[0]
+    if tag == "tuple":
+        return treedef[1:]
+    if tag == "dict":
+        return treedef[2:]
+    if tag == "node":
+        return treedef[3:]
+    return ()
 
 
 def static_values(treedef):
     """Every static value held in a TreeDef."""
-    tag = treedef[0]
-    if tag == "tuple":
-        for t in treedef[1:]:
-            yield from static_values(t)
-    elif tag == "dict":
-        for t in treedef[2:]:
-            yield from static_values(t)
-    elif tag == "static":
+    if treedef[0] == "static":
         yield treedef[1].value
+    for t in _children(treedef):
+        yield from static_values(t)

@@ -3,7 +3,8 @@
 `Scope` is a chain of name tables (function locals, then enclosing functions, the
 module, the built-ins). `Closure` is a jx function (a `def` or `lambda` and the scope it
 was defined in). `Builtin` wraps a Python function the language provides; `Module` is an
-imported namespace. All carry a `jx_kind` used in error messages.
+imported namespace. All carry a `jx_kind` used in error messages. `TraceCache` is where
+every traced function keeps its programs, one per abstract signature.
 """
 
 from __future__ import annotations
@@ -50,6 +51,53 @@ class Scope:
 #: Stack of lists recording module-level reads made while tracing (for cache validity).
 READS: list = []
 
+#: Entries a TraceCache holds before it starts afresh.
+CACHE_LIMIT = 256
+
+
+class TraceEntry:
+    """What a function traced for one signature became: `program` (as traced or
+    transformed), the `Traced` call it came from, `extra` data of whoever made it, and the
+    executables compiled from it per backend. Valid while the module-level names the trace
+    read stay bound to the same values."""
+
+    __slots__ = ("compiled", "extra", "program", "reads", "traced")
+
+    def __init__(self, program, traced, extra=None):
+        self.program = program
+        self.traced = traced
+        self.extra = extra
+        self.compiled: dict = {}
+        self.reads: list = []
+
+
+class TraceCache(dict):
+    """The one cache of traced programs: signature -> TraceEntry, for plain calls, `jit`,
+    the differentiation transforms, `vmap` and `pmap` alike."""
+
+    def lookup(self, key, make):
+        """The valid entry for `key`, else `make()`'s, recording the module names it reads."""
+        entry = self.get(key)
+        if entry is not None and all(
+            table.get(name, _MISSING) is value for table, name, value in entry.reads
+        ):
+            return entry
+        READS.append([])
+        try:
+            entry = make()
+        finally:
+            reads = READS.pop()
+            if READS:
+                READS[-1].extend(reads)
+        entry.reads = reads
+        if len(self) >= CACHE_LIMIT:
+            self.clear()
+        self[key] = entry
+        return entry
+
+
+_MISSING = object()
+
 
 def did_you_mean(name: str, candidates) -> str:
     close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
@@ -57,19 +105,31 @@ def did_you_mean(name: str, candidates) -> str:
 
 
 class Closure:
-    """A jx function: its definition, defaults and the scope it closes over."""
+    """A jx function: its definition, defaults and the scope it closes over, and the
+    evaluator's `exec_body(body, scope)` that runs it (passed in by whoever makes it)."""
 
     jx_kind = "a function"
-    __slots__ = ("__weakref__", "body", "cache", "defaults", "name", "params", "scope", "span")
+    __slots__ = (
+        "__weakref__",
+        "body",
+        "cache",
+        "defaults",
+        "exec_body",
+        "name",
+        "params",
+        "scope",
+        "span",
+    )
 
-    def __init__(self, name, params, body, scope, defaults, span):
+    def __init__(self, name, params, body, scope, defaults, span, exec_body):
+        self.exec_body = exec_body
         self.name = name
         self.params = params  # tuple of ast.Param
         self.body = body  # tuple of statements
         self.scope = scope
         self.defaults = defaults  # dict name -> value
         self.span = span
-        self.cache: dict = {}
+        self.cache = TraceCache()
 
     def __repr__(self) -> str:
         return f"<function {self.name}>"

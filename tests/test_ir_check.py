@@ -13,7 +13,7 @@ from jx.api import using
 from jx.backends import numpy as numpy_backend
 from jx.core import Builder, bind, trace_into
 from jx.dtypes import ShapedArray, f32, f64, i32
-from jx.functions import trace_call, traced_leaf
+from jx.functions import trace_function, traced_leaf
 from jx.ir import Eqn, Literal, Program, Var
 from jx.ir_check import check_program
 
@@ -233,7 +233,7 @@ def test_pass_hook_names_the_pass(monkeypatch):
 def traced(src, *args):
     m = jx.compile(src)
     with using(numpy_backend):
-        return trace_call(m._scope.vars["f"], list(args), {}, traced_leaf, None)[0]
+        return trace_function(m._scope.vars["f"], list(args), {}, None, is_leaf=traced_leaf).program
 
 
 X = np.linspace(0.1, 1.0, 4).astype(np.float32)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from jx import passes
 from jx.api import using
 from jx.backends import numpy as numpy_backend
-from jx.functions import trace_call, traced_leaf
+from jx.functions import trace_function, traced_leaf
 
 UNARY = ["sin({})", "tanh({})", "exp(-square({}))", "({} * 0.5)", "abs({})", "-({})"]
 BINARY = ["({} + {})", "({} - {})", "({} * {})", "maximum({}, {})", "where({} > 0.0, {}, x)"]
@@ -73,7 +73,9 @@ def test_static_argnums():
 def program_of(src, *args):
     m = jx.compile(src)
     with using(numpy_backend):
-        return trace_call(m._scope.vars["f"], list(args), {}, traced_leaf, None)[0]
+        return trace_function(
+            m._scope.vars["f"], list(args), {}, None, is_leaf=traced_leaf, static_outputs=True
+        ).program
 
 
 def names(program):

@@ -14,10 +14,11 @@ import numpy as np
 from .. import dtypes, ops, trees
 from ..core import CTX, Builder, aval_of, current_builder, describe, trace_into
 from ..errors import TypeError as JxTypeError
-from ..functions import CACHE_LIMIT, CacheEntry, traced_leaf, unwrap_output
-from ..values import READS, Builtin
+from ..functions import input_avals, signature, trace_function, traced_leaf
+from ..values import Builtin, TraceCache, TraceEntry
 from .ad import differentiable, jvp_program
-from .trace import eval_program, run_program, trace_to_program
+from .batching import batch_program
+from .trace import eval_program, run_program
 from .transpose import transpose_program
 
 
@@ -39,7 +40,7 @@ class _Prepared:
         self.args = list(args)
         nums = _argnums(argnums, len(args), name)
         self.nums = nums
-        self.traced = trace_to_program(fn, args, kwargs, span, is_leaf=traced_leaf)
+        self.traced = trace_function(fn, args, kwargs, span, is_leaf=traced_leaf)
         counts = [len(trees.flatten(a, traced_leaf)[0]) for a in args]
         starts = np.cumsum([0] + counts)
         self.diff_trees = []
@@ -64,22 +65,15 @@ class _Prepared:
                     )
                 self.diff[k] = True
         leaves, _ = trees.flatten((tuple(args), kwargs), traced_leaf)
-        self.values = [unwrap_output(x) for x in leaves] + list(self.traced.captured)
+        self.values = leaves + list(self.traced.captured)
 
     def unflatten_grads(self, grads, single):
         it = iter(grads)
-        out = [trees.unflatten(t, [next(it) for _ in range(_count(t))]) for t in self.diff_trees]
+        out = [
+            trees.unflatten(t, [next(it) for _ in range(trees.num_leaves(t))])
+            for t in self.diff_trees
+        ]
         return out[0] if single else tuple(out)
-
-
-def _count(tree) -> int:
-    if tree[0] == "*":
-        return 1
-    if tree[0] == "tuple":
-        return sum(_count(t) for t in tree[1:])
-    if tree[0] == "dict":
-        return sum(_count(t) for t in tree[2:])
-    return 0
 
 
 def _outputs(prep):
@@ -139,7 +133,7 @@ class _Transform:
     def __init__(self, fn, name):
         self.fn = fn
         self.name = f"{name}({getattr(fn, 'name', 'f')})"
-        self.cache: dict = {}
+        self.cache = TraceCache()
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -155,25 +149,15 @@ class _Transform:
             prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
             return prep, transform(prep)
         leaves, tree = trees.flatten((tuple(args), kwargs), traced_leaf)
-        key = (
-            tree,
-            tuple(aval_of(x) for x in leaves),
-            tuple(hasattr(x, "jx_leaf") for x in leaves),
-        )
-        entry = self.cache.get(key)
-        if entry is None or not entry[2].valid():
-            READS.append([])
-            try:
-                prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
-                made = transform(prep)
-            finally:
-                reads = READS.pop()
-            if len(self.cache) >= CACHE_LIMIT:
-                self.cache.clear()
-            entry = self.cache[key] = (prep, made, CacheEntry(None, None, reads))
-        prep, made, _ = entry
-        prep.values = [unwrap_output(x) for x in leaves] + list(prep.traced.captured)
-        return prep, made
+
+        def make():
+            prep = _Prepared(self.fn, args, kwargs, self.argnums, name, span)
+            return TraceEntry(transform(prep), prep.traced, extra=prep)
+
+        entry = self.cache.lookup(signature(tree, input_avals(leaves)), make)
+        prep = entry.extra
+        prep.values = leaves + list(prep.traced.captured)
+        return prep, entry.program
 
 
 class Grad(_Transform):
@@ -277,12 +261,11 @@ def _basis(avals, dtype):
 
 
 class Jacobian(_Transform):
-    def __init__(self, fn, argnums=0, forward=True, has_aux=False):
+    def __init__(self, fn, argnums=0, forward=True):
         super().__init__(fn, "jacfwd" if forward else "jacrev")
         self.argnums, self.forward = argnums, forward
 
     def jx_call(self, args, kwargs, span):
-
         name = "jacfwd" if self.forward else "jacrev"
         prep, (bprog, out_dims, basis, n) = self.prepare(
             args, kwargs, span, name, lambda p: self._transform(p, name, span)
@@ -324,8 +307,6 @@ class Jacobian(_Transform):
     def _transform(self, prep, name, span):
         """The JVP (forward) or its transpose (reverse), batched over a basis of the inputs
         or outputs: (program, its output batch dims, the basis, its size)."""
-        from .batching import batch_program
-
         program = prep.traced.program
         n_in, n_out = len(program.inputs), len(program.outputs)
         in_avals = [v.aval for v, d in zip(program.inputs, prep.diff) if d]

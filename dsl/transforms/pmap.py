@@ -24,18 +24,16 @@ from ..core import CTX, current_builder, describe
 from ..errors import JxError, JxRuntimeError
 from ..errors import TypeError as JxTypeError
 from ..errors import ValueError as JxValueError
+from ..functions import input_avals, number_leaf, signature
 from ..ir import Program
 from ..primitives.collectives import COLLECTIVES, Rendezvous, ShardAborted, shard_of
-from ..values import Builtin
-from .trace import is_leaf, signature
+from ..values import Builtin, TraceCache, TraceEntry
 from .vmap import (
-    Entry,
     Vmapped,
     example_avals,
     in_axes_of,
     mapped_size,
     out_axes_of,
-    rewrap_outputs,
     static_axes,
     trace_mapped,
 )
@@ -70,14 +68,14 @@ class Pmapped:
         self.axis_name = axis_name
         self.in_axes = static_axes(in_axes, "in_axes")
         self.out_axes = static_axes(out_axes, "out_axes")
-        self.cache: dict = {}
+        self.cache = TraceCache()
         self.as_vmap = Vmapped(fn, self.in_axes, self.out_axes, axis_name, "pmap")
 
     def __repr__(self) -> str:
         return f"<pmap {getattr(self.fn, 'name', 'function')}>"
 
     def jx_call(self, args, kwargs, span):
-        leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
+        leaves, in_tree = trees.flatten((tuple(args), kwargs), number_leaf)
         axes, names = in_axes_of(self.in_axes, args, kwargs, leaves, in_tree, "pmap")
         size = mapped_size(leaves, axes, names, "pmap")
         devices = device_count()
@@ -90,13 +88,13 @@ class Pmapped:
         backend = CTX.backend
         if current_builder() is not None or not _runs_shards(backend):
             return self.as_vmap.jx_call(args, kwargs, span)
-        key = (signature(args, kwargs)[0], tuple(axes))
-        entry = self.cache.get(key)
-        if entry is None or not entry.valid():
+
+        def make():
             avals = example_avals(leaves, axes)
-            traced, reads = trace_mapped(self.fn, args, kwargs, span, avals, self.axis_name, size)
-            out_axes = out_axes_of(self.out_axes, traced, "pmap")
-            entry = self.cache[key] = Entry(traced.program, traced, reads, out_axes)
+            traced = trace_mapped(self.fn, args, kwargs, span, avals, self.axis_name, size)
+            return TraceEntry(traced.program, traced, out_axes_of(self.out_axes, traced, "pmap"))
+
+        entry = self.cache.lookup(signature(in_tree, input_avals(leaves), tuple(axes)), make)
         avals = entry.program.in_avals
         shards = [
             [_shard_value(x, ax, i, a) for x, ax, a in zip(leaves, axes, avals)]
@@ -107,12 +105,8 @@ class Pmapped:
             results = hook(entry.program, shards, self.axis_name)
         else:
             results = run_shards(backend, entry.program, shards, self.axis_name, span)
-        protos = entry.traced.out_protos
-        outs = [
-            _stack([r[k] for r in results], ax, proto)
-            for k, (ax, proto) in enumerate(zip(entry.extra, protos))
-        ]
-        return rewrap_outputs(entry.traced, outs)
+        outs = [_stack([r[k] for r in results], ax) for k, ax in enumerate(entry.extra)]
+        return trees.unflatten(entry.traced.out_tree, outs)
 
 
 def _runs_shards(backend) -> bool:
@@ -120,18 +114,17 @@ def _runs_shards(backend) -> bool:
 
 
 def _shard_value(x, ax, i, aval):
-    """Shard i's part of an argument leaf: its slice of the mapped axis (keys: their data)."""
-    hook = getattr(x, "jx_data", None)
-    data = np.asarray(hook() if hook is not None else x)
+    """Shard i's part of an argument leaf: its slice of the mapped axis."""
+    data = np.asarray(x)
     if ax is None:
         return data.astype(aval.dtype, copy=False)
     return np.take(data, i, axis=ax)
 
 
-def _stack(values, ax, proto):
+def _stack(values, ax):
     if ax is None:  # an unmapped output: every shard holds the same value
         return values[0]
-    nd = np.ndim(values[0]) + (0 if hasattr(proto, "jx_unwrap") else 1)  # keys: their shape
+    nd = np.ndim(values[0]) + 1
     if not -nd <= ax < nd:
         raise JxValueError(f"pmap out_axes {ax} is out of range for an output of rank {nd}")
     return np.stack(values, axis=ax % nd)

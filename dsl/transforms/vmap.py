@@ -18,12 +18,13 @@ from ..builtins import BUILTINS
 from ..core import Builder, Tracer, aval_of, current_builder, describe, literal, trace_into
 from ..errors import TypeError as JxTypeError
 from ..errors import ValueError as JxValueError
+from ..functions import Traced, input_avals, number_leaf, signature, trace_function
 from ..ir import Literal
 from ..primitives.shapes import move_axis, to_front
-from ..values import READS, Builtin
+from ..values import Builtin, TraceCache, TraceEntry
 from .batching import batch_program
 from .collectives import bound_axis
-from .trace import eval_program, is_leaf, run_program, signature, trace_to_program
+from .trace import eval_program, run_program
 
 
 class _Leaf:
@@ -79,11 +80,6 @@ def _text(spec) -> str:
     return repr(spec)
 
 
-def leaf_ndim(leaf, aval) -> int:
-    """The rank a mapped axis counts in: a key array's key shape, else the array's."""
-    return aval.ndim - 1 if hasattr(leaf, "jx_unwrap") else aval.ndim
-
-
 def in_axes_of(in_axes, args, kwargs, leaves, in_tree, what: str):
     """The mapped axis of every argument leaf, normalized (None: not mapped), and the
     leaves' names for messages."""
@@ -105,7 +101,7 @@ def in_axes_of(in_axes, args, kwargs, leaves, in_tree, what: str):
     for i, leaf in enumerate(leaves):
         ax = spread[i]
         if ax is not None:
-            nd = leaf_ndim(leaf, aval_of(leaf))
+            nd = aval_of(leaf).ndim
             if not -nd <= ax < nd:
                 raise JxValueError(
                     f"{what} in_axes maps axis {ax} of {names[i]}, which has rank "
@@ -125,6 +121,9 @@ def _name_leaves(tree, name: str, out: dict) -> None:
     elif isinstance(tree, dict):
         for k, t in tree.items():
             _name_leaves(t, f"{name}[{k!r}]", out)
+    else:  # a registered node (a key): its leaves go by its name
+        for leaf in trees.flatten(tree, lambda x: isinstance(x, _Leaf))[0]:
+            out[leaf.index] = name
 
 
 def mapped_size(leaves, axes, names, what: str) -> int:
@@ -156,61 +155,25 @@ def example_avals(leaves, axes) -> list:
 
 
 def leaf_data(x, aval):
-    """An argument leaf as a program input: a key's data, a number as a literal."""
-    hook = getattr(x, "jx_data", None)
-    if hook is not None:
-        return hook()
+    """An argument leaf as a program input: a number as a literal."""
     if type(x) in (int, float, bool):
         return literal(x, aval.dtype, aval.weak)
     return x
 
 
-def out_axes_of(out_axes, traced, what: str) -> list:
-    """The requested axis of every output leaf (relative to a key's shape for keys)."""
-    n = len(traced.out_protos)
+def out_axes_of(out_axes, traced: Traced, what: str) -> list:
+    """The requested axis of every output leaf."""
+    n = len(traced.program.outputs)
     tree = trees.unflatten(traced.out_tree, [_Leaf(i) for i in range(n)])
     spread: dict = {}
     _spread(out_axes, tree, spread, f"{what} out_axes")
     return [spread[i] for i in range(n)]
 
 
-def rewrap_outputs(traced, outs):
-    outs = [
-        p.jx_rewrap(o) if hasattr(p, "jx_rewrap") else o for p, o in zip(traced.out_protos, outs)
-    ]
-    return trees.unflatten(traced.out_tree, outs)
-
-
-class Entry:
-    """A transformed program for one signature, valid while the module names it read are
-    bound to the same values."""
-
-    __slots__ = ("extra", "program", "reads", "traced")
-
-    def __init__(self, program, traced, reads, extra=None):
-        self.program = program
-        self.traced = traced
-        self.reads = reads
-        self.extra = extra
-
-    def valid(self) -> bool:
-        return all(table.get(name, _MISSING) is value for table, name, value in self.reads)
-
-
-_MISSING = object()
-
-
-def trace_mapped(fn, args, kwargs, span, avals, axis_name, size):
-    """Trace `fn` on one example with the axis name bound; (Traced, module reads)."""
-    READS.append([])
-    try:
-        with bound_axis(axis_name, size):
-            traced = trace_to_program(fn, args, kwargs, span, avals=avals)
-    finally:
-        reads = READS.pop()
-        if READS:
-            READS[-1].extend(reads)
-    return traced, reads
+def trace_mapped(fn, args, kwargs, span, avals, axis_name, size) -> Traced:
+    """Trace `fn` on one example with the axis name bound."""
+    with bound_axis(axis_name, size):
+        return trace_function(fn, args, kwargs, span, avals=avals)
 
 
 class Vmapped:
@@ -226,46 +189,44 @@ class Vmapped:
             raise JxTypeError(f"axis_name must be a string, got {describe(axis_name)}")
         self.axis_name = axis_name
         self.what = what
-        self.cache: dict = {}
+        self.cache = TraceCache()
 
     def __repr__(self) -> str:
         return f"<vmap {getattr(self.fn, 'name', 'function')}>"
 
     def jx_call(self, args, kwargs, span):
-        leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
+        leaves, in_tree = trees.flatten((tuple(args), kwargs), number_leaf)
         axes, names = in_axes_of(self.in_axes, args, kwargs, leaves, in_tree, self.what)
         size = mapped_size(leaves, axes, names, self.what)
         top = current_builder() is None
-        key = (signature(args, kwargs)[0], tuple(axes)) if top else None
-        entry = self.cache.get(key) if top else None
-        if entry is None or not entry.valid():
-            entry = self._build(args, kwargs, leaves, axes, size, span)
-            if top:
-                self.cache[key] = entry
+
+        def make():
+            return self._build(args, kwargs, leaves, axes, size, span)
+
+        key = signature(in_tree, input_avals(leaves), tuple(axes))
+        entry = self.cache.lookup(key, make) if top else make()
         avals = entry.program.in_avals
         values = [leaf_data(x, a) for x, a in zip(leaves, avals)] + entry.traced.captured
         run = run_program if top else eval_program
-        return rewrap_outputs(entry.traced, run(entry.program, values))
+        return trees.unflatten(entry.traced.out_tree, run(entry.program, values))
 
-    def _build(self, args, kwargs, leaves, axes, size, span) -> Entry:
+    def _build(self, args, kwargs, leaves, axes, size, span) -> TraceEntry:
         avals = example_avals(leaves, axes)
-        traced, reads = trace_mapped(self.fn, args, kwargs, span, avals, self.axis_name, size)
+        traced = trace_mapped(self.fn, args, kwargs, span, avals, self.axis_name, size)
         in_dims = [*axes, *[None] * len(traced.captured)]
         program, out_dims = batch_program(traced.program, in_dims, size, self.axis_name)
         out_axes = out_axes_of(self.out_axes, traced, self.what)
-        return Entry(
-            place_outputs(program, out_dims, out_axes, traced, size, self.what), traced, reads
-        )
+        return TraceEntry(place_outputs(program, out_dims, out_axes, size, self.what), traced)
 
 
-def place_outputs(program, out_dims, out_axes, traced, size, what):
+def place_outputs(program, out_dims, out_axes, size, what):
     """The batched program with each output's batch dim moved to its out_axes entry."""
     builder = Builder()
     with trace_into(builder):
         ins = [builder.new_input(a) for a in program.in_avals]
         outs = eval_program(program, ins)
         placed = []
-        for x, d, ax, proto in zip(outs, out_dims, out_axes, traced.out_protos):
+        for x, d, ax in zip(outs, out_dims, out_axes):
             if ax is None:
                 if d is not None:
                     raise JxValueError(
@@ -273,7 +234,7 @@ def place_outputs(program, out_dims, out_axes, traced, size, what):
                     )
                 placed.append(x)
                 continue
-            nd = leaf_ndim(proto, aval_of(x)) + 1
+            nd = aval_of(x).ndim + 1
             if not -nd <= ax < nd:
                 raise JxValueError(
                     f"{what} out_axes {ax} is out of range for an output of rank {nd}"
