@@ -61,13 +61,12 @@ from .errors import (
     ValueError,
 )
 from .limits import limits
-
-__version__ = "0.1.0"
+from .version import __version__
 
 
 def load_ipython_extension(ipython):
     """`%load_ext jx`: the `%%jx` cell magic (jx.ipython)."""
-    from .ipython import load_ipython_extension as load
+    from .ipython import load_ipython_extension as load  # noqa: PLC0415 - needs IPython
 
     load(ipython)
 

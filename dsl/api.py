@@ -13,15 +13,25 @@ import contextlib
 
 import numpy as np
 
-from . import ast, dtypes, syntax, trees
+from . import (
+    ast,
+    dtypes,
+    effects,  # noqa: F401 - registers print/save/load
+    syntax,
+    trees,
+)
 from . import backend as backend_registry
+from .builtins import BUILTINS
 from .core import CTX, aval_of, describe
 from .errors import JxError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
+from .functions import call, trace_function, traced_leaf
+from .interp import exec_block
 from .limits import python_frames
 from .modules import check_module, module_scope
+from .passes import optimize
 from .values import Builtin, Closure, Module
 
 
@@ -134,8 +144,6 @@ class Function:
         return f"<jx function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
-        from .functions import call
-
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
             result = call(self.value, args, kwargs, None)
@@ -146,7 +154,6 @@ class Function:
 
     def ir(self, *args, **kwargs) -> str:
         """The traced program for these arguments, printed like a jaxpr."""
-        from .functions import trace_function, traced_leaf
 
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
@@ -157,8 +164,6 @@ class Function:
 
     def hlo(self, *args, **kwargs) -> str:
         """The StableHLO module the xla backend compiles for `jit` of this function."""
-        from .functions import trace_function
-        from .passes import optimize
 
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
@@ -222,8 +227,6 @@ def execute(text: str, name: str, backend="numpy", env=None, scope=None, echo=No
 
 def run_module(module: ast.Module, name: str, backend="numpy", env=None, scope=None, echo=None):
     """Check and run a parsed module at the top level; the module scope it ran in."""
-    from . import effects  # noqa: F401 - registers print/save/load
-    from .interp import exec_block
 
     be = get_backend(backend) if isinstance(backend, str) else backend
     if scope is None:
@@ -278,8 +281,6 @@ def _function_transform(name: str):
     """A transformation from Python: jx.grad(f) with f a jx Function gives a Function."""
 
     def transform(f, *args, **kwargs):
-        from .builtins import BUILTINS
-
         if not isinstance(f, Function):
             raise PurityError(
                 f"jx.{name} takes a jx function (from jx.compile or jx.fn), not {type(f).__name__}"
@@ -305,7 +306,6 @@ pmap = _function_transform("pmap")
 
 def jvp(f, primals, tangents):
     """(f(*primals), the directional derivative along tangents), from Python."""
-    from .builtins import BUILTINS
 
     primals = tuple(to_jx(p, "primal") for p in primals)
     tangents = tuple(to_jx(t, "tangent") for t in tangents)
@@ -316,7 +316,6 @@ def jvp(f, primals, tangents):
 
 def vjp(f, *primals):
     """(f(*primals), a Function mapping output cotangents to primal cotangents)."""
-    from .builtins import BUILTINS
 
     primals = [to_jx(p, "primal") for p in primals]
     with using(f.backend):

@@ -9,11 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__
 from . import backend as backend_registry
+from . import syntax
+from .api import execute, get_backend, using
+from .core import CTX
 from .errors import JxError
+from .formatting import parse_signature
+from .functions import trace_function, traced_leaf
 from .ir_check import check_program
-from .passes import PIPELINE
+from .modules import check_module
+from .passes import PIPELINE, optimize
+from .repl import main as repl_main
+from .transforms.autodiff import grad
+from .values import Closure
+from .version import __version__
 
 
 def _read(path: str) -> tuple[str, str]:
@@ -41,7 +50,6 @@ def _usage_error(message: str):
 def _backend(name: str, device: str | None = None):
     """The backend module; one that is not available (or lacks the device asked for) is a
     usage error, like an unknown one."""
-    from .api import get_backend
 
     try:
         return get_backend(name, device)
@@ -50,8 +58,6 @@ def _backend(name: str, device: str | None = None):
 
 
 def cmd_run(args) -> int:
-    from .api import execute
-
     backend = _backend(args.backend, args.device)
     text, name = _read(args.file)
     execute(text, name, backend)
@@ -59,57 +65,15 @@ def cmd_run(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from . import syntax
-    from .modules import check_module
-
     text, name = _read(args.file)
     check_module(syntax.parse(text, name))
     print(f"{name}: ok")
     return 0
 
 
-def parse_signature(text: str, fail=_usage_error):
-    """`"f32[3,3], f32[]"` -> zero arrays of those shapes and dtypes; `fail(message)` raises."""
-    import numpy as np
-
-    from .dtypes import BY_NAME
-
-    out = []
-    for part in _split_top(text):
-        part = part.strip()
-        if not part:
-            continue
-        if "[" not in part or not part.endswith("]"):
-            fail(f"bad --args entry '{part}' (expected e.g. f32[3,3])")
-        dtype, dims = part[:-1].split("[", 1)
-        if dtype not in BY_NAME:
-            fail(f"unknown dtype '{dtype}' in --args")
-        dims = [d.strip() for d in dims.split(",") if d.strip()]
-        if not all(d.isdigit() for d in dims):
-            fail(f"bad shape in --args entry '{part}' (dimensions are whole numbers)")
-        out.append(np.zeros(tuple(int(d) for d in dims), BY_NAME[dtype]))
-    return out
-
-
-def _split_top(text: str):
-    depth, start = 0, 0
-    for i, c in enumerate(text):
-        depth += c == "["
-        depth -= c == "]"
-        if c == "," and depth == 0:
-            yield text[start:i]
-            start = i + 1
-    yield text[start:]
-
-
 def cmd_ir(args) -> int:
-    from .api import execute, using
-    from .core import CTX
-    from .functions import trace_function, traced_leaf
-    from .values import Closure
-
     backend = _backend(args.backend, args.device)
-    arrays = parse_signature(args.args or "")
+    arrays = parse_signature(args.args or "", _usage_error)
     text, name = _read(args.file)
     scope = execute(text, name, backend)
     if args.func not in scope.vars:
@@ -121,16 +85,12 @@ def cmd_ir(args) -> int:
         except JxError as e:
             _usage_error(f"--args: {e.message}")
     if args.grad:
-        from .transforms.autodiff import grad
-
         fn = grad(fn)
     with using(backend):
         program = trace_function(
             fn, arrays, {}, CTX.span, is_leaf=traced_leaf, static_outputs=True
         ).program
         if args.after:
-            from .passes import optimize
-
             program = optimize(program, until=args.after)
     if args.check:
         check_program(program, after=args.after)
@@ -141,8 +101,6 @@ def cmd_ir(args) -> int:
 
 
 def cmd_repl(args) -> int:
-    from .repl import main as repl_main
-
     return repl_main(_backend(args.backend, args.device))
 
 

@@ -19,23 +19,8 @@ from .core import CTX, describe
 from .errors import AssertionError as JxAssertionError
 from .errors import JxRuntimeError
 from .errors import TypeError as JxTypeError
+from .formatting import format_value
 from .interp import STATEMENTS, evaluate, truth
-
-
-def format_value(v) -> str:
-    """What print() shows: NumPy's str() for arrays, Python's look for the rest."""
-    if isinstance(v, np.ndarray):
-        return str(v)
-    if isinstance(v, np.dtype):
-        return dtypes.short(v)
-    if isinstance(v, tuple):
-        inner = ", ".join(format_value(x) for x in v)
-        return f"({inner},)" if len(v) == 1 else f"({inner})"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k!r}: {format_value(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, (bool, int, float, str)) or v is None:
-        return str(v)
-    return repr(v)
 
 
 @builtin("print", effect=True)

@@ -24,6 +24,7 @@ from .errors import IndexError as JxIndexError
 from .errors import JxError, PurityError, ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
+from .formatting import format_value
 from .functions import call
 from .indexing import AtHelper, AtIndexed, getitem, unpack
 from .prng import Key
@@ -167,7 +168,6 @@ def _length(value, span) -> int:
 
 def _exec_def(stmt, scope, top):
     # As in Python: the decorators are evaluated first, then applied innermost first.
-    from .functions import call
 
     decorators = [(evaluate(d, scope), d.span) for d in stmt.decorators]
     value = make_closure(stmt.name, stmt.params, stmt.body, scope, stmt.span)
@@ -275,8 +275,6 @@ def _fstring(node, scope):
 
 
 def _format_field(field, scope) -> str:
-    from .effects import format_value
-
     value = evaluate(field.value, scope)
     if is_traced(value) or (
         isinstance(value, (tuple, dict)) and any(is_traced(v) for v in trees.flatten(value)[0])

@@ -18,6 +18,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from . import ast, syntax
 from .api import to_host
+from .builtins import BUILTINS
 from .check import Checker
 from .errors import JxError
 from .repl import Session
@@ -76,7 +77,6 @@ class JxMagics(Magics):
 
     def _host_values(self, module: ast.Module) -> dict:
         """The IPython values of the names this cell uses that jx does not define."""
-        from .builtins import BUILTINS
 
         own = {k for k in self.session.scope.vars if k not in self.host_names}
         finder = _FreeNames(set(BUILTINS), own)

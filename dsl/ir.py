@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dtypes import ShapedArray
+from .dtypes import ShapedArray, short
 
 
 class Var:
@@ -107,8 +107,6 @@ def _param_text(value, namer, indent) -> str:
     if isinstance(value, tuple) and value and all(isinstance(p, Program) for p in value):
         return "(" + ",".join("\n" + _pretty(p, namer, indent + 4) for p in value) + ")"
     if isinstance(value, np.dtype):
-        from .dtypes import short
-
         return short(value)
     return repr(value)
 

@@ -26,6 +26,8 @@ from pygments.token import (
     Whitespace,
 )
 
+from .builtins import BUILTINS
+
 #: jx's statement and expression keywords (grammar/jx.lark).
 KEYWORDS = (
     "def",
@@ -66,8 +68,6 @@ EFFECTS = ("print", "save", "load")
 
 
 def _builtin_names() -> tuple:
-    from .builtins import BUILTINS
-
     names = {n for n in BUILTINS if not n.startswith("_") and n not in EFFECTS}
     return tuple(sorted(names - {"None"}))
 

@@ -18,12 +18,11 @@ import time
 from . import ast, ops, syntax, trees
 from . import backend as backend_registry
 from .api import get_backend, using
-from .cli import parse_signature
 from .core import aval_of
 from .dtypes import short
-from .effects import format_value
 from .errors import JxError
 from .errors import ValueError as JxValueError
+from .formatting import format_value, parse_signature
 from .functions import trace_function, traced_leaf
 from .interp import evaluate, exec_block
 from .modules import check_module, module_scope

@@ -23,9 +23,9 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.lexers import PygmentsLexer
 
-from . import __version__
 from .lexer import JxLexer
 from .repl_input import needs_more, scan
+from .version import __version__
 
 if TYPE_CHECKING:  # for annotations only: repl imports this module to run a terminal
     from .repl import Session

@@ -14,7 +14,7 @@ from jx.errors import JxError
 def load(device: str | None = None):
     """The backend on `device` (cpu, gpu, tpu; jax's default when None)."""
     try:
-        from . import runtime  # jax and jaxlib are an optional dependency: jx[xla]
+        from . import runtime  # noqa: PLC0415 - jax and jaxlib are optional: jx[xla]
     except ImportError as e:
         raise Unavailable(f"it needs jax and jaxlib (pip install 'jx[xla]'): {e}") from None
     try:
