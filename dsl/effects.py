@@ -13,14 +13,15 @@ import tempfile
 
 import numpy as np
 
-from . import ast, dtypes, ops
+from . import ast, dtypes, ops, trees
 from .builtins import builtin
-from .core import CTX, describe
+from .core import CTX, Tracer, describe
 from .errors import AssertionError as JxAssertionError
 from .errors import JxRuntimeError
 from .errors import TypeError as JxTypeError
+from .errors import ValueError as JxValueError
 from .formatting import format_value
-from .interp import STATEMENTS, evaluate, truth
+from .interp import EXPRESSIONS, STATEMENTS, evaluate, truth
 
 
 @builtin("print", effect=True)
@@ -125,3 +126,46 @@ def run_assert(stmt, scope, top):
 
 
 STATEMENTS[ast.Assert] = run_assert
+
+
+# ------------------------------------------------------------------ f-strings
+
+
+def fstring(node, scope):
+    return "".join(
+        part.value if type(part) is ast.Const else _format_field(part, scope) for part in node.parts
+    )
+
+
+def _format_field(field, scope) -> str:
+    value = evaluate(field.value, scope)
+    if type(value) is Tracer or (
+        isinstance(value, (tuple, dict)) and any(type(v) is Tracer for v in trees.flatten(value)[0])
+    ):
+        raise JxTypeError(
+            "an f-string formats concrete values, not traced ones; return the value and "
+            "format it at top level",
+            field.span,
+        )
+    if field.conversion in ("r", "a") or (
+        field.debug and field.conversion is None and not field.spec
+    ):
+        text = format_value(value) if not isinstance(value, str) else repr(value)
+    elif field.spec:
+        if isinstance(value, np.ndarray):
+            if value.ndim:
+                raise JxTypeError(
+                    f"format spec '{field.spec}' needs a scalar, got {describe(value)}",
+                    field.span,
+                )
+            value = value[()]
+        try:
+            text = format(value, field.spec)
+        except (TypeError, ValueError) as e:
+            raise JxValueError(f"format spec '{field.spec}': {e}", field.span) from None
+    else:
+        text = value if isinstance(value, str) else format_value(value)
+    return field.debug + text
+
+
+EXPRESSIONS[ast.FString] = fstring

@@ -16,7 +16,7 @@ import operator
 
 import numpy as np
 
-from . import ast, ops, trees
+from . import ast, ops
 from .builtins import array_attribute
 from .core import CTX, Tracer, describe
 from .dtypes import short
@@ -24,7 +24,6 @@ from .errors import IndexError as JxIndexError
 from .errors import JxError, PurityError, ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
-from .formatting import format_value
 from .functions import call
 from .indexing import AtHelper, AtIndexed, getitem, unpack
 from .prng import Key
@@ -266,43 +265,6 @@ def _name(node, scope):
 
 def _const(node, scope):
     return node.value
-
-
-def _fstring(node, scope):
-    return "".join(
-        part.value if type(part) is ast.Const else _format_field(part, scope) for part in node.parts
-    )
-
-
-def _format_field(field, scope) -> str:
-    value = evaluate(field.value, scope)
-    if is_traced(value) or (
-        isinstance(value, (tuple, dict)) and any(is_traced(v) for v in trees.flatten(value)[0])
-    ):
-        raise JxTypeError(
-            "an f-string formats concrete values, not traced ones; return the value and "
-            "format it at top level",
-            field.span,
-        )
-    if field.conversion in ("r", "a") or (
-        field.debug and field.conversion is None and not field.spec
-    ):
-        text = format_value(value) if not isinstance(value, str) else repr(value)
-    elif field.spec:
-        if isinstance(value, np.ndarray):
-            if value.ndim:
-                raise JxTypeError(
-                    f"format spec '{field.spec}' needs a scalar, got {describe(value)}",
-                    field.span,
-                )
-            value = value[()]
-        try:
-            text = format(value, field.spec)
-        except (TypeError, ValueError) as e:
-            raise JxValueError(f"format spec '{field.spec}': {e}", field.span) from None
-    else:
-        text = value if isinstance(value, str) else format_value(value)
-    return field.debug + text
 
 
 def _expand(nodes, scope) -> list:
@@ -617,7 +579,6 @@ def _starred(node, scope):
 EXPRESSIONS = {
     ast.Name: _name,
     ast.Const: _const,
-    ast.FString: _fstring,
     ast.TupleExpr: _tuple,
     ast.ListExpr: _list,
     ast.DictExpr: _dict,

@@ -46,3 +46,11 @@ def test_each_installed_backend_has_the_interface(name):
 def test_an_unknown_backend_names_the_installed_ones():
     with pytest.raises(jx.ValueError, match="the installed backends are .*numpy"):
         backend.load("tpu9000")
+
+
+def test_the_registry_is_complete_after_import():
+    from jx.registry import REGISTRY
+
+    before = set(REGISTRY)
+    jx.compile("import linalg\nimport random\nimport nn\nimport optim\nx = linalg.inv(eye(2))\n")
+    assert set(REGISTRY) == before
