@@ -178,10 +178,7 @@ class ProgramGenerator:
                     f"fori_loop(0, {self.small_int()}, lambda i, v: v + {self.literal()}, "
                     f"{e('scalar', d)})"
                 ),
-                lambda: (
-                    f"while_loop(lambda v: v < {self.literal()}, lambda v: v + 1.0, "
-                    f"{e('scalar', d)})"
-                ),
+                lambda: f"while_loop(lambda v: v < {self.literal()}, lambda v: v + 1.0, 0.0)",
                 lambda: f"random.uniform(random.key({self.small_int()}))",
             ]
         )()
@@ -267,9 +264,8 @@ class ProgramGenerator:
         name, params = self.pick(SIGNATURES)
         kinds = ("scalar", "vector", "matrix", "fn")
         args = [self.expr(self.pick(kinds), d + 1) for _ in range(self.rng.randint(0, 3))]
-        if name not in LOOPING or not self.bounded:
-            if args and self.chance(0.3):
-                args[self.rng.randrange(len(args))] = self.pick(ODD_LITERALS)
+        if (name not in LOOPING or not self.bounded) and args and self.chance(0.3):
+            args[self.rng.randrange(len(args))] = self.pick(ODD_LITERALS)
         if self.chance(0.5):
             plain = [p for p in params if not p.startswith("*")]
             word = self.pick(plain) if plain and self.chance(0.7) else self.pick(["axiss", "file"])

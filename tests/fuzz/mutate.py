@@ -99,9 +99,9 @@ def _compiled_strings(path: Path) -> list[str]:
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             first = node.args[0]
-            if name in ("compile", "fn", "execute") and isinstance(first, ast.Constant):
-                if isinstance(first.value, str) and first.value.strip():
-                    found.append(first.value)
+            text = first.value if isinstance(first, ast.Constant) else None
+            if name in ("compile", "fn", "execute") and isinstance(text, str) and text.strip():
+                found.append(text)
     return found
 
 

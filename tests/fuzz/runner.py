@@ -109,6 +109,7 @@ def run_cli(case: Case, backend: str, limits: Limits) -> Outcome:
         try:
             done = subprocess.run(
                 command,
+                check=False,
                 input=case.source.encode("utf-8", "surrogatepass"),
                 capture_output=True,
                 timeout=limits.seconds + 5,
