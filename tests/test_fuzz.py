@@ -1,0 +1,115 @@
+"""The error contract under fuzzing: every bad input is a JxError with a span in its source.
+
+`test_bounded_campaign` runs a fixed, bounded campaign (tests/fuzz) and fails on any failure
+signature outside KNOWN_BUGS, the one allow-list of open bugs; strike an entry when its bug
+is fixed. The reproducers from the issue each get a test of their own; those that fail today
+are strict xfails, so a fix shows up as an unexpected pass.
+"""
+
+import jx
+import pytest
+
+from tests.fuzz.cases import Case, make_case
+from tests.fuzz.runner import Limits, run_cases, run_in_process
+
+SEED, CASES, WORKERS = 1, 2000, 2
+
+# Known bugs: each signature with a minimised reproducer. Strike an entry once it is fixed.
+KNOWN_BUGS = {
+    # known bug: import nn / nn.one_hot(2, 1)(): the span points into nn.jx
+    "jx.TypeError-span-elsewhere@dsl/interp.py:get_attribute",
+    # known bug: import nn / print(nn.softmax(f32)): span in nn.jx
+    "jx.TypeError-span-elsewhere@dsl/ops.py:normalize_axis",
+    # known bug: import nn / nn.normalize(1e320): span in nn.jx
+    "jx.ValueError-span-elsewhere@dsl/ops.py:normalize_axis",
+    # known bug: import nn / print(nn.logsumexp([[]])): span in nn.jx
+    "jx.ValueError-span-elsewhere@dsl/ops.py:reduce",
+    # known bug: import nn / nn.one_hot(3.5, num_classes=f64): span in nn.jx
+    "jx.TypeError-span-elsewhere@dsl/builtins.py:_static_number",
+    # known bug: import nn / nn.he_uniform((), ones(4)): span in nn.jx
+    "jx.TypeError-span-elsewhere@dsl/prng.py:_single",
+    # known bug: import nn / [() @ nn.glorot_normal(inf, True) for v in ones(3)]: span in nn.jx
+    "jx.TypeError-span-elsewhere@dsl/interp.py:subscript",
+    # known bug: import nn / cond(True > 0, lambda a: a + 1e-3) inside a def: span in nn.jx
+    "jx.TypeError-span-elsewhere@dsl/interp.py:compare_op",
+    # known bug: import nn / print(sin(where(ones(4) > 0, i64, nn.logsumexp(f32)))): span in nn.jx
+    "jx.TypeError-span-elsewhere@dsl/ops.py:as_array",
+    # known bug: import random / random.normal(random.key(3), (-1)): span in random
+    "jx.ValueError-span-elsewhere@dsl/ops.py:normalize_shape",
+    # known bug: import random / random.normal(random.key(3), (2**63)): span in random
+    "jx.JxRuntimeError-span-elsewhere@backends/numpy.py:_run",
+    # known bug: import random / random.uniform(random.key(0), (10**203))
+    "OverflowError@dsl/prims.py:_reshape_rule",
+    # known bug: print(1, end=2)
+    "TypeError@dsl/effects.py:print_",
+    # known bug: print((), sep=3)
+    "AttributeError@dsl/effects.py:print_",
+    # known bug: arange(nan)
+    "ValueError@dsl/builtins.py:arange",
+    # known bug: mean(transpose(eye(4), (5)))
+    "TypeError@dsl/ops.py:transpose",
+    # known bug: from Python, jx.compile("def f(x) = x").f([[1, 2], [3]])
+    "ValueError@dsl/api.py:to_jx",
+}
+
+
+def test_bounded_campaign():
+    found: dict[str, str] = {}
+
+    def on_outcome(case, outcome):
+        if outcome.signature is not None and outcome.signature not in KNOWN_BUGS:
+            found.setdefault(outcome.signature, f"{case.name} via {case.via}")
+
+    cases = (make_case(SEED, i, cli_every=300) for i in range(CASES))
+    run_cases(cases, "numpy", Limits(seconds=5.0), WORKERS, on_outcome)
+    assert not found, "new failure signatures:\n" + "\n".join(
+        f"{signature}  (first: {where})" for signature, where in sorted(found.items())
+    )
+
+
+def judged(source: str, via: str = "compile", arguments: str = "") -> str | None:
+    return run_in_process(Case("repro.jx", source, via, arguments), "numpy").signature
+
+
+FAILING_TODAY = [
+    "print(ones((2, 3)).sum(axiss=0))",
+    "print(1, 2, sep=3)",
+    "print(1, end=2)",
+    "trace(ones(3))",
+    "std(1.0, axis=0)",
+    "max(1.0, 0)",
+    "argmin(1, 0)",
+    "hstack(())",
+    "f = lambda x: x\njit(f, static_argnums=i64)",
+    "import linalg\nx = ones((2, 2))\nlinalg.qr(x, x)",
+    'x = ones(2)\nsave("o.npz", file=x)',
+    "array([2**70])",
+    "jit(lambda x: x)(2**63)",
+    "reshape(ones(1), (2**64,))",
+    "int(inf)",
+    "int(nan)",
+    "float(10**400)",
+    "len(range(10**20))",
+    "round(ones(3), 400)",
+    "arange(nan)",
+    "print(10**5000)",
+]
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: a Python exception reaches the user")
+@pytest.mark.parametrize("source", FAILING_TODAY)
+def test_issue_reproducer(source, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert judged(source) is None
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: fori_loop with an int carry returns 0")
+def test_fori_loop_int_carry_is_an_error():
+    with pytest.raises(jx.JxError) as caught:
+        jx.compile("y = fori_loop(0, 3, lambda i, v: v + 0.5, 0)", name="repro.jx")
+    assert caught.value.span is not None
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: a ragged host list is a NumPy ValueError")
+def test_ragged_host_argument():
+    assert judged("def f(x) = x", "call", "[[1, 2], [3]]") is None
