@@ -21,6 +21,7 @@ from . import (
     trees,
 )
 from . import backend as backend_registry
+from .backend import is_concrete
 from .builtins import BUILTINS
 from .core import CTX, aval_of, describe
 from .errors import JxError, PurityError
@@ -104,8 +105,10 @@ def _python_numbers(value) -> bool:
 def to_host(value, backend, numbers=False):
     """A jx value for Python; with `numbers`, static numbers leave as arrays too (results).
     Functions, also inside tuples and records, leave as `Function`s callable from Python."""
-    kinds = (np.ndarray, bool, int, float) if numbers else np.ndarray
-    leaves, tree = trees.flatten(value, lambda x: isinstance(x, kinds) or _is_function(x))
+    numbers_too = (bool, int, float) if numbers else ()
+    leaves, tree = trees.flatten(
+        value, lambda x: is_concrete(x) or isinstance(x, numbers_too) or _is_function(x)
+    )
     return trees.unflatten(
         tree,
         [
@@ -119,8 +122,8 @@ def _is_function(x) -> bool:
     return isinstance(x, (Closure, Builtin)) or hasattr(x, "jx_call")
 
 
-def _as_array(x) -> np.ndarray:
-    if isinstance(x, np.ndarray):
+def _as_array(x):
+    if is_concrete(x):
         return x
     # A static number takes its literal's dtype (i32, f32, bool), as jit's outputs do; an int
     # beyond i32 is kept whole in i64 rather than wrapped.

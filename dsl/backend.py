@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
+import numpy as np
+
 from .errors import ValueError as JxValueError
 
 GROUP = "jx.backends"
@@ -26,6 +28,10 @@ GROUP = "jx.backends"
 DEFAULT = "numpy"
 
 _LOADED: dict = {}
+
+#: The concrete array types the language meets: NumPy's (host arrays, the IR's constants)
+#: and those of every backend loaded so far. Code above asks `is_concrete`, never a type.
+ARRAY_TYPES: tuple = (np.ndarray,)
 
 
 class Unavailable(Exception):
@@ -56,6 +62,8 @@ def load(name: str, device: str | None = None):
     except Unavailable as e:
         raise JxValueError(f"the {name} backend cannot run here: {e}") from None
     _LOADED[key] = backend
+    global ARRAY_TYPES
+    ARRAY_TYPES = tuple(dict.fromkeys((*ARRAY_TYPES, *backend.array_types)))
     return backend
 
 
@@ -64,6 +72,6 @@ def loaded() -> list:
     return list({id(b): b for b in _LOADED.values()}.values())
 
 
-def is_device_array(x) -> bool:
-    """Whether `x` is an array of a loaded backend (an ndarray on the NumPy backend)."""
-    return any(isinstance(x, b.array_types) for b in _LOADED.values())
+def is_concrete(x) -> bool:
+    """Whether `x` is a concrete array: a NumPy array or an array of a loaded backend."""
+    return type(x) is np.ndarray or isinstance(x, ARRAY_TYPES)

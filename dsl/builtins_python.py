@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sized
 
-import numpy as np
-
 from . import dtypes, ops, trees
 from . import primitives as prims
+from .backend import is_concrete
 from .builtins import builtin
 from .core import CTX, Tracer, bind, describe
 from .errors import TypeError as JxTypeError
@@ -89,7 +88,7 @@ def tree_map(f, tree, *rest):
 
 def _tree_leaf(x):
     # A key is one value to the function mapped over it, not the data array inside it.
-    return type(x) in (Tracer, np.ndarray, float, int, bool) or isinstance(x, Key)
+    return type(x) in (Tracer, float, int, bool) or is_concrete(x) or isinstance(x, Key)
 
 
 @builtin()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ast, dtypes, ops, prng, trees
+from .backend import is_concrete
 from .core import CTX, Builder, Tracer, aval_of, bind, current_builder, describe, trace_into
 from .errors import JxError, ShapeError
 from .errors import RecursionError as JxRecursionError
@@ -434,7 +435,7 @@ def _static_items(iterable, span):
         return tuple(iterable)
     if isinstance(iterable, Key):
         return iterable.static_items()
-    if isinstance(iterable, np.ndarray) and not CTX.builders:
+    if is_concrete(iterable) and not CTX.builders:
         if iterable.ndim == 0:
             raise JxTypeError("cannot iterate over a 0-d array", span)
         return [iterable[i] for i in range(iterable.shape[0])]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes, ir_check
+from .backend import is_concrete
 from .dtypes import ShapedArray
 from .errors import JxError, JxRuntimeError, Span
 from .errors import TypeError as JxTypeError
@@ -130,7 +131,7 @@ def aval_of(x) -> ShapedArray:
     t = type(x)
     if t is Tracer:
         return x.var.aval
-    if t is np.ndarray:
+    if t is np.ndarray or is_concrete(x):
         return ShapedArray(x.shape, x.dtype, False)
     if t is bool or isinstance(x, np.bool_):
         return ShapedArray((), dtypes.bool_, False)
@@ -145,7 +146,7 @@ def aval_of(x) -> ShapedArray:
 
 def describe(x) -> str:
     """A short user-facing description of a value's kind."""
-    if type(x) is Tracer or isinstance(x, np.ndarray):
+    if type(x) is Tracer or is_concrete(x):
         return f"an array {aval_of(x)}"
     if isinstance(x, bool):
         return "a bool"
@@ -183,7 +184,7 @@ def bind(prim, *args, **params):
     if builder is None:
         avals = [aval_of(a) for a in args]
         _abstract(prim, avals, params)
-        arrays = [a if type(a) is np.ndarray else np.asarray(a) for a in args]
+        arrays = [a if is_concrete(a) else CTX.backend.to_device(np.asarray(a)) for a in args]
         try:
             outs = CTX.backend.run_eqn(prim, arrays, params)
         except JxError:

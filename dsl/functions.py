@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops, trees
+from .backend import is_concrete
 from .core import CTX, Builder, Tracer, aval_of, current_builder, describe, trace_into
 from .errors import JxError, JxRuntimeError, PurityError
 from .errors import RecursionError as JxRecursionError
@@ -82,19 +83,19 @@ def apply_closure(fn: Closure, bound: dict, span):
 
 def traced_leaf(x) -> bool:
     """Leaves of a plain call's signature: arrays and Python floats; ints stay static."""
-    return type(x) in (Tracer, np.ndarray, float)
+    return type(x) in (Tracer, float) or is_concrete(x)
 
 
 def number_leaf(x) -> bool:
     """Leaves of `jit` and the transformations: every number is traced, as in JAX."""
-    return type(x) in (Tracer, np.ndarray, float, int, bool)
+    return type(x) in (Tracer, float, int, bool) or is_concrete(x)
 
 
 def input_avals(leaves) -> list:
     """The abstract values argument leaves are traced with: Python numbers stay weakly
     typed, arrays keep their own dtype."""
     return [
-        aval_of(x) if type(x) in (np.ndarray, float, int, bool) else aval_of(x).strong()
+        aval_of(x) if type(x) in (float, int, bool) or is_concrete(x) else aval_of(x).strong()
         for x in leaves
     ]
 
@@ -143,7 +144,7 @@ def _is_tracer(x) -> bool:
 
 def leaf_value(x, aval):
     """An argument leaf as the backend's input for a program input of `aval`."""
-    return x if type(x) is np.ndarray else np.asarray(x, dtype=aval.dtype)
+    return x if is_concrete(x) else CTX.backend.to_device(np.asarray(x, dtype=aval.dtype))
 
 
 def run_guarded(runner, values, span):

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from . import dtypes, ops, primitives
+from .backend import is_concrete
 from .core import Tracer, aval_of, bind, describe
 from .errors import IndexError as JxIndexError
 from .errors import ShapeError
@@ -205,7 +206,7 @@ def _static_positions(shape, index):
     items = index if isinstance(index, tuple) else (index,)
     if not all(_is_static_index_item(i) for i in items):
         return None
-    if any(isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in items):
+    if any(is_concrete(i) and i.dtype == np.bool_ for i in items):
         return None
     try:
         return np.arange(math.prod(shape), dtype=np.int32).reshape(shape)[index]

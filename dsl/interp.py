@@ -17,6 +17,7 @@ import operator
 import numpy as np
 
 from . import ast, ops
+from .backend import is_concrete
 from .builtins import array_attribute
 from .core import CTX, Tracer, describe
 from .dtypes import short
@@ -238,7 +239,7 @@ def is_traced(x) -> bool:
 
 def truth(value, span) -> bool:
     """A static or concrete condition as a Python bool (NumPy's rules)."""
-    if isinstance(value, (np.ndarray, np.generic)):
+    if isinstance(value, np.generic) or is_concrete(value):
         if np.size(value) != 1:
             raise JxTypeError(
                 f"the truth value of an array of shape {np.shape(value)} is ambiguous; "

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from . import dtypes, primitives
+from .backend import is_concrete
 from .core import Tracer, aval_of, bind, describe, literal
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
@@ -21,11 +22,9 @@ from .ir import Literal
 from .primitives import elementwise
 from .primitives.shapes import constant
 
-ARRAY_TYPES = (Tracer, np.ndarray, np.generic)
-
 
 def is_array(x) -> bool:
-    return isinstance(x, ARRAY_TYPES)
+    return isinstance(x, (Tracer, np.generic)) or is_concrete(x)
 
 
 def is_scalar(x) -> bool:
@@ -35,7 +34,7 @@ def is_scalar(x) -> bool:
 
 def as_array(x):
     """Any number or array as something `bind` takes (0-d array for Python scalars)."""
-    if isinstance(x, (Tracer, np.ndarray)):
+    if type(x) is Tracer or is_concrete(x):
         return x
     if is_scalar(x) or isinstance(x, np.generic):
         a = aval_of(x)

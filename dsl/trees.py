@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import is_concrete
 from .core import Tracer
 
 LEAF = ("*",)
@@ -26,7 +27,7 @@ def register_node(cls: type, flatten_node, unflatten_node) -> None:
 
 
 def default_is_leaf(x) -> bool:
-    return type(x) in (Tracer, np.ndarray, float)
+    return type(x) in (Tracer, float) or is_concrete(x)
 
 
 def flatten(x, is_leaf=default_is_leaf):
