@@ -425,39 +425,33 @@ def _unescape(text: str, quote: str, token: Token, source: Source) -> str:
     return _literal(literal, source)
 
 
-def _field_end(body: str, start: int) -> int | None:
-    """The index of the `}` closing the field that starts at `start` (brackets and strings
-    inside the expression do not close it)."""
-    depth, quote, i = 0, None, start
-    while i < len(body):
-        c = body[i]
+def _outside_strings(text: str, start: int = 0):
+    """(index, character, bracket depth) of each character of `text` outside string
+    literals: how a field's expression is scanned without reading its strings."""
+    depth, quote = 0, None
+    for i in range(start, len(text)):
+        c = text[i]
         if quote:
             quote = None if c == quote else quote
         elif c in "'\"":
             quote = c
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}" and depth:
-            depth -= 1
-        elif c == "}":
-            return i
-        i += 1
-    return None
+        else:
+            yield i, c, depth
+            depth += c in "([{"
+            depth -= c in ")]}" and depth > 0
+
+
+def _field_end(body: str, start: int) -> int | None:
+    """The index of the `}` closing the field that starts at `start`."""
+    return next(
+        (i for i, c, depth in _outside_strings(body, start) if c == "}" and not depth), None
+    )
 
 
 def _split_field(field: str):
     """(expression, '=' or '', conversion or None, spec) of a field's text."""
-    depth, quote = 0, None
-    for i, c in enumerate(field):
-        if quote:
-            quote = None if c == quote else quote
-        elif c in "'\"":
-            quote = c
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif depth == 0 and (c == ":" or (c == "!" and field[i + 1 : i + 2] != "=")):
+    for i, c, depth in _outside_strings(field):
+        if depth == 0 and (c == ":" or (c == "!" and field[i + 1 : i + 2] != "=")):
             expr, rest = field[:i], field[i:]
             break
     else:
