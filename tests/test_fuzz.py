@@ -17,43 +17,43 @@ SEED, CASES, WORKERS = 1, 2000, 2
 # Known bugs: each signature with a minimised reproducer. Strike an entry once it is fixed.
 KNOWN_BUGS = {
     # known bug: import nn / nn.one_hot(2, 1)(): the span points into nn.jx
-    "jx.TypeError-span-elsewhere@dsl/interp.py:get_attribute",
+    "jx.TypeError-span-elsewhere@jx.interp:get_attribute",
     # known bug: import nn / print(nn.softmax(f32)): span in nn.jx
-    "jx.TypeError-span-elsewhere@dsl/ops.py:normalize_axis",
+    "jx.TypeError-span-elsewhere@jx.ops:normalize_axis",
     # known bug: import nn / nn.normalize(1e320): span in nn.jx
-    "jx.ValueError-span-elsewhere@dsl/ops.py:normalize_axis",
+    "jx.ValueError-span-elsewhere@jx.ops:normalize_axis",
     # known bug: import nn / print(nn.logsumexp([[]])): span in nn.jx
-    "jx.ValueError-span-elsewhere@dsl/ops.py:reduce",
+    "jx.ValueError-span-elsewhere@jx.ops:reduce",
     # known bug: import nn / nn.one_hot(3.5, num_classes=f64): span in nn.jx
-    "jx.TypeError-span-elsewhere@dsl/builtins_creation.py:_static_number",
+    "jx.TypeError-span-elsewhere@jx.builtins_creation:_static_number",
     # known bug: import nn / nn.he_uniform((), ones(4)): span in nn.jx
-    "jx.TypeError-span-elsewhere@dsl/random_module.py:_single",
+    "jx.TypeError-span-elsewhere@jx.random_module:_single",
     # known bug: import nn / [() @ nn.glorot_normal(inf, True) for v in ones(3)]: span in nn.jx
-    "jx.TypeError-span-elsewhere@dsl/interp.py:subscript",
+    "jx.TypeError-span-elsewhere@jx.interp:subscript",
     # known bug: import nn / cond(True > 0, lambda a: a + 1e-3) inside a def: span in nn.jx
-    "jx.TypeError-span-elsewhere@dsl/interp.py:compare_op",
+    "jx.TypeError-span-elsewhere@jx.interp:compare_op",
     # known bug: import nn / print(sin(where(ones(4) > 0, i64, nn.logsumexp(f32)))): span in nn.jx
-    "jx.TypeError-span-elsewhere@dsl/ops.py:as_array",
+    "jx.TypeError-span-elsewhere@jx.ops:as_array",
     # known bug: import random / random.normal(random.key(3), (-1)): span in random
-    "jx.ValueError-span-elsewhere@dsl/ops.py:normalize_shape",
+    "jx.ValueError-span-elsewhere@jx.ops:normalize_shape",
     # known bug: import random / random.normal(random.key(3), (2**63)): span in random
-    "jx.JxRuntimeError-span-elsewhere@backends/numpy/__init__.py:_run",
+    "jx.JxRuntimeError-span-elsewhere@jx.backends.numpy:_run",
     # known bug: import random / random.uniform(random.key(0), (10**203))
-    "OverflowError@dsl/primitives/shapes.py:_reshape_rule",
+    "OverflowError@jx.primitives.shapes:_reshape_rule",
     # known bug: print(1, end=2)
-    "TypeError@dsl/effects.py:print_",
+    "TypeError@jx.effects:print_",
     # known bug: print((), sep=3)
-    "AttributeError@dsl/effects.py:print_",
+    "AttributeError@jx.effects:print_",
     # known bug: arange(nan)
-    "ValueError@dsl/builtins_creation.py:arange",
+    "ValueError@jx.builtins_creation:arange",
     # known bug: mean(transpose(eye(4), (5)))
-    "TypeError@dsl/ops.py:transpose",
+    "TypeError@jx.ops:transpose",
     # known bug: g = jit(f, static_argnums=f64) (a dtype as static_argnums)
-    "TypeError@dsl/functions.py:__init__",
+    "TypeError@jx.functions:__init__",
     # known bug: import nn / nn.log_sigmoid(x="nope"): span in nn.jx
-    "jx.TypeError-span-elsewhere@dsl/interp.py:_unary",
+    "jx.TypeError-span-elsewhere@jx.interp:_unary",
     # known bug: from Python, jx.compile("def f(x) = x").f([[1, 2], [3]])
-    "ValueError@dsl/api.py:to_jx",
+    "ValueError@jx.api:to_jx",
 }
 
 

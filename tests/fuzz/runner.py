@@ -6,7 +6,7 @@ Each `Worker` is a spawned process that imports jx once, lowers its own address-
 answer and replaces a worker that overran or died. `judge` holds the contract: a case
 succeeds, or raises a `jx.JxError` whose span lies in the case's own source and whose
 rendering shows the spanned line. Every other outcome is a failure with a signature: the
-exception class and the innermost jx frame (`dsl/builtins.py:sum_`), `timeout`, or
+exception class and the innermost jx frame (`jx.builtins_reductions:fn`), `timeout`, or
 `signal N`.
 """
 
@@ -49,19 +49,19 @@ class Outcome:
     detail: str
 
 
-def _jx_frame(frames) -> str:
-    """`file:function` of the innermost frame inside jx, from (filename, function) pairs."""
+def _jx_frame(tb) -> str:
+    """`module:function` of the innermost frame inside jx (by module name, so the signature
+    is the same from a source checkout and an installed package)."""
     inside = []
-    for filename, function in frames:
-        path = Path(filename).resolve()
-        if path.is_relative_to(JX_ROOT) and not path.is_relative_to(JX_ROOT / "tests"):
-            inside.append(f"{path.relative_to(JX_ROOT)}:{function}")
+    for frame, _ in traceback.walk_tb(tb):
+        module = frame.f_globals.get("__name__", "")
+        if module == "jx" or module.startswith("jx."):
+            inside.append(f"{module}:{frame.f_code.co_name}")
     return inside[-1] if inside else "outside-jx"
 
 
 def _signature(kind: str, error: BaseException) -> str:
-    frames = [(f.filename, f.name) for f in traceback.extract_tb(error.__traceback__)]
-    return f"{kind}@{_jx_frame(frames)}"
+    return f"{kind}@{_jx_frame(error.__traceback__)}"
 
 
 def judge(case: Case, error: BaseException | None) -> Outcome:
