@@ -13,6 +13,9 @@ from tests.fuzz.cases import Case, make_case
 from tests.fuzz.runner import Limits, run_cases, run_in_process
 
 SEED, CASES, WORKERS = 1, 2000, 2
+# The CLI cases start `python -m jx.cli` (fork, then exec at once) from a process that has
+# jax loaded; jax warns about any fork.
+pytestmark = pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
 
 # Known bugs: each signature with a minimised reproducer. Strike an entry once it is fixed.
 KNOWN_BUGS = {
