@@ -15,6 +15,7 @@ from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .functions import call, number_leaf
 from .interp import truth
+from .prng import loop_index
 from .values import Builtin
 
 
@@ -130,7 +131,8 @@ def fori_loop(lower, upper, body_fun, init_val):
         )
 
         def step(carry, i):
-            return call(body_fun, [i, carry], {}, span), None
+            with loop_index(i):
+                return call(body_fun, [i, carry], {}, span), None
 
         carry, _ = scan(_PyFn(step), init_val, idx)
         return carry
@@ -138,10 +140,15 @@ def fori_loop(lower, upper, body_fun, init_val):
     hi = ops.convert(upper, dtypes.i32)
     out = while_loop(
         _PyFn(lambda s: ops.compare("lt", s[0], s[2])),
-        _PyFn(lambda s: (ops.binary("add", s[0], 1), call(body_fun, [s[0], s[1]], {}, span), s[2])),
+        _PyFn(lambda s: (ops.binary("add", s[0], 1), _indexed_body(body_fun, s, span), s[2])),
         (lo, init_val, hi),
     )
     return out[1]
+
+
+def _indexed_body(body_fun, state, span):
+    with loop_index(state[0]):
+        return call(body_fun, [state[0], state[1]], {}, span)
 
 
 class _PyFn:

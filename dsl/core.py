@@ -22,7 +22,16 @@ from .ir import Eqn, Literal, Program, Var
 
 
 class Context:
-    __slots__ = ("backend", "builders", "depth", "echo", "loop_level", "out", "span")
+    __slots__ = (
+        "backend",
+        "builders",
+        "depth",
+        "echo",
+        "loop_indices",
+        "loop_level",
+        "out",
+        "span",
+    )
 
     def __init__(self):
         self.span: Span | None = None
@@ -32,6 +41,7 @@ class Context:
         self.echo = None  # the REPL's printer of expression statements
         self.out = None  # where print() writes (sys.stdout when None)
         self.loop_level = 0  # nesting of traced loop bodies, for PRNG key linearity
+        self.loop_indices: set = set()  # Vars of the traced loops' indices (distinct each turn)
 
 
 CTX = Context()

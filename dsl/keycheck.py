@@ -3,7 +3,8 @@ anything runs.
 
 It follows names bound to keys made by `random.key/split/fold_in/wrap_key_data` through
 the top-level statements. Passing such a name (or `ks[i]` with a static `i`) to any call
-but `random.key_data`, `len` and `print` consumes it; a second consumption is a
+but `random.key_data`, `len` and `print` consumes it (`fold_in(k, d)` with a static
+int `d` consumes only k's part `d`); a second consumption is a
 KeyReuseError naming the first. Exclusive `if` branches count once; a loop body that
 consumes a key it does not rebind reuses it on every iteration. A top-level function or
 lambda whose body consumes a top-level key consumes it at each call (module-level names are
@@ -137,12 +138,15 @@ class KeyChecker:
 
     def expr(self, e, keys, loop_outer):
         if isinstance(e, ast.Call):
-            consumes = self._func_name(e.func) not in NOT_USES
+            name = self._func_name(e.func)
+            consumes = name not in NOT_USES
             for a in list(e.args) + [k.value for k in e.keywords]:
                 target = self._key_ref(a, keys)
                 if target is None:
                     self.expr(a, keys, loop_outer)
                 elif consumes:
+                    if name == "fold_in" and a is e.args[0]:
+                        target = (target[0], target[1] + _fold_part(e))
                     self.use(target, a, keys, loop_outer)
             self.expr(e.func, keys, loop_outer)
             if isinstance(e.func, ast.Name):
@@ -203,6 +207,16 @@ class KeyChecker:
                 err.add_note("first used here", first)
                 raise err
         uses[path] = node.span
+
+
+def _fold_part(call) -> tuple:
+    """`fold_in(k, d)` with a static int d uses k's part d alone (distinct d, distinct keys),
+    as the tracer counts it; any other d uses the whole key."""
+    if len(call.args) > 1 and isinstance(call.args[1], ast.Const):
+        d = call.args[1].value
+        if isinstance(d, int) and not isinstance(d, bool):
+            return (("fold_in", d % 2**32),)
+    return ()
 
 
 def check_keys(module: ast.Module) -> None:

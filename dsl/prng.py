@@ -11,10 +11,12 @@ functions are in random_module.py.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from . import trees
-from .core import CTX, aval_of
+from .core import CTX, Tracer, aval_of
 from .errors import KeyReuseError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
@@ -72,8 +74,9 @@ class Key:
             return Key(
                 getitem(self.data, int(index) % n), self.record, self.path + (int(index) % n,)
             )
-        # A slice or traced index takes (uses) the whole key array.
-        use(self, span)
+        # A slice or traced index takes (uses) the whole key array; indexed by a loop's own
+        # index, a key array from outside the loop gives each iteration its own key.
+        use(self, span, loop_check=not is_loop_index(index))
         return Key(getitem(self.data, index))
 
     def unpack(self, n, span):
@@ -102,9 +105,28 @@ class Key:
 trees.register_node(Key, lambda k: ((k.data,), None), lambda _, children: Key(children[0]))
 
 
-def use(key: Key, span, loop_check: bool = True) -> None:
-    """Consume `key` at `span`; KeyReuseError if it (or an overlapping part) was consumed."""
-    record, path = key.record, key.path
+@contextlib.contextmanager
+def loop_index(index):
+    """While a loop body is traced: `index` (a tracer) differs on every iteration, so a key
+    from outside the loop folded with it (`fold_in(k, i)`) or indexed by it (`ks[i]`) is a
+    new key each time, not a reuse."""
+    var = index.var if type(index) is Tracer else None
+    if var is not None:
+        CTX.loop_indices.add(var)
+    try:
+        yield
+    finally:
+        CTX.loop_indices.discard(var)
+
+
+def is_loop_index(x) -> bool:
+    return type(x) is Tracer and x.var in CTX.loop_indices
+
+
+def use(key: Key, span, loop_check: bool = True, part: tuple = ()) -> None:
+    """Consume `key` at `span`; KeyReuseError if it (or an overlapping part) was consumed.
+    `part` narrows the use to a part of the key: `fold_in(k, d)` uses k's part `d` alone."""
+    record, path = key.record, key.path + part
     if loop_check and record.level < CTX.loop_level:
         raise KeyReuseError(
             "this key comes from outside the loop and is used in its body "

@@ -17,7 +17,7 @@ from .errors import ValueError as JxValueError
 from .functions import call
 from .indexing import getitem
 from .modules import NATIVE, load_module
-from .prng import Key, use
+from .prng import Key, is_loop_index, use
 from .values import Builtin, Module
 
 
@@ -36,7 +36,7 @@ def _run(name, *args):
     return call(_impl()[name], list(args), {}, CTX.span)
 
 
-def _single(k, what: str) -> Key:
+def _single(k, what: str, loop_check: bool = True, part: tuple = ()) -> Key:
     if not isinstance(k, Key):
         raise JxTypeError(
             f"random.{what} needs a PRNG key as its first argument, got "
@@ -47,7 +47,7 @@ def _single(k, what: str) -> Key:
             f"random.{what} needs a single key, got keys of shape {k.shape}; "
             "index the key array (ks[0]) or vmap over it"
         )
-    use(k, CTX.span)
+    use(k, CTX.span, loop_check, part)
     return k
 
 
@@ -84,8 +84,16 @@ def split(key, num=2):
 
 
 def fold_in(key, data):
-    k = _single(key, "fold_in")
-    if isinstance(data, (int, np.integer)) and not isinstance(data, bool):
+    # fold_in(k, d) for distinct d are distinct keys: each uses k's part d alone. A static
+    # d names the part; so does a loop's own index (a new value every iteration, one part
+    # per loop); any other traced d could equal anything, so it uses the whole key.
+    static = isinstance(data, (int, np.integer)) and not isinstance(data, bool)
+    indexed = is_loop_index(data)
+    part = (
+        (("fold_in", int(data) % 2**32),) if static else (("fold_in", data.var),) if indexed else ()
+    )
+    k = _single(key, "fold_in", loop_check=not indexed, part=part)
+    if static:
         data = int(data) % 2**32
     return Key(_run("fold_in", k.data, data))
 

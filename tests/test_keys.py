@@ -204,3 +204,59 @@ def test_a_closure_parameter_is_not_the_outer_key():
         "import random\nk = random.key(0)\ndef f(k):\n    return random.normal(k, (2,))\n"
         "a, b = random.split(k)\nx = f(a)\ny = f(b)\n"
     )
+
+
+LOOP_KEYS = """
+import random
+rng = random.key(0)
+ks = random.split(random.key(1), 3)
+def by_fold(i, acc) = acc + random.normal(random.fold_in(rng, i), ())
+def by_index(i, acc) = acc + random.normal(ks[i], ())
+a = fori_loop(0, 3, by_fold, 0.0)
+b = fori_loop(0, 3, by_index, 0.0)
+again = random.key(0)  # the same numbers from a key of its own
+def by_fold_again(i, acc) = acc + random.normal(random.fold_in(again, i), ())
+c = jit(lambda n: fori_loop(0, n, by_fold_again, 0.0))(3)
+"""
+
+
+def test_a_loop_index_gives_each_iteration_its_own_key():
+    # fold_in(k, i) and ks[i] with the loop's own index are a new key on every iteration.
+    m = run(LOOP_KEYS)
+    want = run(
+        "import random\nrng = random.key(0)\nks = random.split(random.key(1), 3)\n"
+        "a = sum(array([random.normal(random.fold_in(rng, i), ()) for i in range(3)]))\n"
+        "b = random.normal(ks[0], ()) + random.normal(ks[1], ()) + random.normal(ks[2], ())\n"
+    )
+    np.testing.assert_allclose(m.a, want.a, rtol=1e-6)
+    np.testing.assert_allclose(m.c, want.a, rtol=1e-6)
+    np.testing.assert_allclose(m.b, want.b, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "acc + random.normal(random.fold_in(rng, 2), ())",  # the same key every iteration
+        "acc + random.normal(random.fold_in(rng, i), ()) + random.normal(random.fold_in(rng, i), ())",
+    ],
+)
+def test_a_loop_still_cannot_reuse_an_outer_key(body):
+    src = (
+        f"import random\nrng = random.key(0)\ndef f(i, acc) = {body}\nx = fori_loop(0, 3, f, 0.0)\n"
+    )
+    reuse_error(src)
+
+
+def test_printing_a_key_is_not_a_use_when_it_runs():
+    m = run("import random\nk = random.key(0)\nprint(k)\nx = random.normal(k, (2,))\n")
+    assert m.x.shape == (2,)
+
+
+def test_fold_in_with_distinct_static_data_gives_distinct_keys():
+    src = "import random\nk = random.key(0)\na = random.fold_in(k, 0)\nb = random.fold_in(k, 1)\n"
+    static_check(src)
+    run(src)
+    same = "import random\nk = random.key(0)\na = random.fold_in(k, 1)\nb = random.fold_in(k, 1)\n"
+    with pytest.raises(jx.KeyReuseError):
+        static_check(same)
+    assert reuse_error(same.replace("\nb", "\nc = 0\nb")).span.line == 5
