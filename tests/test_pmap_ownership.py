@@ -107,3 +107,24 @@ def test_shards_own_their_collective_results():
     assert not any(np.shares_memory(a, b) for a in results for b in results if a is not b)
     for r in results:
         np.testing.assert_array_equal(r, np.full(4, 15.0))
+
+
+def test_blas_threads_are_shared_out_among_the_shards(monkeypatch):
+    """n shards on threads, each with the cores' worth of BLAS threads, oversubscribe the
+    machine: while shards run, each gets its share."""
+    import os
+
+    from jx.backends import numpy as numpy_backend
+    from threadpoolctl import threadpool_info
+
+    seen = []
+
+    def record(backend, program, shards, axis_name, span):
+        np.dot(np.ones((4, 4)), np.ones((4, 4)))  # BLAS is loaded
+        seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+        return [[] for _ in shards]
+
+    monkeypatch.setattr(numpy_backend, "run_shards", record)
+    numpy_backend.pmap(None, [[]] * 8, "i")
+    want = max(1, (os.cpu_count() or 1) // 8)
+    assert seen and seen[0] and all(n == want for n in seen[0])

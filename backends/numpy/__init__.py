@@ -24,6 +24,7 @@ from jx.ir import Literal, Program
 from jx.primitives import control
 from jx.primitives.elementwise import BINARY, UNARY
 from jx.transforms.pmap import run_shards
+from threadpoolctl import threadpool_limits
 
 from . import xla_math
 
@@ -50,8 +51,12 @@ def device_count() -> int:
 
 
 def pmap(program: Program, shards, axis_name) -> list:
-    """pmap's hook: every shard runs the program on its own thread."""
-    return run_shards(sys.modules[__name__], program, shards, axis_name, None)
+    """pmap's hook: every shard runs the program on its own thread. The BLAS threads are
+    shared out among the shards meanwhile: n shards each starting the cores' worth of BLAS
+    threads oversubscribe the machine many times over (an MLP step ran 10x slower)."""
+    per_shard = max(1, (os.cpu_count() or 1) // max(len(shards), 1))
+    with threadpool_limits(limits=per_shard, user_api="blas"):
+        return run_shards(sys.modules[__name__], program, shards, axis_name, None)
 
 
 def to_device(x) -> np.ndarray:
