@@ -56,6 +56,51 @@ def tuple_(iterable=()):
     raise JxTypeError(f"tuple() of {describe(iterable)}")
 
 
+def _items(iterable, what: str) -> tuple:
+    """The items a static loop would see: a tuple's, a range's, an array's (or a key array's)
+    leading-axis slices."""
+    if isinstance(iterable, (tuple, range)):
+        return tuple(iterable)
+    if isinstance(iterable, Key) and iterable.shape:
+        return tuple(iterable.static_items())
+    if ops.is_array(iterable) and ops.shape(iterable):
+        return unpack(iterable, ops.shape(iterable)[0], None)
+    raise JxTypeError(f"{what}() of {describe(iterable)}")
+
+
+@builtin()
+def zip_(*iterables):
+    """Python's zip over tuples, ranges and arrays' leading axes, as a tuple of tuples."""
+    return tuple(zip(*(_items(it, "zip") for it in iterables)))
+
+
+@builtin()
+def enumerate_(iterable, start=0):
+    """Python's enumerate, as a tuple of (index, item) pairs with static indices."""
+    if not isinstance(start, int) or isinstance(start, bool):
+        raise JxTypeError(f"enumerate: start must be a static int, got {describe(start)}")
+    return tuple(enumerate(_items(iterable, "enumerate"), start))
+
+
+class Partial:
+    """`partial(f, *args, **kwargs)`: f with leading arguments and keywords given."""
+
+    jx_kind = "a function"
+    __slots__ = ("args", "fn", "kwargs")
+
+    def __init__(self, fn, args, kwargs):
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+
+    def jx_call(self, args, kwargs, span):
+        return call(self.fn, [*self.args, *args], {**self.kwargs, **kwargs}, span)
+
+
+@builtin()
+def partial(func, *args, **keywords):
+    """functools.partial: `partial(f, 2.0)(x)` is `f(2.0, x)`."""
+    return Partial(func, args, keywords)
+
+
 @builtin()
 def int_(x):
     if isinstance(x, (int, float, bool)):

@@ -132,8 +132,9 @@ def triangular_solve(a, b, left_side=False, lower=False, transpose_a=False, unit
 def qr(a, mode="reduced"):
     """QR factorization (q, r) with orthonormal columns in q and upper-triangular r;
     mode "reduced" (k = min(m, n) columns), "complete" (q is m x m) or "r" (r only)."""
-    if mode not in ("reduced", "complete", "r"):
-        raise JxValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    if not isinstance(mode, str) or mode not in ("reduced", "complete", "r"):
+        got = repr(mode) if isinstance(mode, str) else describe(mode)
+        raise JxValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {got}")
     q, r = bind(qr_p, _matrix(a, "qr"), full_matrices=mode == "complete")
     return r if mode == "r" else (q, r)
 
@@ -142,9 +143,10 @@ def svd(a, full_matrices=True, compute_uv=True):
     """Singular value decomposition (u, s, vt) with a = u[:, :k] @ diag(s) @ vt[:k], s
     descending; s alone when compute_uv=False. With full_matrices the extra columns of u
     (or rows of vt) are any orthonormal completion, differentiated by the least rotation."""
-    outs = bind(
-        svd_p, _matrix(a, "svd"), full_matrices=bool(full_matrices), compute_uv=bool(compute_uv)
-    )
+    for name, flag in (("full_matrices", full_matrices), ("compute_uv", compute_uv)):
+        if not isinstance(flag, (bool, int)):
+            raise JxTypeError(f"linalg.svd: {name} must be True or False, got {describe(flag)}")
+    outs = bind(svd_p, _matrix(a, "svd"), full_matrices=full_matrices, compute_uv=compute_uv)
     return tuple(outs) if compute_uv else outs[0]
 
 

@@ -223,3 +223,47 @@ def test_mutation_hints_name_forms_that_exist(line, message, note):
         compile_(f's = {{"even": 1.0}}\nx = ones(3)\n{line}\n')
     assert message in info.value.message
     assert info.value.notes[0][0] == note
+
+
+# ------------------------------------------------------------------ zip, enumerate, partial
+
+
+def test_zip_and_enumerate_follow_python():
+    m = compile_("""
+    ws = (ones((2, 2)), ones((2, 2)) * 2.0)
+    bs = (zeros(2), ones(2))
+    params = tuple(zip(ws, bs))
+    def forward(params, x):
+        for w, b in params:
+            x = tanh(w @ x + b)
+        return x
+    y = forward(params, ones(2))
+    pairs = tuple(zip(range(3), (4, 5)))
+    rows = tuple(enumerate(eye(3), 1))
+    traced = jit(lambda xs: sum(array([i * r for i, r in enumerate(xs)]), axis=0))(eye(3))
+    """)
+    x = np.ones(2, np.float32)
+    for w, b in [(np.ones((2, 2)), np.zeros(2)), (2 * np.ones((2, 2)), np.ones(2))]:
+        x = np.tanh(w @ x + b)
+    np.testing.assert_allclose(m.y, x, rtol=1e-6)
+    assert m.pairs == ((0, 4), (1, 5))
+    assert [i for i, _ in m.rows] == [1, 2, 3]
+    np.testing.assert_array_equal(m.rows[2][1], [0, 0, 1])
+    np.testing.assert_allclose(m.traced, [0, 1, 2])
+    with pytest.raises(jx.TypeError, match=r"zip\(\) of a 0-d|zip\(\) of an array"):
+        compile_("z = zip(ones(()), (1,))\n")
+
+
+def test_partial_binds_leading_arguments_and_keywords():
+    m = compile_("""
+    def scaled(s, x, shift=0.0) = s * x + shift
+    double = partial(scaled, 2.0)
+    a = double(ones(2))
+    b = jit(double)(ones(2))
+    c = vmap(partial(scaled, 3.0, shift=1.0))(ones((2, 2)))
+    g = grad(partial(scaled, 4.0))(1.0)
+    """)
+    np.testing.assert_allclose(m.a, [2, 2])
+    np.testing.assert_allclose(m.b, [2, 2])
+    np.testing.assert_allclose(m.c, np.full((2, 2), 4.0))
+    np.testing.assert_allclose(m.g, 4.0)
