@@ -112,7 +112,7 @@ class IfExp(Node):
 class Param(Node):
     name: str
     default: Node | None = None
-    star: bool = False  # *args
+    star: bool = False  # *args, or a bare `*` (name "") before keyword-only parameters
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,8 +193,9 @@ class Checker:
         fdef = self.functions.get(name)
         if fdef is None or shadowed or any(isinstance(a, ast.Starred) for a in e.args):
             return
-        params = [p for p in fdef.params if not p.star]
-        has_star = any(p.star for p in fdef.params)
+        if any(p.star for p in fdef.params):
+            return  # *args and keyword-only parameters: the call's binding checks it
+        params = list(fdef.params)
         required = [p for p in params if p.default is None]
         names = {p.name for p in params}
         given = len(e.args)
@@ -202,7 +203,7 @@ class Checker:
             if k.name not in names:
                 raise TypeError(f"{name}() got an unexpected keyword argument '{k.name}'", k.span)
         filled = given + sum(1 for k in e.keywords if k.name in {p.name for p in params[given:]})
-        if given > len(params) and not has_star:
+        if given > len(params):
             raise TypeError(f"{name}() takes {_args(len(params))} but {given} were given", e.span)
         if filled < len(required) and not all(
             p.name in {k.name for k in e.keywords} for p in required[given:]

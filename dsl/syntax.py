@@ -126,8 +126,10 @@ def _node(cls, *leading):
 
 def _check_params(params: tuple) -> None:
     seen, defaulted, starred = set(), False, False
+    if params and params[-1].star and not params[-1].name:
+        raise JxSyntaxError("named parameters must follow a bare '*'", params[-1].span)
     for p in params:
-        if p.name in seen:
+        if p.name and p.name in seen:
             raise JxSyntaxError(f"duplicate parameter '{p.name}'", p.span)
         seen.add(p.name)
         if p.star and starred:
@@ -231,6 +233,10 @@ class _Builder(Transformer):
 
     def lambda_star_param(self, meta, name):
         return ast.Param(self._span(meta), str(name), None, star=True)
+
+    def bare_star(self, meta):
+        # `*` alone: no extra positional arguments; the parameters after it are keyword-only.
+        return ast.Param(self._span(meta), "", None, star=True)
 
     def suite(self, meta, *stmts):
         return tuple(_flatten(stmts))

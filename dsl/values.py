@@ -137,28 +137,31 @@ class Closure:
     def bind_args(self, args, kwargs, span):
         """Map call arguments to parameter names, Python-style; TypeError on a bad call."""
         bound = {}
-        positional = [p for p in self.params if not p.star]
-        star = next((p for p in self.params if p.star), None)
-        if len(args) > len(positional) and star is None:
+        at = next((i for i, p in enumerate(self.params) if p.star), len(self.params))
+        positional, keyword_only = self.params[:at], self.params[at + 1 :]
+        star = self.params[at] if at < len(self.params) else None
+        if len(args) > len(positional) and not (star and star.name):
             raise JxTypeError(
                 f"{self.name}() takes {_count(len(positional))} but {len(args)} were given", span
             )
         for p, a in zip(positional, args):
             bound[p.name] = a
-        if star is not None:
+        if star is not None and star.name:
             bound[star.name] = tuple(args[len(positional) :])
+        named = {p.name for p in positional} | {p.name for p in keyword_only}
         for k, v in kwargs.items():
-            if k not in {p.name for p in positional}:
+            if k not in named:
                 raise JxTypeError(f"{self.name}() got an unexpected keyword argument '{k}'", span)
             if k in bound:
                 raise JxTypeError(f"{self.name}() got multiple values for argument '{k}'", span)
             bound[k] = v
-        for p in positional:
+        for p in (*positional, *keyword_only):
             if p.name not in bound:
                 if p.name in self.defaults:
                     bound[p.name] = self.defaults[p.name]
                 else:
-                    raise JxTypeError(f"{self.name}() missing argument '{p.name}'", span)
+                    kind = "keyword-only argument" if p in keyword_only else "argument"
+                    raise JxTypeError(f"{self.name}() missing {kind} '{p.name}'", span)
         return bound
 
 

@@ -267,3 +267,23 @@ def test_partial_binds_leading_arguments_and_keywords():
     np.testing.assert_allclose(m.b, [2, 2])
     np.testing.assert_allclose(m.c, np.full((2, 2), 4.0))
     np.testing.assert_allclose(m.g, 4.0)
+
+
+def test_keyword_only_parameters():
+    m = compile_("""
+    def f(x, *, scale=2.0, shift) = x * scale + shift
+    a = f(1.0, shift=1.0)
+    b = f(1.0, scale=3.0, shift=0.0)
+    def g(*xs, total=0.0) = sum(array(xs)) + total
+    c = g(1.0, 2.0)
+    d = g(1.0, total=5.0)
+    h = lambda a, *, b=1.0: a + b
+    e = h(1.0, b=2.0)
+    """)
+    assert [float(v) for v in (m.a, m.b, m.c, m.d, m.e)] == [3.0, 3.0, 3.0, 6.0, 3.0]
+    with pytest.raises(jx.TypeError, match=r"f\(\) takes 1 argument but 2 were given"):
+        compile_("def f(x, *, s=1.0) = x * s\ny = f(1.0, 2.0)\n")
+    with pytest.raises(jx.TypeError, match="missing keyword-only argument 'shift'"):
+        compile_("def f(x, *, shift) = x + shift\ny = f(1.0)\n")
+    with pytest.raises(jx.JxSyntaxError, match="named parameters must follow a bare"):
+        compile_("def f(x, *) = x\n")
