@@ -67,11 +67,6 @@ def load(name: str, device: str | None = None):
     return backend
 
 
-def loaded() -> list:
-    """The backends loaded so far."""
-    return list({id(b): b for b in _LOADED.values()}.values())
-
-
 def is_concrete(x) -> bool:
     """Whether `x` is a concrete array: a NumPy array or an array of a loaded backend."""
     return type(x) is np.ndarray or isinstance(x, ARRAY_TYPES)

@@ -305,25 +305,25 @@ def _shift_amount(s, bits):
     return s if int(s.min()) >= 0 and int(s.max()) < bits else None
 
 
-def _shift_left(xp, x, s):
+def _shift(xp, shift, fill, x, s):
+    """`shift(x, s)` with shifts of the width or more giving `fill(xp, x)`, as in XLA."""
     bits = x.dtype.itemsize * 8
     amount = _shift_amount(s, bits)
     if amount is not None:
-        return xp.left_shift(x, xp.asarray(amount, dtype=x.dtype))
+        return shift(x, xp.asarray(amount, dtype=x.dtype))
     big = s >= bits
-    out = xp.left_shift(x, xp.where(big, 0, s).astype(x.dtype))
-    return xp.where(big, xp.zeros_like(x), out)
+    return xp.where(big, fill(xp, x), shift(x, xp.where(big, 0, s).astype(x.dtype)))
+
+
+def _shift_left(xp, x, s):
+    return _shift(xp, xp.left_shift, lambda xp, x: xp.zeros_like(x), x, s)
 
 
 def _shift_right(xp, x, s):
-    bits = x.dtype.itemsize * 8
-    amount = _shift_amount(s, bits)
-    if amount is not None:
-        return xp.right_shift(x, xp.asarray(amount, dtype=x.dtype))
-    big = s >= bits
-    out = xp.right_shift(x, xp.where(big, 0, s).astype(x.dtype))
-    fill = xp.zeros_like(x) if x.dtype.kind == "u" else xp.where(x < 0, -1, 0).astype(x.dtype)
-    return xp.where(big, fill, out)
+    def fill(xp, x):  # the sign bit everywhere: 0 for unsigned and non-negative, -1 below
+        return xp.zeros_like(x) if x.dtype.kind == "u" else xp.where(x < 0, -1, 0).astype(x.dtype)
+
+    return _shift(xp, xp.right_shift, fill, x, s)
 
 
 # fmt: off

@@ -38,22 +38,10 @@ from .vmap import (
     trace_mapped,
 )
 
-DEFAULT_CPU_DEVICES = 8
-
 
 def device_count() -> int:
-    """Devices pmap can map over on the current backend."""
-    hook = getattr(CTX.backend, "device_count", None)
-    if hook is not None:
-        return hook()
-    text = os.environ.get("JX_CPU_DEVICES", str(DEFAULT_CPU_DEVICES))
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise JxValueError(f"JX_CPU_DEVICES must be a positive integer, got {text!r}")
-    return n
+    """Devices pmap can map over on the current backend (every backend says)."""
+    return CTX.backend.device_count()
 
 
 class Pmapped:
@@ -86,7 +74,7 @@ class Pmapped:
                 "virtual CPU devices)"
             )
         backend = CTX.backend
-        if current_builder() is not None or not _runs_shards(backend):
+        if current_builder() is not None or getattr(backend, "pmap", None) is None:
             return self.as_vmap.jx_call(args, kwargs, span)
 
         def make():
@@ -107,10 +95,6 @@ class Pmapped:
             results = run_shards(backend, entry.program, shards, self.axis_name, span)
         outs = [_stack([r[k] for r in results], ax) for k, ax in enumerate(entry.extra)]
         return trees.unflatten(entry.traced.out_tree, outs)
-
-
-def _runs_shards(backend) -> bool:
-    return getattr(backend, "pmap", None) is not None or backend.name == "numpy"
 
 
 def _shard_value(x, ax, i, aval):
