@@ -18,6 +18,7 @@ from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
 from . import linalg as _linalg_module  # noqa: F401 - registers the linalg module
 from . import random_module as _random_module  # noqa: F401 - registers the random module
+from . import range_loops as _range_loops  # noqa: F401 - takes over `for` and comprehensions
 from .builtins import BUILTINS as _BUILTINS
 from .primitives import collectives as _collectives  # noqa: F401 - registers these three
 from .primitives import control as _control  # noqa: F401 - families, which sit above the
@@ -53,6 +54,7 @@ from .errors import (
     JxRuntimeError,
     JxSyntaxError,
     KeyReuseError,
+    LimitError,
     NameError,
     PurityError,
     RecursionError,
@@ -82,6 +84,7 @@ __all__ = [
     "JxRuntimeError",
     "JxSyntaxError",
     "KeyReuseError",
+    "LimitError",
     "NameError",
     "PurityError",
     "RecursionError",

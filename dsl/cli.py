@@ -86,16 +86,23 @@ def cmd_ir(args) -> int:
             _usage_error(f"--args: {e.message}")
     if args.grad:
         fn = grad(fn)
-    with using(backend):
-        program = trace_function(
-            fn, arrays, {}, CTX.span, is_leaf=traced_leaf, static_outputs=True
-        ).program
+    CTX.loop_notes = []  # each range loop says whether it unrolled or became a scan
+    try:
+        with using(backend):
+            program = trace_function(
+                fn, arrays, {}, CTX.span, is_leaf=traced_leaf, static_outputs=True
+            ).program
+    finally:
+        notes, CTX.loop_notes = CTX.loop_notes, None
         if args.after:
             program = optimize(program, until=args.after)
     if args.check:
         check_program(program, after=args.after)
     if args.hlo:
         program = _backend("xla", args.device).lowered_text(program)
+    comment = "//" if args.hlo else "#"
+    for note in notes:
+        print(f"{comment} {note}")
     print(program)
     return 0
 

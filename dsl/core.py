@@ -29,6 +29,7 @@ class Context:
         "echo",
         "loop_indices",
         "loop_level",
+        "loop_notes",
         "out",
         "span",
     )
@@ -42,6 +43,7 @@ class Context:
         self.out = None  # where print() writes (sys.stdout when None)
         self.loop_level = 0  # nesting of traced loop bodies, for PRNG key linearity
         self.loop_indices: set = set()  # Vars of the traced loops' indices (distinct each turn)
+        self.loop_notes: list | None = None  # what became of each range loop, for `jx ir`
 
 
 CTX = Context()
