@@ -11,8 +11,6 @@ tracing. Names first bound inside a loop do not escape it.
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import ast, dtypes, ops, prng, trees
 from .backend import is_concrete
 from .core import CTX, Builder, Tracer, aval_of, bind, current_builder, describe, trace_into
@@ -428,7 +426,7 @@ def _static_items(iterable, span):
     """The items of a loop over a static or concrete value, or None if it must be traced."""
     if isinstance(iterable, range):
         return iterable
-    if isinstance(iterable, tuple):
+    if isinstance(iterable, (tuple, list)):
         return iterable
     if isinstance(iterable, dict):
         return tuple(iterable)
@@ -556,19 +554,13 @@ def _static_comprehension(node, level, scope, results, items=None):
 
 
 def stack_results(results, span):
-    """Stack a list of trees leaf by leaf (numbers and arrays); the comprehension's value."""
-    if not results:
-        return np.zeros((0,), dtypes.f32)
-    flat = [trees.flatten(r, number_leaf) for r in results]
-    tree = flat[0][1]
-    if any(t != tree for _, t in flat):
-        raise ShapeError("the elements of a comprehension have different structures", span)
+    """A static comprehension's value, as a list literal of its results would be: an array
+    when they are numbers and arrays of one shape, else a list."""
     CTX.span = span
     try:
-        leaves = [ops.array([f[0][k] for f in flat]) for k in range(len(flat[0][0]))]
+        return ops.list_value(results)
     except JxError as e:
         raise e.with_span(span) from None
-    return trees.unflatten(tree, leaves)
 
 
 def _traced_comprehension(node, xs, scope):
