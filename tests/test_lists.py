@@ -154,3 +154,12 @@ def test_records_in_another_key_order_are_the_same_tree():
     np.testing.assert_allclose(m.out, want, rtol=1e-6)
     assert list(m.added) == ["a", "b"] and float(m.added["a"]) == 2.0
     assert list(m.t) == ["b", "a"]  # a record keeps the order it was written in
+
+
+@pytest.mark.parametrize("src", ["y = sum(x for x in xs)", "y = (x for x in xs)"])
+def test_a_generator_expression_says_to_write_a_list_comprehension(src):
+    with pytest.raises(jx.JxSyntaxError, match=r"sum\(\[x for x in xs\], axis=0\)") as info:
+        jx.compile(f"xs = (ones(2), ones(2))\n{src}\n")
+    assert info.value.span.line == 2
+    m = jx.compile("xs = (ones(2), ones(2))\ny = sum([x for x in xs], axis=0)\n")
+    np.testing.assert_array_equal(m.y, [2.0, 2.0])
