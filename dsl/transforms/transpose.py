@@ -8,6 +8,14 @@ a backward pass walks the linear equations in reverse, applying each primitive's
 transpose rule (defined with the primitive, in `primitives/`). Which outputs of an
 equation are linear is all of them, except for primitives with sub-programs, whose rule
 in `linearity_rules` (registered by the control family) looks inside.
+
+The backward pass keeps the unselected side of a `select` an exact zero all the way down:
+a cotangent that came out of a select's transpose carries the select's predicate as a
+mask, each elementwise transpose applied to it re-applies the mask (`select(mask, ct, 0)`)
+and passes it on, so `grad(lambda x: sum(where(x > 0, sqrt(x), 0.0)))` at x = 0 is 0, not
+0 * inf = NaN. A linear map of an exact zero is zero, so wherever the product was finite
+the mask changes nothing; it only keeps 0 * inf and 0 * NaN from forming. Masks do not
+cross equations that move elements (reductions, broadcasts, transposes, dots).
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ from __future__ import annotations
 from ..core import CTX, Builder, bind, trace_into
 from ..errors import TypeError as JxTypeError
 from ..ir import Literal, Program
-from ..primitives.elementwise import add_tangents
+from ..primitives import elementwise
+from ..primitives.elementwise import BINARY, UNARY, add_tangents
 from ..primitives.shapes import full
 from ..registry import Undefined
 
@@ -31,6 +40,51 @@ def _zeros(aval):
 def _acc(table, var, ct):
     if ct is not None:
         table[var] = add_tangents(table.get(var), ct)
+
+
+#: Equations whose transpose maps each element's cotangent to the same element of its
+#: inputs: a mask of exact zeros passes through them.
+_ELEMENTWISE = {
+    *UNARY.values(),
+    *BINARY.values(),
+    elementwise.select_p,
+    elementwise.convert_p,
+    elementwise.fma_p,
+}
+_UNMASKED = object()  # a cotangent with a contribution that no select masked
+
+
+def _acc_mask(masks, var, mask):
+    """Record a contribution's mask: masks of exact zeros combine with `or`; one unmasked
+    contribution makes the sum unmasked."""
+    old = masks.get(var)
+    if mask is None or old is _UNMASKED:
+        masks[var] = _UNMASKED
+    elif old is None:
+        masks[var] = mask
+    else:
+        masks[var] = elementwise.binary("or", old, mask)
+
+
+def _in_masks(eqn, args, mask):
+    """The masks the input cotangents of `eqn`'s transpose carry (None: unmasked)."""
+    n = len(eqn.inputs)
+    if eqn.prim is elementwise.select_p:
+        p = args[0]
+        on_true, on_false = p, elementwise.unary("not", p)
+        if mask is not None:
+            on_true = elementwise.binary("and", on_true, mask)
+            on_false = elementwise.binary("and", on_false, mask)
+        return [None, on_true, on_false]
+    if mask is not None and eqn.prim in _ELEMENTWISE:
+        return [mask] * n
+    return [None] * n
+
+
+def _masked(ct, mask):
+    if ct is None or mask is None:
+        return ct
+    return elementwise.select(mask, ct, full(ct.aval.shape, 0, ct.aval.dtype))
 
 
 # ------------------------------------------------------------------ linearity analysis
@@ -95,13 +149,18 @@ def transpose_program(program: Program, linear_in, linear_out) -> Program:
             finally:
                 CTX.span = saved
         ct: dict = {}
+        masks: dict = {}
         for v, c in zip(outs_lin, cts_in):
             if type(v) is not Literal and v in lin:
                 _acc(ct, v, c)
+                _acc_mask(masks, v, None)
         for eqn, mask, out_mask in reversed(pending):
             cts = [ct.pop(v, None) if m else None for v, m in zip(eqn.outputs, out_mask)]
+            out_masks = [masks.pop(v, None) for v in eqn.outputs]
             if all(c is None for c in cts):
                 continue
+            ct_mask = out_masks[0] if len(out_masks) == 1 else None
+            ct_mask = None if ct_mask is _UNMASKED else ct_mask
             rule = eqn.prim.transpose
             saved = CTX.span
             CTX.span = eqn.span or saved
@@ -113,11 +172,17 @@ def transpose_program(program: Program, linear_in, linear_out) -> Program:
                     )
                 args = [Undefined(v.aval) if m else read(v) for v, m in zip(eqn.inputs, mask)]
                 in_cts = rule(cts, *args, **eqn.params)
+                in_masks = _in_masks(eqn, args, ct_mask)
+                in_cts = [
+                    _masked(c, ct_mask) if ct_mask is not None and k_mask is not None else c
+                    for c, k_mask in zip(in_cts, in_masks)
+                ]
             finally:
                 CTX.span = saved
-            for v, m, c in zip(eqn.inputs, mask, in_cts):
+            for v, m, c, k_mask in zip(eqn.inputs, mask, in_cts, in_masks):
                 if m and c is not None:
                     _acc(ct, v, c)
+                    _acc_mask(masks, v, k_mask)
         results = [
             ct.get(v) if v in ct else _zeros(v.aval.strong())
             for v, m in zip(program.inputs, linear_in)
