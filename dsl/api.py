@@ -340,3 +340,19 @@ def vjp(f, *primals):
 
 
 __all__ = ["CompiledModule", "Function", "Module", "compile", "fn", "jit", "run_file"]
+
+
+def linearize(f, *primals):
+    """(f(*primals), a Function: the JVP at primals, linear in the tangents), from Python."""
+    primals = [to_jx(p, "primal") for p in primals]
+    with using(f.backend):
+        out, f_jvp = BUILTINS["linearize"].fn(f.value, *primals)
+    return to_host(out, f.backend), Function(f_jvp, f.backend)
+
+
+def linear_transpose(f, *primals):
+    """The transpose of a linear Function, for arguments shaped as `primals`, from Python."""
+    primals = [to_jx(p, "primal") for p in primals]
+    with using(f.backend):
+        transposed = BUILTINS["linear_transpose"].fn(f.value, *primals)
+    return Function(transposed, f.backend)

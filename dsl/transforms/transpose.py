@@ -191,3 +191,66 @@ def transpose_program(program: Program, linear_in, linear_out) -> Program:
     new, captured = builder.build(results)
     assert not captured
     return new
+
+
+# ------------------------------------------------------------------ partial evaluation
+
+
+def partial_eval(program: Program, linear_in):
+    """Split a program some of whose inputs are linear into a known part, (the non-linear
+    inputs) -> (the non-linear outputs, residuals), and a linear part, (residuals, the
+    linear inputs) -> (the linear outputs); (known, linear, out_linear mask). `linearize`
+    runs the known part once and the linear part for each tangent."""
+    out_linear = linear_outputs(program, linear_in)
+    known, lin = Builder(), set()
+    value = {}
+    pending = []
+    with trace_into(known):
+        for v, m in zip(program.inputs, linear_in):
+            if m:
+                lin.add(v)
+            else:
+                value[v] = known.new_input(v.aval)
+
+        def read(v):
+            return v.value if type(v) is Literal else value[v]
+
+        for eqn in program.eqns:
+            mask = [type(v) is not Literal and v in lin for v in eqn.inputs]
+            if not any(mask):
+                out = bind(eqn.prim, *[read(v) for v in eqn.inputs], **eqn.params)
+                value.update(zip(eqn.outputs, out if eqn.prim.multiple_results else [out]))
+                continue
+            out_mask = _eqn_linear_outputs(eqn, mask)
+            if not all(out_mask):  # primal outputs of a mixed equation: zero tangents
+                args = [_zeros(v.aval) if m else read(v) for v, m in zip(eqn.inputs, mask)]
+                outs = bind(eqn.prim, *args, **eqn.params)
+                for v, m, o in zip(eqn.outputs, out_mask, outs):
+                    if not m:
+                        value[v] = o
+            lin.update(v for v, m in zip(eqn.outputs, out_mask) if m)
+            pending.append(eqn)
+        residuals = list(
+            dict.fromkeys(
+                v for eqn in pending for v in eqn.inputs if type(v) is not Literal and v not in lin
+            )
+        )
+        known_outs = [read(v) for v, m in zip(program.outputs, out_linear) if not m]
+    known_prog, captured = known.build(known_outs + [value[v] for v in residuals])
+    assert not captured
+    linear = Builder()
+    with trace_into(linear):
+        env = {v: linear.new_input(v.aval) for v in residuals}
+        env.update((v, linear.new_input(v.aval)) for v, m in zip(program.inputs, linear_in) if m)
+        for eqn in pending:
+            args = [v.value if type(v) is Literal else env[v] for v in eqn.inputs]
+            out = bind(eqn.prim, *args, **eqn.params)
+            env.update(zip(eqn.outputs, out if eqn.prim.multiple_results else [out]))
+        outs = [
+            v.value if type(v) is Literal else env.get(v, _zeros(v.aval))
+            for v, m in zip(program.outputs, out_linear)
+            if m
+        ]
+    linear_prog, captured = linear.build(outs)
+    assert not captured
+    return known_prog, linear_prog, out_linear
