@@ -39,13 +39,15 @@ def test_linearize_matches_jax(backend):
 
 
 def test_linearize_on_records_inside_the_language():
-    m = jx.compile("""
+    m = jx.compile(
+        """
     def g(w) = sum(tanh(w["a"] @ w["b"]))
     w = {"a": ones((2, 3)) * 0.1, "b": ones((3, 2)) * 0.2}
     t = {"a": ones((2, 3)), "b": zeros((3, 2))}
     value, g_jvp = linearize(g, w)
     tangent = g_jvp(t)
-    """.replace("\n    ", "\n"))
+    """.replace("\n    ", "\n")
+    )
     w = {"a": np.ones((2, 3), np.float32) * 0.1, "b": np.ones((3, 2), np.float32) * 0.2}
     t = {"a": np.ones((2, 3), np.float32), "b": np.zeros((3, 2), np.float32)}
     value, g_jvp = jax.linearize(lambda w: jnp.sum(jnp.tanh(w["a"] @ w["b"])), w)
