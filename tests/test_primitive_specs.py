@@ -210,7 +210,6 @@ COLLECTIVES = {
 COLLECTIVE_ROWS = [
     (name, xs) for name in COLLECTIVES for xs in (rand(AXIS, 3), np.arange(AXIS * 2).reshape(AXIS, 2))
 ]  # fmt: skip
-COLLECTIVE_DIFF_BUG = "collectives have no JVP rule: grad through psum/pmax/pmin/all_gather fails"
 
 # ------------------------------------------------------------------ comparing
 
@@ -502,7 +501,6 @@ def test_axis_index_under_named_vmap():
     assert_matches(run_numpy(batched, [])[0], np.arange(AXIS, dtype=np.int32))
 
 
-@pytest.mark.xfail(strict=True, reason=COLLECTIVE_DIFF_BUG)
 @pytest.mark.parametrize("name", ["psum", "pmax", "pmin", "all_gather"])
 def test_collective_jvp_under_named_vmap(name):
     xs = rand(AXIS, 3).astype(F64)

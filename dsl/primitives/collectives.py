@@ -6,6 +6,12 @@ shard runs the program on its own thread, and the implementations meet at a `Ren
 (a barrier and one slot per shard) that the pmap executor installs for the thread
 (`shard_of`); every shard gets the same combined value, in a buffer of its own. The
 built-ins that bind these, and the axis names they check, are `transforms/collectives.py`.
+
+Under AD, as in JAX: psum and all_gather are linear; psum's transpose is psum (every
+shard's output depends on every shard's input), all_gather's is a sum over the shards of
+the cotangents followed by each shard's own slice. pmax and pmin pass the tangent of the
+shards holding the extreme, split evenly between ties (as max does), which is a psum of a
+select, so reverse mode follows from those two.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from ..dtypes import ShapedArray
 from ..errors import JxRuntimeError
 from ..errors import NameError as JxNameError
 from ..registry import primitive
-from .elementwise import mul
+from .elementwise import compare, convert_element_type, div, mul, select
+from .indexing import gather_p
 from .reductions import REDUCE
-from .shapes import broadcast_at, iota, move_axis
+from .shapes import broadcast_at, deflinear, full, instantiate, iota, move_axis
 
 # ------------------------------------------------------------------ running under pmap
 
@@ -156,6 +163,27 @@ psum_p = _all_reduction(
 )
 pmax_p = _all_reduction("pmax", "reduce_max", lambda xp, vs: xp.max(xp.stack(vs), axis=0))
 pmin_p = _all_reduction("pmin", "reduce_min", lambda xp, vs: xp.min(xp.stack(vs), axis=0))
+deflinear(psum_p)
+psum_p.transpose = lambda cts, x, *, axis_name: [bind(psum_p, cts[0], axis_name=axis_name)]
+
+
+def _extreme_jvp(prim):
+    def jvp(ps, ts, *, axis_name):
+        (x,), (t,) = ps, ts
+        out = bind(prim, x, axis_name=axis_name)
+        if t is None:
+            return out, None
+        at = compare("eq", x, out)
+        dtype = t.aval.dtype if hasattr(t, "aval") else x.aval.dtype
+        count = bind(psum_p, convert_element_type(at, dtype), axis_name=axis_name)
+        mine = select(at, instantiate(t, x), full(x.aval.shape, 0, dtype))
+        return out, div(bind(psum_p, mine, axis_name=axis_name), count)
+
+    prim.jvp = jvp
+
+
+_extreme_jvp(pmax_p)
+_extreme_jvp(pmin_p)
 
 # ------------------------------------------------------------------ all_gather
 
@@ -175,6 +203,13 @@ all_gather_p = primitive(
     _exchanging(lambda xp, vs: xp.stack(vs)),
 )
 all_gather_p.batch = _all_gather_batch
+deflinear(all_gather_p)
+
+
+def _all_gather_t(cts, x, *, axis_name, axis_size):
+    total = bind(psum_p, cts[0], axis_name=axis_name)
+    return [bind(gather_p, total, bind(axis_index_p, axis_name=axis_name), axis=0)]
+
 
 # ------------------------------------------------------------------ axis_index
 
@@ -191,5 +226,6 @@ axis_index_p = primitive(
     lambda xp, *, axis_name: xp.asarray(_shard(axis_name)[1], dtype=np.int32),
 )
 axis_index_p.batch = _axis_index_batch
+all_gather_p.transpose = _all_gather_t
 
 COLLECTIVES = (psum_p, pmax_p, pmin_p, all_gather_p, axis_index_p)
