@@ -25,9 +25,11 @@ from .primitives import collectives as _collectives  # noqa: F401 - registers th
 from .primitives import control as _control  # noqa: F401 - families, which sit above the
 from .primitives import linalg as _linalg  # noqa: F401 - interpreters (jx.primitives has the rest)
 from .transforms import autodiff as _autodiff
+from .transforms import custom as _custom
 from .transforms import pmap as _pmap  # noqa: F401 - registers vmap, pmap and the collectives
 
 _autodiff.register(_BUILTINS)
+_custom.register(_BUILTINS)
 _combinators.register(_BUILTINS)
 from .api import (
     CompiledModule,

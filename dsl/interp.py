@@ -505,6 +505,9 @@ def get_attribute(value, attr: str, span):
         return array_attribute(value, attr, span)
     if isinstance(value, np.dtype) and attr == "name":
         return short(value)
+    hook = getattr(value, "jx_attribute", None)  # values of the layers above (custom rules)
+    if hook is not None:
+        return hook(attr, span)
     raise JxTypeError(f"{describe(value)} has no attribute '{attr}'", span)
 
 

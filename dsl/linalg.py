@@ -201,7 +201,7 @@ def lstsq(a, b, rcond=None):
 def _vector_norm(x, ord, axis):
     ax = ops.unary("abs", x)
     if ord is None or ord == 2:
-        return ops.unary("sqrt", ops.reduce("reduce_sum", ops.binary("mul", x, x), axis, True))
+        return _sqrt_of_sum(ops.reduce("reduce_sum", ops.binary("mul", x, x), axis, True))
     if ord == math.inf:
         return ops.reduce("reduce_max", ax, axis, True)
     if ord == -math.inf:
@@ -219,7 +219,7 @@ def _matrix_norm(x, ord, axes):
     row, col = axes
     ax = ops.unary("abs", x)
     if ord in (None, "fro", "f"):
-        return ops.unary("sqrt", ops.reduce("reduce_sum", ops.binary("mul", x, x), axes, True))
+        return _sqrt_of_sum(ops.reduce("reduce_sum", ops.binary("mul", x, x), axes, True))
     if ord in (1, -1, math.inf, -math.inf):
         summed, picked = (row, col) if ord in (1, -1) else (col, row)
         sums = ops.reduce("reduce_sum", ax, summed, True)
@@ -233,6 +233,13 @@ def _matrix_norm(x, ord, axes):
         how = {2: "reduce_max", -2: "reduce_min", "nuc": "reduce_sum"}[ord]
         return ops.expand_dims(ops.reduce(how, s, -1), tuple(sorted(axes)))
     raise JxValueError(f"linalg.norm: invalid order {ord!r} for matrices")
+
+
+def _sqrt_of_sum(s):
+    """sqrt(s) of a sum of squares, with gradient 0 where s is 0 (the subgradient JAX users
+    reach for with a double where; here the NaN-safe where gives it directly)."""
+    positive = ops.compare("gt", s, 0)
+    return ops.where(positive, ops.unary("sqrt", s), ops.full_like(s, 0))
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -249,7 +256,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if axis is None:
         if ord is None:
             flat = ops.reshape(x, (-1,))
-            out = ops.unary("sqrt", ops.reduce("reduce_sum", ops.binary("mul", flat, flat)))
+            out = _sqrt_of_sum(ops.reduce("reduce_sum", ops.binary("mul", flat, flat)))
             return ops.reshape(out, (1,) * nd) if keepdims else out
         if nd not in (1, 2):
             raise JxValueError("linalg.norm: give axis for an order of a >2-d array")

@@ -75,7 +75,10 @@ FINITE = [
         "where(x > c, where(x > 2.0 * c, x ** 3, cos(x)), tanh(x))",
         lambda x, c: jnp.where(x > c, jnp.where(x > 2.0 * c, x**3, jnp.cos(x)), jnp.tanh(x)),
     ),
-    ("maximum(x, c) * where(x > 0, x, -x)", lambda x, c: jnp.maximum(x, c) * jnp.abs(x)),
+    (
+        "maximum(x, c) * where(x > 0, x, -x)",
+        lambda x, c: jnp.maximum(x, c) * jnp.where(x > 0, x, -x),
+    ),
 ]
 
 
@@ -92,3 +95,10 @@ def test_finite_gradients_are_unchanged(xs, c, k):
     got = np.asarray(jx.grad(f)(x, np.float32(c)))
     want = np.asarray(jax.grad(lambda x: ref(x, np.float32(c)).sum())(x))
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_the_norm_at_zero_has_gradient_zero():
+    m = jx.compile("import linalg\ndef d(x) = grad(lambda x: linalg.norm(x))(x)\n")
+    np.testing.assert_array_equal(m.d(np.zeros(3, np.float32)), np.zeros(3))
+    x = np.array([3.0, -4.0], np.float32)
+    np.testing.assert_allclose(m.d(x), jax.grad(jnp.linalg.norm)(x), rtol=1e-6)

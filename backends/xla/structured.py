@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from jx import dtypes, primitives
 from jx.primitives import collectives, control, linalg
+from jx.transforms import custom
 
 from .emit import REDUCERS, RULES, i64_array, identity, lower_program
 
@@ -168,6 +169,15 @@ def _sort(lw, outs, *operands, dimension, num_keys):
 # -------------------------------------------------------------------- control flow
 
 
+def _inline_body(lw, outs, *args, body, **params):
+    """A call with a custom derivative rule: its body, inline."""
+    return lower_program(lw, body, list(args))
+
+
+def _forward_of_custom_vjp(lw, outs, *args, **params):
+    return custom.custom_vjp_lin_p.impl(None, *args, **params)
+
+
 def _cond(lw, outs, index, *operands, branches):
     last = len(branches) - 1
     index = lw.binary("stablehlo.maximum", index, lw.full_like(index, 0))
@@ -309,6 +319,9 @@ RULES.update(
         primitives.cumprod_p: _cumulative("mul"),
         primitives.cummax_p: _cumulative("max"),
         primitives.sort_p: _sort,
+        custom.custom_jvp_call_p: _inline_body,
+        custom.custom_vjp_call_p: _inline_body,
+        custom.custom_vjp_lin_p: _forward_of_custom_vjp,
         control.cond_p: _cond,
         control.while_p: _while,
         control.scan_p: _scan,

@@ -1,0 +1,232 @@
+"""Custom derivative rules, as JAX's `custom_jvp` and `custom_vjp`.
+
+    @custom_jvp                          @custom_vjp
+    def f(x) = ...                       def f(x) = ...
+    @f.defjvp                            def f_fwd(x) = (f(x), residuals)
+    def f_jvp(primals, tangents):        def f_bwd(residuals, ct) = (ct_x,)
+        return f(x), tangent             f.defvjp(f_fwd, f_bwd)
+
+A call of such a function traces its body to a sub-program and emits one equation,
+`custom_jvp_call` or `custom_vjp_call`, that runs the body when evaluated (the backends
+run or lower the sub-program) and whose rules are the user's: the JVP of
+`custom_jvp_call` calls the jvp rule on the primals and tangents; the JVP of
+`custom_vjp_call` runs `fwd` and emits a linear `custom_vjp_lin` over the tangents whose
+transpose calls `bwd` with the residuals, so reverse mode (JVP, then transposition) uses
+`bwd`, as in JAX; forward mode through a `custom_vjp` function is an error, as in JAX.
+Under vmap the body is batched and the rules are vmapped (every operand moved, or
+broadcast, to axis 0), so the rule still applies to vmapped code.
+"""
+
+from __future__ import annotations
+
+from .. import ops, trees
+from ..core import CTX, aval_of, bind, describe
+from ..errors import TypeError as JxTypeError
+from ..functions import call, number_leaf, trace_function
+from ..primitives.shapes import broadcast_at, full, move_axis
+from ..registry import primitive
+from ..values import Builtin
+from .batching import batch_subprogram
+from .vmap import Vmapped
+
+
+def _run_body(xp, *args, body, **params):
+    """Evaluating the equation: the body, as a unit, on the current backend."""
+    return CTX.backend.run(body, list(args))
+
+
+def _body_avals(*args, body, **params):
+    return list(body.out_avals)
+
+
+custom_jvp_call_p = primitive("custom_jvp_call", _body_avals, _run_body, multiple_results=True)
+custom_vjp_call_p = primitive("custom_vjp_call", _body_avals, _run_body, multiple_results=True)
+
+
+def _lin_avals(*args, out_avals, **params):
+    return list(out_avals)
+
+
+def _lin_impl(xp, *args, **params):
+    raise JxTypeError(
+        "forward-mode differentiation (jvp, jacfwd) of a custom_vjp function is not "
+        "supported, as in JAX; give it a custom_jvp rule instead"
+    )
+
+
+custom_vjp_lin_p = primitive("custom_vjp_lin", _lin_avals, _lin_impl, multiple_results=True)
+
+
+class CustomFunction:
+    """A function with a custom derivative rule (`kind` is custom_jvp or custom_vjp)."""
+
+    jx_kind = "a function with a custom derivative"
+
+    def __init__(self, fn, kind: str):
+        self.fn, self.kind = fn, kind
+        self.name = getattr(fn, "name", "f")
+        self.jvp = self.fwd = self.bwd = None
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name}>"
+
+    def jx_attribute(self, name, span):
+        if self.kind == "custom_jvp" and name == "defjvp":
+            return Builtin("defjvp", self._defjvp)
+        if self.kind == "custom_vjp" and name == "defvjp":
+            return Builtin("defvjp", self._defvjp)
+        rule = "defjvp" if self.kind == "custom_jvp" else "defvjp"
+        raise JxTypeError(f"a {self.kind} function has only '.{rule}', not '.{name}'", span)
+
+    def _defjvp(self, jvp):
+        self._define()
+        self.jvp = jvp
+        return jvp
+
+    def _defvjp(self, fwd, bwd):
+        self._define()
+        self.fwd, self.bwd = fwd, bwd
+
+    def _define(self):
+        if self.jvp is not None or self.fwd is not None:
+            raise JxTypeError(f"the rule of {self.kind} function '{self.name}' is already defined")
+
+    def jx_call(self, args, kwargs, span):
+        if kwargs:
+            raise JxTypeError(f"a {self.kind} function takes positional arguments only", span)
+        if self.jvp is None and self.fwd is None:
+            rule = "f.defjvp(rule)" if self.kind == "custom_jvp" else "f.defvjp(fwd, bwd)"
+            raise JxTypeError(f"'{self.name}' has no rule yet: define it with {rule}", span)
+        leaves, in_tree = trees.flatten(tuple(args), number_leaf)
+        traced = trace_function(self.fn, list(args), {}, span)
+        if traced.captured:
+            raise JxTypeError(
+                f"a {self.kind} function may only read its arguments, not traced values from "
+                "an enclosing function (pass them as arguments)",
+                span,
+            )
+        params = {"body": traced.program, "rule": self, "in_tree": in_tree}
+        prim = custom_jvp_call_p if self.kind == "custom_jvp" else custom_vjp_call_p
+        outs = bind(prim, *[ops.as_array(x) for x in leaves], **params)
+        return trees.unflatten(traced.out_tree, outs)
+
+
+def custom_jvp(fun):
+    return CustomFunction(fun, "custom_jvp")
+
+
+def custom_vjp(fun):
+    return CustomFunction(fun, "custom_vjp")
+
+
+# ------------------------------------------------------------------ rules
+
+
+def _leaves_like(values, avals, what, span):
+    """A rule's result as arrays of the avals it must have (numbers become arrays)."""
+    leaves, _ = trees.flatten(values, number_leaf)
+    if len(leaves) != len(avals):
+        raise JxTypeError(f"{what} must give {len(avals)} values, got {describe(values)}", span)
+    out = []
+    for x, a in zip(leaves, avals):
+        x = ops.convert(x, a.dtype)
+        if aval_of(x).shape != a.shape:
+            raise JxTypeError(f"{what} has shape {aval_of(x).shape}, not {a.shape}", span)
+        out.append(x)
+    return out
+
+
+def _custom_jvp_jvp(ps, ts, *, body, rule, in_tree):
+    span = CTX.span
+    primals = trees.unflatten(in_tree, list(ps))
+    tangents = trees.unflatten(
+        in_tree,
+        [full(aval_of(p).shape, 0, aval_of(p).dtype) if t is None else t for p, t in zip(ps, ts)],
+    )
+    result = call(rule.jvp, [primals, tangents], {}, span)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise JxTypeError("a custom_jvp rule must return (primal_out, tangent_out)", span)
+    out, tangent = result
+    out_leaves = _leaves_like(out, body.out_avals, "the custom_jvp rule's primal output", span)
+    t_leaves = _leaves_like(tangent, body.out_avals, "the custom_jvp rule's tangent output", span)
+    return out_leaves, t_leaves
+
+
+custom_jvp_call_p.jvp = _custom_jvp_jvp
+
+
+def _custom_vjp_jvp(ps, ts, *, body, rule, in_tree):
+    span = CTX.span
+    result = call(rule.fwd, list(trees.unflatten(in_tree, list(ps))), {}, span)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise JxTypeError("a custom_vjp fwd must return (primal_out, residuals)", span)
+    out, residuals = result
+    out_leaves = _leaves_like(out, body.out_avals, "the custom_vjp fwd's output", span)
+    res_leaves, res_tree = trees.flatten(residuals, number_leaf)
+    tangents = [
+        full(aval_of(p).shape, 0, aval_of(p).dtype) if t is None else t for p, t in zip(ps, ts)
+    ]
+    t_out = bind(
+        custom_vjp_lin_p,
+        *res_leaves,
+        *tangents,
+        num_res=len(res_leaves),
+        res_tree=res_tree,
+        in_tree=in_tree,
+        rule=rule,
+        out_avals=tuple(body.out_avals),
+        in_avals=tuple(aval_of(p) for p in ps),
+    )
+    return out_leaves, list(t_out)
+
+
+custom_vjp_call_p.jvp = _custom_vjp_jvp
+
+
+def _custom_vjp_lin_t(cts, *args, num_res, res_tree, in_tree, rule, out_avals, in_avals):
+    span = CTX.span
+    residuals = trees.unflatten(res_tree, list(args[:num_res]))
+    cts = [full(a.shape, 0, a.dtype) if c is None else c for c, a in zip(cts, out_avals)]
+    ct = cts[0] if len(cts) == 1 else tuple(cts)
+    result = call(rule.bwd, [residuals, ct], {}, span)
+    if not isinstance(result, tuple):
+        raise JxTypeError("a custom_vjp bwd must return a tuple, one cotangent per argument", span)
+    leaves = _leaves_like(result, in_avals, "the custom_vjp bwd's cotangents", span)
+    return [None] * num_res + leaves
+
+
+custom_vjp_lin_p.transpose = _custom_vjp_lin_t
+
+
+def _batched_rule(fn, n_args):
+    return Vmapped(fn, in_axes=0, out_axes=0) if n_args else fn
+
+
+def _custom_batch(prim):
+    def batch(ax, args, dims, *, body, rule, in_tree):
+        args = [
+            broadcast_at(x, 0, ax.size) if d is None else move_axis(x, d, 0)
+            for x, d in zip(args, dims)
+        ]
+        n_out = len(body.outputs)
+        batched_body, _ = batch_subprogram(body, [0] * len(args), ax, force=[True] * n_out)
+        batched = CustomFunction(None, rule.kind)
+        batched.name = rule.name
+        if rule.kind == "custom_jvp":
+            batched.jvp = _batched_rule(rule.jvp, len(args))
+        else:
+            batched.fwd = _batched_rule(rule.fwd, len(args))
+            batched.bwd = _batched_rule(rule.bwd, len(args))
+        outs = bind(prim, *args, body=batched_body, rule=batched, in_tree=in_tree)
+        return list(outs), [0] * n_out
+
+    prim.batch = batch
+
+
+_custom_batch(custom_jvp_call_p)
+_custom_batch(custom_vjp_call_p)
+
+
+def register(table: dict) -> None:
+    for f in (custom_jvp, custom_vjp):
+        table[f.__name__] = Builtin(f.__name__, f)
