@@ -71,8 +71,10 @@ def cond(pred, true_fun, false_fun, *operands):
     return trees.unflatten(treedef, [statics[k] if k in statics else next(it) for k in range(n)])
 
 
-def while_loop(cond_fun, body_fun, init_val):
+def while_loop(cond_fun, body_fun, init_val, max_steps=None):
     span = CTX.span
+    if max_steps is not None:
+        return _bounded_while(cond_fun, body_fun, init_val, max_steps, span)
     leaves, tree, avals = _leaves(init_val)
     cb, pred = trace_body(
         lambda state, _: _predicate(call(cond_fun, [state], {}, span), span), tree, avals
@@ -81,6 +83,33 @@ def while_loop(cond_fun, body_fun, init_val):
     outs = _fit(bb, new, tree, avals, "while_loop's body", span)
     results = emit_while(cb, pred, bb, outs, leaves, avals)
     return trees.unflatten(tree, results)
+
+
+def _bounded_while(cond_fun, body_fun, init_val, max_steps, span):
+    """`while_loop` with at most `max_steps` iterations, as a scan whose steps after the
+    condition fails keep the state: reverse-differentiable (a scan), at the price of
+    running the body `max_steps` times. Running out of steps stops, as the bound says."""
+    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 0:
+        raise JxTypeError(
+            f"while_loop: max_steps must be a static int >= 0, got {describe(max_steps)}", span
+        )
+
+    def step(state, _):
+        go = _predicate(call(cond_fun, [state], {}, span), span)
+        new = call(body_fun, [state], {}, span)
+        old_leaves, tree = trees.flatten(state, number_leaf)
+        new_leaves, new_tree = trees.flatten(new, number_leaf)
+        if new_tree != tree:
+            raise ShapeError(
+                "while_loop's body must return a state of the structure it was given: "
+                f"{trees.structure_text(tree)} became {trees.structure_text(new_tree)}",
+                span,
+            )
+        kept = [ops.where(go, n, o) for n, o in zip(new_leaves, old_leaves)]
+        return trees.unflatten(tree, kept), None
+
+    state, _ = scan(_PyFn(step), init_val, None, length=max_steps)
+    return state
 
 
 def scan(f, init, xs=None, length=None, reverse=False):
