@@ -6,6 +6,8 @@ jit treat both spellings alike. At the top level the equation simply runs now.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import dtypes, ops, prng, trees
@@ -15,7 +17,9 @@ from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .functions import call, number_leaf
 from .interp import truth
+from .indexing import getitem
 from .prng import loop_index
+from .transforms.custom import Checkpointed
 from .values import Builtin
 
 
@@ -112,8 +116,10 @@ def _bounded_while(cond_fun, body_fun, init_val, max_steps, span):
     return state
 
 
-def scan(f, init, xs=None, length=None, reverse=False):
+def scan(f, init, xs=None, length=None, reverse=False, checkpoint=False):
     span = CTX.span
+    if checkpoint:
+        return _checkpointed_scan(f, init, xs, length, reverse, span)
     x_leaves, x_tree = trees.flatten(xs, number_leaf) if xs is not None else ([], None)
     x_leaves = [ops.as_array(x) for x in x_leaves]
     lengths = {aval_of(x).shape[0] if aval_of(x).shape else None for x in x_leaves}
@@ -146,6 +152,42 @@ def scan(f, init, xs=None, length=None, reverse=False):
     carry = trees.unflatten(tree, results[: len(avals)])
     ys = trees.unflatten(y_tree, results[len(avals) :])
     return carry, ys
+
+
+def _checkpointed_scan(f, init, xs, length, reverse, span):
+    """`scan(..., checkpoint=True)`: the n steps as about sqrt(n) checkpointed segments of
+    about sqrt(n) steps, so reverse mode keeps the carries at the segments' starts and one
+    segment's steps at a time (O(sqrt n) carries instead of n), recomputing each segment
+    once more on the way back."""
+    if reverse:
+        raise JxTypeError("scan: checkpoint=True runs forward only (reverse=False)", span)
+    x_leaves, x_tree = trees.flatten(xs, number_leaf) if xs is not None else ([], None)
+    x_leaves = [ops.as_array(x) for x in x_leaves]
+    n = aval_of(x_leaves[0]).shape[0] if x_leaves else length
+    if n is None:
+        raise JxTypeError("scan needs xs or a length", span)
+    k = max(1, math.isqrt(n))
+    segments, rest = divmod(n, k)
+
+    def part(lo, hi, shape):
+        return [ops.reshape(getitem(x, slice(lo, hi)), shape(x)) for x in x_leaves]
+
+    def tree_of(leaves):
+        return trees.unflatten(x_tree, leaves) if x_tree is not None else None
+
+    def segment(carry, seg_xs):
+        return scan(f, carry, seg_xs, length=k)
+
+    main = part(0, segments * k, lambda x: (segments, k) + aval_of(x).shape[1:])
+    carry, ys = scan(Checkpointed(_PyFn(segment), None), init, tree_of(main), length=segments)
+    y_leaves, y_tree = trees.flatten(ys, number_leaf)
+    y_leaves = [ops.reshape(y, (segments * k,) + aval_of(y).shape[2:]) for y in y_leaves]
+    if rest:
+        tail = part(segments * k, n, lambda x: (rest,) + aval_of(x).shape[1:])
+        carry, tail_ys = scan(f, carry, tree_of(tail), length=rest)
+        tail_leaves, _ = trees.flatten(tail_ys, number_leaf)
+        y_leaves = [ops.concatenate([y, t], 0) for y, t in zip(y_leaves, tail_leaves)]
+    return carry, trees.unflatten(y_tree, y_leaves)
 
 
 def fori_loop(lower, upper, body_fun, init_val):

@@ -174,3 +174,76 @@ def test_mistakes_in_rules_are_jx_errors():
     f.defvjp(1, 2)
     """)
     assert "only '.defjvp'" in e.message
+
+
+CHECKPOINT = """
+def f(x) = sin(x) * exp(x)
+def d_plain(x) = grad(lambda x: sum(f(x)))(x)
+def d_ck(x) = grad(lambda x: sum(checkpoint(f)(x)))(x)
+def d_remat(x) = grad(lambda x: sum(remat(f, policy="everything_saveable")(x)))(x)
+def step(c, x) = (tanh(c * 1.01 + x), sum(c))
+def counted(c, x) = ((tanh(c[0] * 1.01 + x), c[1] + 1), c[0][0])
+def run(c, xs) = scan(step, c, xs)
+def run_ck(c, xs) = scan(step, c, xs, checkpoint=True)
+def loss(c, xs) = sum(run(c, xs)[0]) + sum(run(c, xs)[1])
+def loss_ck(c, xs) = sum(run_ck(c, xs)[0]) + sum(run_ck(c, xs)[1])
+def loss_body(c, xs) = sum(scan(checkpoint(step), c, xs)[0])
+def loss_counted(c, xs) = sum(scan(checkpoint(counted), (c, 0), xs, checkpoint=True)[0][0])
+def d_loss(c, xs) = grad(loss)(c, xs)
+def d_loss_ck(c, xs) = grad(loss_ck)(c, xs)
+def d_body(c, xs) = grad(loss_body)(c, xs)
+def d_counted(c, xs) = grad(loss_counted)(c, xs)
+"""
+
+
+@pytest.mark.parametrize("backend", ["numpy", "xla"])
+def test_checkpoint_gives_the_gradients_of_jax_checkpoint(backend):
+    m = jx.compile(CHECKPOINT, backend=backend)
+    x = np.linspace(-1, 1, 5, dtype=np.float32)
+    want = jax.grad(lambda x: jnp.sum(jax.checkpoint(lambda x: jnp.sin(x) * jnp.exp(x))(x)))(x)
+    for name in ("d_plain", "d_ck", "d_remat"):
+        np.testing.assert_allclose(getattr(m, name)(x), want, rtol=1e-6)
+    c = np.full(4, 0.3, np.float32)
+    xs = np.linspace(-0.5, 0.5, 4 * 103, dtype=np.float32).reshape(103, 4)  # 103 = 10 * 10 + 3
+    for name in ("run",):
+        plain, ck = getattr(m, name)(c, xs), m.run_ck(c, xs)
+        for a, b in zip(plain, ck):
+            np.testing.assert_allclose(a, b, rtol=1e-6)
+
+    def j_step(c, x):
+        return jnp.tanh(c * 1.01 + x), jnp.sum(c)
+
+    def j_loss(c, xs):
+        carry, ys = jax.lax.scan(jax.checkpoint(j_step), c, xs)
+        return jnp.sum(carry) + jnp.sum(ys)
+
+    want = jax.grad(j_loss)(c, xs)
+    np.testing.assert_allclose(m.d_loss(c, xs), want, rtol=1e-4)
+    np.testing.assert_allclose(m.d_loss_ck(c, xs), want, rtol=1e-4)
+    want_body = jax.grad(lambda c, xs: jnp.sum(jax.lax.scan(jax.checkpoint(j_step), c, xs)[0]))
+    np.testing.assert_allclose(m.d_body(c, xs), want_body(c, xs), rtol=1e-4)
+    np.testing.assert_allclose(m.d_counted(c, xs), want_body(c, xs), rtol=1e-4)
+
+
+def test_a_checkpointed_scan_keeps_about_sqrt_n_carries():
+    import tracemalloc
+
+    m = jx.compile(CHECKPOINT)
+    c = np.zeros(4096, np.float32)
+    xs = np.full((400, 4096), 0.01, np.float32)
+    peaks = {}
+    for name in ("d_loss", "d_loss_ck"):
+        getattr(m, name)(c, xs[:3])  # trace and compile first
+        tracemalloc.start()
+        getattr(m, name)(c, xs)
+        peaks[name] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    carry = 4 * 4096
+    assert peaks["d_loss"] > 400 * carry  # every step's carry
+    assert peaks["d_loss_ck"] < 0.4 * peaks["d_loss"]  # about 2 * sqrt(400) = 40 of them
+
+
+def test_a_bad_policy_is_a_jx_error():
+    with pytest.raises(jx.TypeError, match="policy must be one of") as info:
+        jx.compile("def f(x) = x\ng = checkpoint(f, policy='dots')\n")
+    assert info.value.span.line == 2

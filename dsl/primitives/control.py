@@ -398,27 +398,14 @@ def _scan_t(cts, *args, body, length, num_consts, num_carry, reverse):
     n_ys = len(body.outputs) - nk
     out_mask = transposition.linear_outputs(body, consts_m + carry_m + xs_m)
     out_mask = carry_m + out_mask[nk:]
-    # 1. The primal carries at the start of every iteration, by a forward scan.
-    zargs = [_zeros(a.aval) if undef(a) else a for a in args]
-    hist_body = Program(
-        body.inputs,
-        body.eqns,
-        list(body.outputs) + [v for v, m in zip(body.inputs[nc : nc + nk], carry_m) if not m],
-    )
-    fwd = bind(
-        scan_p,
-        *zargs,
-        body=hist_body,
-        length=length,
-        num_consts=nc,
-        num_carry=nk,
-        reverse=reverse,
-    )
-    history = fwd[nk + n_ys :]
-    # 2. The transposed body, run backwards over the history.
-    tbody = transposition.transpose_program(body, consts_m + carry_m + xs_m, out_mask)
+    # 1. The primal carries at the start of every iteration, by a forward scan of the
+    # body's primal part alone (its linear equations need tangents, and some, such as a
+    # custom_vjp's, cannot run forward at all).
     consts_nl = [a for a, m in zip(args[:nc], consts_m) if not m]
     xs_nl = [a for a, m in zip(args[nc + nk :], xs_m) if not m]
+    history = _primal_history(body, args, nc, nk, consts_m, carry_m, xs_m, length, reverse)
+    # 2. The transposed body, run backwards over the history.
+    tbody = transposition.transpose_program(body, consts_m + carry_m + xs_m, out_mask)
     carry_avals = [v.aval for v in body.inputs[nc : nc + nk]]
     y_avals = body.out_avals[nk:]
     ct_carry = [
@@ -456,6 +443,62 @@ def _scan_t(cts, *args, body, length, num_consts, num_carry, reverse):
     init_cts = _spread(ct_init, carry_m)
     init_cts = [c if m else None for c, m in zip(init_cts, mask[nc : nc + nk])]
     return _spread(ct_consts, consts_m) + init_cts + _spread(ct_xs, xs_m)
+
+
+def _scan_primal(args, mask, out_mask, *, body, length, num_consts, num_carry, reverse):
+    """A mixed scan's non-linear outputs, by a scan of its body's primal part."""
+    nc, nk = num_consts, num_carry
+    carry_m, _ = _linear_carry(body, nc, nk, mask)  # a carry a tangent flows into is linear
+    mask = list(mask[:nc]) + carry_m + list(mask[nc + nk :])
+    known, _, body_linear = transposition.partial_eval(body, mask)
+    known_of = {k: j for j, k in enumerate(i for i, m in enumerate(body_linear) if not m)}
+    carries = [k for k in range(nk) if not carry_m[k]]
+    ys = [k for k in range(nk, len(body.outputs)) if not body_linear[k]]
+    primal_body = Program(
+        known.inputs, known.eqns, [known.outputs[known_of[k]] for k in carries + ys]
+    )
+    inputs = [a for a, m in zip(args, mask) if not m]
+    outs = bind(
+        scan_p,
+        *inputs,
+        body=primal_body,
+        length=length,
+        num_consts=sum(1 for m in mask[:nc] if not m),
+        num_carry=len(carries),
+        reverse=reverse,
+    )
+    found = dict(zip(carries + ys, outs))
+    return [found.get(k) for k in range(len(body.outputs))]
+
+
+def _primal_history(body, args, nc, nk, consts_m, carry_m, xs_m, length, reverse):
+    """The non-linear carries entering every iteration (stacked), by a forward scan of the
+    body's primal part (`partial_eval`'s known program, its residuals dropped)."""
+    known, _, out_linear = transposition.partial_eval(body, consts_m + carry_m + xs_m)
+    known_of = {k: j for j, k in enumerate(i for i, m in enumerate(out_linear) if not m)}
+    carries = [k for k in range(nk) if not carry_m[k]]
+    n_consts = nc - sum(consts_m)
+    carry_ins = known.inputs[n_consts : n_consts + len(carries)]
+    hist_body = Program(
+        known.inputs,
+        known.eqns,
+        [known.outputs[known_of[k]] for k in carries] + list(carry_ins),
+    )
+    consts = [a for a, m in zip(args[:nc], consts_m) if not m]
+    init = [args[nc + k] for k in carries]
+    xs = [a for a, m in zip(args[nc + nk :], xs_m) if not m]
+    fwd = bind(
+        scan_p,
+        *consts,
+        *init,
+        *xs,
+        body=hist_body,
+        length=length,
+        num_consts=len(consts),
+        num_carry=len(carries),
+        reverse=reverse,
+    )
+    return fwd[len(carries) :]
 
 
 def _backward_body(tbody, body, nc, nk, consts_m, carry_m, xs_m, out_mask):
@@ -515,6 +558,7 @@ scan_p = primitive("scan", _scan_rule, multiple_results=True)
 scan_p.jvp = _scan_jvp
 scan_p.transpose = _scan_t
 scan_p.batch = _scan_batch
+transposition.primal_rules[scan_p] = _scan_primal
 
 
 def _scan_interfaces(eqn, fail):

@@ -19,13 +19,14 @@ broadcast, to axis 0), so the rule still applies to vmapped code.
 
 from __future__ import annotations
 
-from .. import ops, trees
+from .. import dtypes, ops, trees
 from ..core import CTX, aval_of, bind, describe
 from ..errors import TypeError as JxTypeError
 from ..functions import call, number_leaf, trace_function
 from ..primitives.shapes import broadcast_at, full, move_axis
 from ..registry import primitive
 from ..values import Builtin
+from .autodiff import vjp
 from .batching import batch_subprogram
 from .vmap import Vmapped
 
@@ -105,7 +106,12 @@ class CustomFunction:
                 "an enclosing function (pass them as arguments)",
                 span,
             )
-        params = {"body": traced.program, "rule": self, "in_tree": in_tree}
+        params = {
+            "body": traced.program,
+            "rule": self,
+            "in_tree": in_tree,
+            "out_tree": traced.out_tree,
+        }
         prim = custom_jvp_call_p if self.kind == "custom_jvp" else custom_vjp_call_p
         outs = bind(prim, *[ops.as_array(x) for x in leaves], **params)
         return trees.unflatten(traced.out_tree, outs)
@@ -136,7 +142,7 @@ def _leaves_like(values, avals, what, span):
     return out
 
 
-def _custom_jvp_jvp(ps, ts, *, body, rule, in_tree):
+def _custom_jvp_jvp(ps, ts, *, body, rule, in_tree, out_tree):
     span = CTX.span
     primals = trees.unflatten(in_tree, list(ps))
     tangents = trees.unflatten(
@@ -155,7 +161,7 @@ def _custom_jvp_jvp(ps, ts, *, body, rule, in_tree):
 custom_jvp_call_p.jvp = _custom_jvp_jvp
 
 
-def _custom_vjp_jvp(ps, ts, *, body, rule, in_tree):
+def _custom_vjp_jvp(ps, ts, *, body, rule, in_tree, out_tree):
     span = CTX.span
     result = call(rule.fwd, list(trees.unflatten(in_tree, list(ps))), {}, span)
     if not (isinstance(result, tuple) and len(result) == 2):
@@ -173,6 +179,7 @@ def _custom_vjp_jvp(ps, ts, *, body, rule, in_tree):
         num_res=len(res_leaves),
         res_tree=res_tree,
         in_tree=in_tree,
+        out_tree=out_tree,
         rule=rule,
         out_avals=tuple(body.out_avals),
         in_avals=tuple(aval_of(p) for p in ps),
@@ -183,11 +190,11 @@ def _custom_vjp_jvp(ps, ts, *, body, rule, in_tree):
 custom_vjp_call_p.jvp = _custom_vjp_jvp
 
 
-def _custom_vjp_lin_t(cts, *args, num_res, res_tree, in_tree, rule, out_avals, in_avals):
+def _custom_vjp_lin_t(cts, *args, num_res, res_tree, in_tree, out_tree, rule, out_avals, in_avals):
     span = CTX.span
     residuals = trees.unflatten(res_tree, list(args[:num_res]))
     cts = [full(a.shape, 0, a.dtype) if c is None else c for c, a in zip(cts, out_avals)]
-    ct = cts[0] if len(cts) == 1 else tuple(cts)
+    ct = trees.unflatten(out_tree, cts)  # in the structure of the function's output
     result = call(rule.bwd, [residuals, ct], {}, span)
     if not isinstance(result, tuple):
         raise JxTypeError("a custom_vjp bwd must return a tuple, one cotangent per argument", span)
@@ -203,7 +210,7 @@ def _batched_rule(fn, n_args):
 
 
 def _custom_batch(prim):
-    def batch(ax, args, dims, *, body, rule, in_tree):
+    def batch(ax, args, dims, *, body, rule, in_tree, out_tree):
         args = [
             broadcast_at(x, 0, ax.size) if d is None else move_axis(x, d, 0)
             for x, d in zip(args, dims)
@@ -217,7 +224,9 @@ def _custom_batch(prim):
         else:
             batched.fwd = _batched_rule(rule.fwd, len(args))
             batched.bwd = _batched_rule(rule.bwd, len(args))
-        outs = bind(prim, *args, body=batched_body, rule=batched, in_tree=in_tree)
+        outs = bind(
+            prim, *args, body=batched_body, rule=batched, in_tree=in_tree, out_tree=out_tree
+        )
         return list(outs), [0] * n_out
 
     prim.batch = batch
@@ -227,6 +236,76 @@ _custom_batch(custom_jvp_call_p)
 _custom_batch(custom_vjp_call_p)
 
 
+# ------------------------------------------------------------------ checkpoint
+
+
+class _Rule:
+    """A rule written in Python, callable as a jx function."""
+
+    jx_kind = "a function"
+
+    def __init__(self, fn, name: str):
+        self.fn, self.name = fn, name
+
+    def jx_call(self, args, kwargs, span):
+        return self.fn(*args)
+
+
+POLICIES = ("nothing_saveable", "everything_saveable")
+
+
+class Checkpointed:
+    """`checkpoint(f)`: under reverse mode, f's intermediate values are not kept for the
+    backward pass but computed again from its arguments there (a `custom_vjp` whose
+    residuals are the arguments and whose bwd is f's own VJP)."""
+
+    jx_kind = "a checkpointed function"
+
+    def __init__(self, fn, policy):
+        self.fn, self.policy = fn, policy or "nothing_saveable"
+        self.name = f"checkpoint({getattr(fn, 'name', 'f')})"
+
+    def jx_call(self, args, kwargs, span):
+        if kwargs:
+            raise JxTypeError("a checkpointed function takes positional arguments only", span)
+        if self.policy == "everything_saveable":
+            return call(self.fn, list(args), {}, span)
+        rule = CustomFunction(self.fn, "custom_vjp")
+        rule.name = self.name
+        rule.fwd = _Rule(lambda *a: (call(self.fn, list(a), {}, span), a), "fwd")
+        rule.bwd = _Rule(lambda res, ct: self._pullback(res, ct, span), "bwd")
+        return rule.jx_call(list(args), {}, span)
+
+    def _pullback(self, residuals, ct, span):
+        """f's VJP at its arguments, recomputed: cotangents for the float leaves, zeros
+        for the others (ints, bools)."""
+        leaves, tree = trees.flatten(tuple(residuals), number_leaf)
+        floats = [k for k, x in enumerate(leaves) if dtypes.is_float(aval_of(x).dtype)]
+
+        def at(values):
+            moved = list(leaves)
+            for k, v in zip(floats, values):
+                moved[k] = v
+            return call(self.fn, list(trees.unflatten(tree, moved)), {}, span)
+
+        cts = [ops.full_like(x, 0) for x in leaves]
+        if floats:
+            _, pullback = vjp(_Rule(at, self.name), tuple(leaves[k] for k in floats))
+            (grads,) = pullback.jx_call([ct], {}, span)
+            for k, g in zip(floats, grads):
+                cts[k] = g
+        return trees.unflatten(tree, cts)
+
+
+def checkpoint(fun, policy=None):
+    if policy is not None and policy not in POLICIES:
+        raise JxTypeError(
+            f"checkpoint: policy must be one of {', '.join(POLICIES)}, got {policy!r}"
+        )
+    return Checkpointed(fun, policy)
+
+
 def register(table: dict) -> None:
-    for f in (custom_jvp, custom_vjp):
+    for f in (custom_jvp, custom_vjp, checkpoint):
         table[f.__name__] = Builtin(f.__name__, f)
+    table["remat"] = Builtin("remat", checkpoint)

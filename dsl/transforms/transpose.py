@@ -31,6 +31,20 @@ from ..registry import Undefined
 #: primitive -> rule(linear input mask, **params) -> linear output mask, for primitives
 #: whose outputs need not all depend on a linear input (those with sub-programs).
 linearity_rules: dict = {}
+#: primitive -> rule(args, mask, out_mask, **params) -> the non-linear outputs (None at the
+#: linear ones) of a mixed equation, for primitives that can compute them without running
+#: their linear part (scan: a scan of its body's primal part).
+primal_rules: dict = {}
+
+
+def _primal_outputs(eqn, mask, out_mask, read) -> list:
+    """The non-linear outputs of an equation with linear inputs."""
+    args = [None if m else read(v) for v, m in zip(eqn.inputs, mask)]
+    rule = primal_rules.get(eqn.prim)
+    if rule is not None:
+        return rule(args, mask, out_mask, **eqn.params)
+    args = [_zeros(v.aval) if m else a for v, m, a in zip(eqn.inputs, mask, args)]
+    return bind(eqn.prim, *args, **eqn.params)
 
 
 def _zeros(aval):
@@ -137,10 +151,8 @@ def transpose_program(program: Program, linear_in, linear_out) -> Program:
                     value.update(zip(eqn.outputs, outs))
                     continue
                 out_mask = _eqn_linear_outputs(eqn, mask)
-                if not all(out_mask):
-                    # Primal outputs of a mixed equation: run it with zero tangents.
-                    args = [_zeros(v.aval) if m else read(v) for v, m in zip(eqn.inputs, mask)]
-                    outs = bind(eqn.prim, *args, **eqn.params)
+                if not all(out_mask):  # the primal outputs of a mixed equation
+                    outs = _primal_outputs(eqn, mask, out_mask, read)
                     for v, m, o in zip(eqn.outputs, out_mask, outs):
                         if not m:
                             value[v] = o
@@ -222,9 +234,8 @@ def partial_eval(program: Program, linear_in):
                 value.update(zip(eqn.outputs, out if eqn.prim.multiple_results else [out]))
                 continue
             out_mask = _eqn_linear_outputs(eqn, mask)
-            if not all(out_mask):  # primal outputs of a mixed equation: zero tangents
-                args = [_zeros(v.aval) if m else read(v) for v, m in zip(eqn.inputs, mask)]
-                outs = bind(eqn.prim, *args, **eqn.params)
+            if not all(out_mask):  # the primal outputs of a mixed equation
+                outs = _primal_outputs(eqn, mask, out_mask, read)
                 for v, m, o in zip(eqn.outputs, out_mask, outs):
                     if not m:
                         value[v] = o
