@@ -16,8 +16,8 @@ from .core import CTX, Builder, Tracer, aval_of, describe, trace_into
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .functions import call, number_leaf
-from .interp import truth
 from .indexing import getitem
+from .interp import truth
 from .prng import loop_index
 from .transforms.custom import Checkpointed
 from .values import Builtin

@@ -395,7 +395,6 @@ def _scan_t(cts, *args, body, length, num_consts, num_carry, reverse):
     mask = [undef(a) for a in args]
     consts_m, xs_m = mask[:nc], mask[nc + nk :]
     carry_m, _ = _linear_carry(body, nc, nk, mask)
-    n_ys = len(body.outputs) - nk
     out_mask = transposition.linear_outputs(body, consts_m + carry_m + xs_m)
     out_mask = carry_m + out_mask[nk:]
     # 1. The primal carries at the start of every iteration, by a forward scan of the
