@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from . import backend as backend_registry
-from . import syntax
+from . import syntax, testing
 from .api import execute, get_backend, using
 from .core import CTX
 from .errors import JxError
@@ -100,6 +100,33 @@ def cmd_ir(args) -> int:
     return 0
 
 
+def cmd_test(args) -> int:
+    files = testing.find_files(args.paths)
+    if not files:
+        _usage_error(f"no test files (test_*.jx, *_test.jx) in {', '.join(args.paths)}")
+    backends = testing.backends_for(args.backend)
+    for name in backends:
+        _backend(name)
+    results = []
+    for path in files:
+        for name in backends:
+            ran = testing.run_file(path, name)
+            results += ran
+            failed = [r for r in ran if not r.passed]
+            for r in ran if args.verbose else failed:
+                print(f"{'ok' if r.passed else 'FAIL'} [{name}] {r.case.name}")
+                if not r.passed:
+                    print("    " + r.message.replace("\n", "\n    "))
+            if not args.verbose:
+                print(f"{path} [{name}]: {testing.summary(ran)}")
+    if args.junit:
+        testing.write_junit(results, args.junit)
+    if args.json:
+        testing.write_json(results, args.json)
+    print(testing.summary(results))
+    return 0 if all(r.passed for r in results) else 1
+
+
 def cmd_repl(args) -> int:
     return repl_main(_backend(args.backend, args.device))
 
@@ -139,6 +166,14 @@ def main(argv=None) -> int:
         "--check", action="store_true", help="check the program keeps the IR's rules (jx.ir_check)"
     )
     p.set_defaults(run=cmd_ir)
+
+    p = sub.add_parser("test", help="check the expectations written in .jx test files")
+    p.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    p.add_argument("--backend", default=backend_registry.DEFAULT, choices=[*backends, "all"])
+    p.add_argument("--junit", metavar="PATH", help="also write the results as JUnit XML")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every expectation")
+    p.set_defaults(run=cmd_test)
 
     p = sub.add_parser("repl", help="interactive jx")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
