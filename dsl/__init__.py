@@ -44,8 +44,10 @@ from .api import (
     vjp,
     vmap,
 )
+from .config import config
 from .errors import (
     AssertionError,
+    FloatingPointError,
     ImportError,
     IndexError,
     IRError,
@@ -74,6 +76,7 @@ def load_ipython_extension(ipython):
 __all__ = [
     "AssertionError",
     "CompiledModule",
+    "FloatingPointError",
     "Function",
     "IRError",
     "ImportError",
@@ -90,6 +93,7 @@ __all__ = [
     "ValueError",
     "__version__",
     "compile",
+    "config",
     "fn",
     "grad",
     "hessian",

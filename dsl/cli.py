@@ -12,6 +12,7 @@ import sys
 from . import backend as backend_registry
 from . import syntax, testing
 from .api import execute, get_backend, using
+from .config import config
 from .core import CTX
 from .errors import JxError
 from .formatting import parse_signature
@@ -59,6 +60,8 @@ def _backend(name: str, device: str | None = None):
 
 def cmd_run(args) -> int:
     backend = _backend(args.backend, args.device)
+    if args.debug_nans:
+        config.debug_nans = True
     text, name = _read(args.file)
     execute(text, name, backend)
     return 0
@@ -142,6 +145,11 @@ def main(argv=None) -> int:
     p.add_argument("file")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
+    p.add_argument(
+        "--debug-nans",
+        action="store_true",
+        help="stop at the first equation that makes a NaN or an infinity, with its operands",
+    )
     p.set_defaults(run=cmd_run)
 
     p = sub.add_parser("check", help="parse and check a script without running it")
