@@ -7,10 +7,11 @@ usage errors exit 2 (argparse's convention).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from . import backend as backend_registry
-from . import syntax, testing
+from . import bench, syntax, testing
 from .api import execute, get_backend, using
 from .config import config
 from .core import CTX
@@ -130,6 +131,29 @@ def cmd_test(args) -> int:
     return 0 if all(r.passed for r in results) else 1
 
 
+def cmd_bench(args) -> int:
+    if not bench.collect(args.file):
+        _usage_error(f"{args.file} has no '# bench: f(args)' lines")
+    old = None
+    if args.compare:
+        try:
+            old = bench.load_json(args.compare)
+        except (OSError, ValueError) as e:
+            _usage_error(f"cannot read {args.compare}: {e}")
+    results = []
+    for name in testing.backends_for(args.backend):
+        _backend(name)
+        results += bench.run_file(args.file, name, args.budget)
+    print(bench.table(results))
+    if old is not None:
+        print()
+        print(bench.compare(results, old))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(bench.to_json(results, args.file), f, indent=2)
+    return 0
+
+
 def cmd_repl(args) -> int:
     return repl_main(_backend(args.backend, args.device))
 
@@ -182,6 +206,16 @@ def main(argv=None) -> int:
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("-v", "--verbose", action="store_true", help="list every expectation")
     p.set_defaults(run=cmd_test)
+
+    p = sub.add_parser("bench", help="time the calls named in '# bench: f(args)' lines")
+    p.add_argument("file")
+    p.add_argument("--backend", default=backend_registry.DEFAULT, choices=[*backends, "all"])
+    p.add_argument("--json", metavar="PATH", help="save the measurements")
+    p.add_argument("--compare", metavar="OLD.json", help="set each median beside a saved run")
+    p.add_argument(
+        "--budget", type=float, default=2.0, help="seconds of timing per bench line at most"
+    )
+    p.set_defaults(run=cmd_bench)
 
     p = sub.add_parser("repl", help="interactive jx")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
