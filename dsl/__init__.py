@@ -17,6 +17,7 @@ from . import (  # noqa: F401 - the families of core built-ins register themselv
 from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
 from . import linalg as _linalg_module  # noqa: F401 - registers the linalg module
+from . import plotting as _plotting  # noqa: F401 - registers the plot family
 from . import random_module as _random_module  # noqa: F401 - registers the random module
 from .builtins import BUILTINS as _BUILTINS
 from .primitives import collectives as _collectives  # noqa: F401 - registers these three

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import backend as backend_registry
-from . import bench, syntax, testing
+from . import bench, literate, syntax, testing
 from .api import execute, get_backend, using
 from .config import config
 from .core import CTX
@@ -154,6 +155,32 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_literate(args) -> int:
+    backend = _backend(args.backend)
+    target = args.output or os.path.splitext(args.file)[0] + ".md"
+    folder = os.path.dirname(os.path.abspath(target))
+    _read(args.file)  # an unreadable file is a usage error
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        _usage_error(f"cannot write to {folder}: {e.strerror}")
+    stem = os.path.splitext(os.path.basename(target))[0]
+    blocks, finished = literate.render(args.file, folder, stem, backend)
+    with open(target, "w", encoding="utf-8") as f:
+        f.write(literate.markdown(blocks))
+    written = [target]
+    if args.html:
+        page = os.path.splitext(target)[0] + ".html"
+        with open(page, "w", encoding="utf-8") as f:
+            f.write(literate.to_html(blocks, os.path.basename(args.file)))
+        written.append(page)
+    plots = sum(b.kind == "image" for b in blocks)
+    print(f"wrote {' and '.join(written)}" + (f" with {plots} plot(s)" if plots else ""))
+    if not finished:
+        print(next(b.text for b in blocks if b.kind == "error"), file=sys.stderr)
+    return 0 if finished else 1
+
+
 def cmd_repl(args) -> int:
     return repl_main(_backend(args.backend, args.device))
 
@@ -216,6 +243,15 @@ def main(argv=None) -> int:
         "--budget", type=float, default=2.0, help="seconds of timing per bench line at most"
     )
     p.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser(
+        "literate", help="a script as Markdown (and HTML): each statement's output and plots"
+    )
+    p.add_argument("file")
+    p.add_argument("-o", "--output", metavar="OUT.md", help="where the Markdown goes")
+    p.add_argument("--html", action="store_true", help="also write OUT.html")
+    p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
+    p.set_defaults(run=cmd_literate)
 
     p = sub.add_parser("repl", help="interactive jx")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
