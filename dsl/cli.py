@@ -62,8 +62,8 @@ def _backend(name: str, device: str | None = None):
 
 def cmd_run(args) -> int:
     backend = _backend(args.backend, args.device)
-    if args.debug_nans:
-        config.debug_nans = True
+    config.debug_nans = config.debug_nans or args.debug_nans
+    config.progress = config.progress or args.progress
     text, name = _read(args.file)
     execute(text, name, backend)
     return 0
@@ -200,6 +200,11 @@ def main(argv=None) -> int:
         "--debug-nans",
         action="store_true",
         help="stop at the first equation that makes a NaN or an infinity, with its operands",
+    )
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help="a progress bar (on a terminal) for top-level for loops, scan and fori_loop",
     )
     p.set_defaults(run=cmd_run)
 

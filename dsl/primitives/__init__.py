@@ -9,7 +9,7 @@ sit `control` (cond, while, scan), `linalg` and `collectives`: importing `jx` im
 them too, so the registry is complete before any program runs.
 """
 
-from .debug import debug_print_p
+from .debug import debug_print_p, progress_p
 from .elementwise import (
     BINARY,
     COMPARE,
@@ -58,6 +58,7 @@ __all__ = [
     "iota_p",
     "is_finite_p",
     "is_nan_p",
+    "progress_p",
     "reshape_p",
     "rev_p",
     "scatter_p",
