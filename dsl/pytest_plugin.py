@@ -1,7 +1,7 @@
-"""pytest collects `.jx` test files (`test_*.jx`, `*_test.jx`) through this plugin, named in
-the `pytest11` entry-point group: each expectation of a file (see `jx.testing`) is one test
-item, run on the backend `--jx-backend` names (`numpy` by default, `all` for every installed
-one). A failure shows the expectation's message, never a Python traceback.
+"""The pytest items of `.jx` test files (`test_*.jx`, `*_test.jx`), collected through the
+`pytest_jx` entry point: each expectation of a file (see `jx.testing`) is one test item, run
+on the backend `--jx-backend` names (`numpy` by default, `all` for every installed one). A
+failure shows the expectation's message, never a Python traceback.
 """
 
 from __future__ import annotations
@@ -11,13 +11,7 @@ import pytest
 from . import testing
 
 
-def pytest_addoption(parser):
-    parser.addoption(
-        "--jx-backend", default="numpy", help="the backend .jx tests run on ('all': every one)"
-    )
-
-
-def pytest_collect_file(parent, file_path):
+def collect_file(parent, file_path):
     if testing.TEST_FILE.match(file_path.name):
         return JxFile.from_parent(parent, path=file_path)
     return None
