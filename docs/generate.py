@@ -20,7 +20,7 @@ import jx  # noqa: F401 - registers every built-in
 from jx import builtins as jx_builtins
 from jx.builtins import BUILTINS
 from jx.modules import NATIVE
-from jx.values import Builtin
+from jx.values import Builtin, Module
 
 OUT = pathlib.Path(__file__).resolve().parent / "reference.md"
 
@@ -80,12 +80,14 @@ def _entry(signature: str, doc: str) -> str:
 def builtins_section() -> list[str]:
     lines = ["## Built-ins", "", BUILTINS_INTRO, ""]
     grouped: dict[str, list[str]] = {g: [] for g in GROUPS}
-    constants = []
+    constants, modules = [], []
     for name in sorted(BUILTINS, key=str.lower):
         value = BUILTINS[name]
         if name.startswith("_"):
             continue
-        if isinstance(value, Builtin):
+        if isinstance(value, Module):
+            modules.append(value)
+        elif isinstance(value, Builtin):
             entry = _entry(_signature(name, value.fn), _doc(value.fn))
             grouped[_group(name, value.fn)].append(entry)
         else:
@@ -93,6 +95,12 @@ def builtins_section() -> list[str]:
     for group in GROUPS:
         if grouped[group]:
             lines += [f"### {group}", "", *grouped[group], ""]
+    for module in modules:  # built-in namespaces, such as `plot`: no import needed
+        fns = sorted(module.members.items())
+        impl = inspect.getmodule(fns[0][1].fn)
+        intro = (inspect.getdoc(impl) or "").split("\n\n")[0].replace("\n", " ")
+        lines += [f"### `{module.name}`", "", intro, ""]
+        lines += [_entry(_signature(v.name, v.fn), _doc(v.fn)) for _, v in fns] + [""]
     lines += ["### Constants and dtypes", "", ", ".join(constants), ""]
     methods = getattr(jx_builtins, "_METHODS", {})
     if methods:

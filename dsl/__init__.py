@@ -18,6 +18,7 @@ from . import (  # noqa: F401 - the families of core built-ins register themselv
 from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
 from . import linalg as _linalg_module  # noqa: F401 - registers the linalg module
+from . import plotting as _plotting  # noqa: F401 - registers the plot family
 from . import random_module as _random_module  # noqa: F401 - registers the random module
 from . import range_loops as _range_loops  # noqa: F401 - takes over `for` and comprehensions
 from .builtins import BUILTINS as _BUILTINS
@@ -50,8 +51,10 @@ from .api import (
     vjp,
     vmap,
 )
+from .config import config
 from .errors import (
     AssertionError,
+    FloatingPointError,
     ImportError,
     IndexError,
     IRError,
@@ -81,6 +84,7 @@ def load_ipython_extension(ipython):
 __all__ = [
     "AssertionError",
     "CompiledModule",
+    "FloatingPointError",
     "Function",
     "IRError",
     "ImportError",
@@ -98,6 +102,7 @@ __all__ = [
     "ValueError",
     "__version__",
     "compile",
+    "config",
     "fn",
     "grad",
     "hessian",

@@ -1,6 +1,6 @@
 """Python's own built-ins on jx values (`len`, `range` over static ints, `tuple`, `int`,
 `float`) and the built-ins that take a tree or a function: `tree_map`, `stop_gradient` on
-every leaf of a tree, and `jit`.
+every leaf of a tree, `debug_print`, and `jit`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,23 @@ from .prng import Key
 def stop_gradient(x):
     leaves, tree = trees.flatten(x)
     return trees.unflatten(tree, [bind(prims.stop_gradient_p, ops.as_array(v)) for v in leaves])
+
+
+@builtin()
+def debug_print(fmt, *values):
+    """Print `fmt.format(*values)` when the program runs, with the values it runs with:
+    inside functions too, under jit, vmap (the whole batch) and grad (the primal values).
+    The one effect allowed in a function; it returns None."""
+    if not isinstance(fmt, str):
+        raise JxTypeError(f"debug_print takes a format string first, got {describe(fmt)}")
+    for v in values:
+        if not (ops.is_array(v) or ops.is_scalar(v)):
+            raise JxTypeError(f"debug_print prints arrays and numbers, got {describe(v)}")
+    try:
+        fmt.format(*("" for _ in values))  # the values are printed as print() shows them
+    except (IndexError, KeyError, ValueError) as e:
+        raise JxTypeError(f"debug_print: the format {fmt!r} does not fit its values: {e}") from None
+    bind(prims.debug_print_p, *(ops.as_array(v) for v in values), fmt=fmt)
 
 
 @builtin()

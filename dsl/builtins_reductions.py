@@ -12,6 +12,7 @@ from .builtins import BUILTINS, builtin, to_dtype
 from .builtins_creation import eye
 from .core import aval_of, bind, describe
 from .einsum import einsum as _einsum
+from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .values import Builtin
 
@@ -121,6 +122,8 @@ def einsum(subscripts, *operands):
 @builtin()
 def trace(a, offset=0):
     a = ops.as_array(a)
+    if aval_of(a).ndim < 2:
+        raise ShapeError(f"trace needs an array of two or more dimensions, got {aval_of(a)}")
     n, m = aval_of(a).shape[-2:]
     return sum_(ops.binary("mul", a, eye(n, m, offset, aval_of(a).dtype)), axis=(-2, -1))
 

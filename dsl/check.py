@@ -4,7 +4,7 @@ Scope: every name must be bound somewhere visible (function locals are the names
 function binds anywhere, Python-style; then enclosing functions, the module's top level,
 the built-ins) — else NameError with a "did you mean". Purity: no assignment into an
 element or attribute (the hint shows the `.at[]` form), no `global`/`nonlocal`/`del`,
-no effects (`print`, `save`, `load`, `assert`) inside functions. Arity of calls to
+no effects (`print`, `save`, `load`, `assert`, `plot.*`) inside functions. Arity of calls to
 top-level functions, `return` outside a function, and imports that resolve.
 """
 
@@ -16,6 +16,8 @@ from .keycheck import check_keys
 from .values import did_you_mean
 
 EFFECTS = ("print", "save", "load")
+#: Built-in modules whose every member is an effect (`plot.line(...)`).
+EFFECT_MODULES = ("plot",)
 
 
 class Checker:
@@ -178,6 +180,16 @@ class Checker:
                         self.expr(v, scopes, in_function)
 
     def call(self, e: ast.Call, scopes, in_function: bool) -> None:
+        if isinstance(e.func, ast.Attribute) and isinstance(e.func.value, ast.Name):
+            module = e.func.value.id
+            user_defined = any(module in s for s in scopes[1:]) or module in self.top
+            if in_function and module in EFFECT_MODULES and not user_defined:
+                name = f"{module}.{e.func.attr}"
+                raise PurityError(
+                    f"{name}() is an effect: functions are pure; return the value "
+                    f"and {name} it at top level",
+                    e.span,
+                )
         if not isinstance(e.func, ast.Name):
             return
         name = e.func.id

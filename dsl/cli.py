@@ -7,11 +7,14 @@ usage errors exit 2 (argparse's convention).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 
 from . import backend as backend_registry
-from . import syntax
+from . import bench, literate, syntax, testing
 from .api import execute, get_backend, using
+from .config import config
 from .core import CTX
 from .errors import JxError
 from .formatting import parse_signature
@@ -59,6 +62,8 @@ def _backend(name: str, device: str | None = None):
 
 def cmd_run(args) -> int:
     backend = _backend(args.backend, args.device)
+    config.debug_nans = config.debug_nans or args.debug_nans
+    config.progress = config.progress or args.progress
     text, name = _read(args.file)
     execute(text, name, backend)
     return 0
@@ -109,6 +114,82 @@ def cmd_ir(args) -> int:
     return 0
 
 
+def cmd_test(args) -> int:
+    files = testing.find_files(args.paths)
+    if not files:
+        _usage_error(f"no test files (test_*.jx, *_test.jx) in {', '.join(args.paths)}")
+    backends = testing.backends_for(args.backend)
+    for name in backends:
+        _backend(name)
+    results = []
+    for path in files:
+        for name in backends:
+            ran = testing.run_file(path, name)
+            results += ran
+            failed = [r for r in ran if not r.passed]
+            for r in ran if args.verbose else failed:
+                print(f"{'ok' if r.passed else 'FAIL'} [{name}] {r.case.name}")
+                if not r.passed:
+                    print("    " + r.message.replace("\n", "\n    "))
+            if not args.verbose:
+                print(f"{path} [{name}]: {testing.summary(ran)}")
+    if args.junit:
+        testing.write_junit(results, args.junit)
+    if args.json:
+        testing.write_json(results, args.json)
+    print(testing.summary(results))
+    return 0 if all(r.passed for r in results) else 1
+
+
+def cmd_bench(args) -> int:
+    if not bench.collect(args.file):
+        _usage_error(f"{args.file} has no '# bench: f(args)' lines")
+    old = None
+    if args.compare:
+        try:
+            old = bench.load_json(args.compare)
+        except (OSError, ValueError) as e:
+            _usage_error(f"cannot read {args.compare}: {e}")
+    results = []
+    for name in testing.backends_for(args.backend):
+        _backend(name)
+        results += bench.run_file(args.file, name, args.budget)
+    print(bench.table(results))
+    if old is not None:
+        print()
+        print(bench.compare(results, old))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(bench.to_json(results, args.file), f, indent=2)
+    return 0
+
+
+def cmd_literate(args) -> int:
+    backend = _backend(args.backend)
+    target = args.output or os.path.splitext(args.file)[0] + ".md"
+    folder = os.path.dirname(os.path.abspath(target))
+    _read(args.file)  # an unreadable file is a usage error
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        _usage_error(f"cannot write to {folder}: {e.strerror}")
+    stem = os.path.splitext(os.path.basename(target))[0]
+    blocks, finished = literate.render(args.file, folder, stem, backend)
+    with open(target, "w", encoding="utf-8") as f:
+        f.write(literate.markdown(blocks))
+    written = [target]
+    if args.html:
+        page = os.path.splitext(target)[0] + ".html"
+        with open(page, "w", encoding="utf-8") as f:
+            f.write(literate.to_html(blocks, os.path.basename(args.file)))
+        written.append(page)
+    plots = sum(b.kind == "image" for b in blocks)
+    print(f"wrote {' and '.join(written)}" + (f" with {plots} plot(s)" if plots else ""))
+    if not finished:
+        print(next(b.text for b in blocks if b.kind == "error"), file=sys.stderr)
+    return 0 if finished else 1
+
+
 def cmd_repl(args) -> int:
     return repl_main(_backend(args.backend, args.device))
 
@@ -124,6 +205,16 @@ def main(argv=None) -> int:
     p.add_argument("file")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
+    p.add_argument(
+        "--debug-nans",
+        action="store_true",
+        help="stop at the first equation that makes a NaN or an infinity, with its operands",
+    )
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help="a progress bar (on a terminal) for top-level for loops, scan and fori_loop",
+    )
     p.set_defaults(run=cmd_run)
 
     p = sub.add_parser("check", help="parse and check a script without running it")
@@ -151,6 +242,33 @@ def main(argv=None) -> int:
         "--check", action="store_true", help="check the program keeps the IR's rules (jx.ir_check)"
     )
     p.set_defaults(run=cmd_ir)
+
+    p = sub.add_parser("test", help="check the expectations written in .jx test files")
+    p.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    p.add_argument("--backend", default=backend_registry.DEFAULT, choices=[*backends, "all"])
+    p.add_argument("--junit", metavar="PATH", help="also write the results as JUnit XML")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every expectation")
+    p.set_defaults(run=cmd_test)
+
+    p = sub.add_parser("bench", help="time the calls named in '# bench: f(args)' lines")
+    p.add_argument("file")
+    p.add_argument("--backend", default=backend_registry.DEFAULT, choices=[*backends, "all"])
+    p.add_argument("--json", metavar="PATH", help="save the measurements")
+    p.add_argument("--compare", metavar="OLD.json", help="set each median beside a saved run")
+    p.add_argument(
+        "--budget", type=float, default=2.0, help="seconds of timing per bench line at most"
+    )
+    p.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser(
+        "literate", help="a script as Markdown (and HTML): each statement's output and plots"
+    )
+    p.add_argument("file")
+    p.add_argument("-o", "--output", metavar="OUT.md", help="where the Markdown goes")
+    p.add_argument("--html", action="store_true", help="also write OUT.html")
+    p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
+    p.set_defaults(run=cmd_literate)
 
     p = sub.add_parser("repl", help="interactive jx")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)

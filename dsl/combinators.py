@@ -11,8 +11,11 @@ import math
 import numpy as np
 
 from . import dtypes, ops, prng, trees
+from . import primitives as prims
+from .config import config
 from .control import _join, _predicate, emit_cond, emit_scan, emit_while, trace_body
-from .core import CTX, Builder, Tracer, aval_of, describe, trace_into
+from .core import CTX, Builder, Tracer, aval_of, bind, describe, trace_into
+from .dtypes import ShapedArray
 from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .functions import call, number_leaf
@@ -116,10 +119,26 @@ def _bounded_while(cond_fun, body_fun, init_val, max_steps, span):
     return state
 
 
-def scan(f, init, xs=None, length=None, reverse=False, checkpoint=False):
-    span = CTX.span
+def _label(what: str, span) -> str:
+    return f"{what} {span.source.name}:{span.line}" if span is not None else what
+
+
+def _ticking(progress, what: str, span):
+    """The bar's label when this loop shows progress (`progress=`, else jx.config's)."""
+    if not isinstance(progress, (bool, type(None))):
+        raise JxTypeError(f"{what}'s progress= is True or False, not {describe(progress)}", span)
+    return _label(what, span) if (config.progress if progress is None else progress) else None
+
+
+def scan(f, init, xs=None, length=None, reverse=False, progress=None, checkpoint=False):
     if checkpoint:
-        return _checkpointed_scan(f, init, xs, length, reverse, span)
+        return _checkpointed_scan(f, init, xs, length, reverse, CTX.span)
+    return _scan(f, init, xs, length, reverse, _ticking(progress, "scan", CTX.span))
+
+
+def _scan(f, init, xs, length, reverse, label):
+    """scan, with the label of its progress bar (None: no bar)."""
+    span = CTX.span
     x_leaves, x_tree = trees.flatten(xs, number_leaf) if xs is not None else ([], None)
     x_leaves = [ops.as_array(x) for x in x_leaves]
     lengths = {aval_of(x).shape[0] if aval_of(x).shape else None for x in x_leaves}
@@ -135,8 +154,15 @@ def scan(f, init, xs=None, length=None, reverse=False, checkpoint=False):
     n = lengths.pop()
     leaves, tree, avals = _leaves(init)
     slice_avals = [aval_of(x).update(shape=aval_of(x).shape[1:]).strong() for x in x_leaves]
+    if label is not None:  # the iteration count, a slice of its own, feeds the bar
+        x_leaves = [*x_leaves, ops.iota(dtypes.i32, (n,))]
+        slice_avals = [*slice_avals, ShapedArray((), dtypes.i32, False)]
 
     def body(carry, slices):
+        if label is not None:
+            k, slices = slices[-1], slices[:-1]
+            done = ops.binary("sub", n, k) if reverse else ops.binary("add", k, 1)
+            bind(prims.progress_p, done, ops.as_array(n), label=label)
         x = trees.unflatten(x_tree, slices) if x_tree is not None else None
         out = call(f, [carry, x], {}, span)
         if not (isinstance(out, tuple) and len(out) == 2):
@@ -190,8 +216,9 @@ def _checkpointed_scan(f, init, xs, length, reverse, span):
     return carry, trees.unflatten(y_tree, y_leaves)
 
 
-def fori_loop(lower, upper, body_fun, init_val):
+def fori_loop(lower, upper, body_fun, init_val, progress=None):
     span = CTX.span
+    label = _ticking(progress, "fori_loop", span)
     static = all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (lower, upper)
     )
@@ -205,19 +232,28 @@ def fori_loop(lower, upper, body_fun, init_val):
             with loop_index(i):
                 return call(body_fun, [i, carry], {}, span), None
 
-        carry, _ = scan(_PyFn(step), init_val, idx)
+        carry, _ = _scan(_PyFn(step), init_val, idx, None, False, label)
         return carry
     lo = ops.convert(lower, dtypes.i32)
     hi = ops.convert(upper, dtypes.i32)
     out = while_loop(
         _PyFn(lambda s: ops.compare("lt", s[0], s[2])),
-        _PyFn(lambda s: (ops.binary("add", s[0], 1), _indexed_body(body_fun, s, span), s[2])),
+        _PyFn(
+            lambda s: (
+                ops.binary("add", s[0], 1),
+                _indexed_body(body_fun, s, span, lo, label),
+                s[2],
+            )
+        ),
         (lo, init_val, hi),
     )
     return out[1]
 
 
-def _indexed_body(body_fun, state, span):
+def _indexed_body(body_fun, state, span, lo, label):
+    if label is not None:
+        done = ops.binary("add", ops.binary("sub", state[0], lo), 1)
+        bind(prims.progress_p, done, ops.binary("sub", state[2], lo), label=label)
     with loop_index(state[0]):
         return call(body_fun, [state[0], state[1]], {}, span)
 

@@ -11,8 +11,9 @@ tracing. Names first bound inside a loop do not escape it.
 
 from __future__ import annotations
 
-from . import ast, dtypes, ops, prng, trees
+from . import ast, dtypes, ops, prng, progress, trees
 from .backend import is_concrete
+from .config import config
 from .core import CTX, Builder, Tracer, aval_of, bind, current_builder, describe, trace_into
 from .errors import JxError, LimitError, ShapeError
 from .errors import TypeError as JxTypeError
@@ -448,6 +449,8 @@ def run_for(stmt, iterable, scope: Scope, top: bool):
     before = set(scope.vars)
     items = _static_items(iterable, stmt.iter.span)
     if items is not None:
+        if top and config.progress:
+            items = progress.over(items, f"for {stmt.span.source.name}:{stmt.span.line}")
         for item in items:
             assign(stmt.target, item, scope)
             result = exec_block(stmt.body, scope, top)

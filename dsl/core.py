@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes, ir_check
+from . import dtypes, ir_check, nans
 from .backend import is_concrete
 from .dtypes import ShapedArray
 from .errors import JxError, JxRuntimeError, Span
@@ -211,6 +211,7 @@ def bind(prim, *args, **params):
             raise
         except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
             raise JxRuntimeError(f"{prim.name} failed on the backend: {e}", CTX.span) from None
+        nans.check_eqn(prim, arrays, outs, CTX.span)
         return outs if prim.multiple_results else outs[0]
     ins = [builder.lift(a) for a in args]
     out_avals = _abstract(prim, [v.aval for v in ins], params)

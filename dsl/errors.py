@@ -143,3 +143,7 @@ class ValueError(JxError):
 
 class IRError(JxError):
     """A program that breaks the IR's rules: an internal bug in a transform or a pass."""
+
+
+class FloatingPointError(JxRuntimeError):
+    """A NaN or an infinity made by an equation, found with `jx.config.debug_nans`."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops, trees
+from . import nans, ops, trees
 from .backend import is_concrete
 from .core import CTX, Builder, Tracer, aval_of, current_builder, describe, trace_into
 from .errors import JxError, JxRuntimeError, PurityError
@@ -147,14 +147,17 @@ def leaf_value(x, aval):
     return x if is_concrete(x) else CTX.backend.to_device(np.asarray(x, dtype=aval.dtype))
 
 
-def run_guarded(runner, values, span):
-    """Run a program on the backend; a failure there becomes the user's error at `span`."""
+def run_guarded(runner, values, span, program):
+    """Run `program` on the backend with `runner`; a failure there becomes the user's error
+    at `span`, and so does a NaN it made when `jx.config.debug_nans` is on."""
     try:
-        return runner(*values)
+        outs = runner(*values)
     except JxError:
         raise
     except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
         raise JxRuntimeError(f"the backend failed: {e}", span) from None
+    nans.check_program(program, values, outs, CTX.backend, span)
+    return outs
 
 
 def _needs_eager(out_tree) -> bool:
@@ -180,12 +183,12 @@ def cached_call(fn, cache: TraceCache, args, kwargs, span, is_leaf, compile_prog
     values = [leaf_value(x, a) for x, a in zip(leaves, avals)]
     backend = CTX.backend
     if compile_program is None:
-        outs = run_guarded(lambda *v: backend.run(entry.program, v), values, span)
+        outs = run_guarded(lambda *v: backend.run(entry.program, v), values, span, entry.program)
     else:
         runner = entry.compiled.get(backend.name)
         if runner is None:
             runner = entry.compiled[backend.name] = compile_program(entry.program)
-        outs = run_guarded(runner, values, span)
+        outs = run_guarded(runner, values, span, entry.program)
     return trees.unflatten(entry.traced.out_tree, outs)
 
 

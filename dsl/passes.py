@@ -52,10 +52,16 @@ def dce(program: Program) -> Program:
     live = {v for v in program.outputs if type(v) is not Literal}
     kept = []
     for eqn in reversed(program.eqns):
-        if any(o in live for o in eqn.outputs):
+        if eqn.prim.effect or any(o in live for o in eqn.outputs):
             kept.append(_map_subprograms(eqn, dce))
             live.update(v for v in eqn.inputs if type(v) is not Literal)
     return Program(program.inputs, reversed(kept), program.outputs)
+
+
+def without_effects(program: Program) -> Program:
+    """The program with its effect equations (`debug_print`) dropped, in sub-programs too."""
+    kept = [_map_subprograms(e, without_effects) for e in program.eqns if not e.prim.effect]
+    return Program(program.inputs, kept, program.outputs)
 
 
 _NO_FOLD = {"cond", "while", "scan", "sort"}
@@ -161,6 +167,8 @@ def cse(program: Program) -> Program:
 
     def visit(eqn, subst):
         eqn = _map_subprograms(eqn, cse)
+        if eqn.prim.effect:  # two prints of one value print twice
+            return eqn
         key = (
             eqn.prim.name,
             tuple(_key(v) if type(v) is Literal else ("var", id(v)) for v in eqn.inputs),

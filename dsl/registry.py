@@ -2,7 +2,8 @@
 
 A primitive is a name plus its tables: `abstract_eval` (avals in, avals out), the
 transformation rules (`jvp`, `transpose`, `batch`) that the interpreters in `transforms/`
-look up, and `impl`, ONE implementation `impl(xp, *arrays, **params)` written against an
+look up, `effect` (the equation matters without its outputs, as `debug_print` does: the
+clean-up passes keep it), and `impl`, ONE implementation `impl(xp, *arrays, **params)` written against an
 array module `xp` (NumPy today), so every array backend shares it. The family files in
 `primitives/` define each primitive in one block, registering all of its rules beside it;
 this module sits below them and below `core`, so it binds nothing. `Undefined` is the
@@ -15,10 +16,20 @@ from .errors import TypeError
 
 
 class Primitive:
-    __slots__ = ("abstract_eval", "batch", "impl", "jvp", "multiple_results", "name", "transpose")
+    __slots__ = (
+        "abstract_eval",
+        "batch",
+        "effect",
+        "impl",
+        "jvp",
+        "multiple_results",
+        "name",
+        "transpose",
+    )
 
     def __init__(self, name: str, abstract_eval, impl=None, multiple_results: bool = False):
         self.name = name
+        self.effect = False
         self.abstract_eval = abstract_eval
         self.impl = impl
         self.multiple_results = multiple_results

@@ -3,12 +3,13 @@
 The families, in their import order (each imports only those before it): `shapes`
 (broadcast_in_dim, reshape, transpose, rev, iota, reduce_sum and the rule-family
 helpers), `elementwise`, `indexing` (slice, concatenate, gather, scatter) and
-`reductions` (with dot_general and sort), which this package imports and names for the
+`reductions` (with dot_general and sort) and `debug` (debug_print, the one effect), which this package imports and names for the
 layers above. Above the transformation interpreters, whose sub-program rules they use,
 sit `control` (cond, while, scan), `linalg` and `collectives`: importing `jx` imports
 them too, so the registry is complete before any program runs.
 """
 
+from .debug import debug_print_p, progress_p
 from .elementwise import (
     BINARY,
     COMPARE,
@@ -50,12 +51,14 @@ __all__ = [
     "cummax_p",
     "cumprod_p",
     "cumsum_p",
+    "debug_print_p",
     "dot_general_p",
     "fma_p",
     "gather_p",
     "iota_p",
     "is_finite_p",
     "is_nan_p",
+    "progress_p",
     "reshape_p",
     "rev_p",
     "scatter_p",

@@ -424,7 +424,10 @@ class Jacobian(_Transform):
             bprog, out_dims = batch_program(jprog, [None] * n_in + [0] * len(basis), n)
             return bprog, out_dims, basis, n
         tprog = transpose_program(
-            jprog, [False] * n_in + [True] * len(in_avals), [False] * n_out + [True] * n_out
+            jprog,
+            [False] * n_in + [True] * len(in_avals),
+            [False] * n_out + [True] * n_out,
+            effects=True,  # the Jacobian's program is all that runs: its forward pass prints
         )
         basis, n = _basis(out_avals, dtype)
         basis = [b.astype(a.dtype) for b, a in zip(basis, out_avals)]

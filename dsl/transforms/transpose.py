@@ -23,6 +23,7 @@ from __future__ import annotations
 from ..core import CTX, Builder, bind, trace_into
 from ..errors import TypeError as JxTypeError
 from ..ir import Literal, Program
+from ..passes import without_effects
 from ..primitives import elementwise
 from ..primitives.elementwise import BINARY, UNARY, add_tangents
 from ..primitives.shapes import full
@@ -124,7 +125,11 @@ def _eqn_linear_outputs(eqn, mask) -> list:
 # ------------------------------------------------------------------ the transformation
 
 
-def transpose_program(program: Program, linear_in, linear_out) -> Program:
+def transpose_program(program: Program, linear_in, linear_out, effects=False) -> Program:
+    """The transposed program. Its forward pass keeps the effects (`debug_print`) only with
+    `effects`: grad and vjp run the primal program for its value anyway, and print there."""
+    if not effects:
+        program = without_effects(program)
     builder = Builder()
     with trace_into(builder):
         value, lin = {}, set()
