@@ -290,7 +290,7 @@ EPS = 1e-6
 
 # The primitives of custom derivative rules carry a user's rule: tests/test_custom_rules.py
 # checks them (values, JVP, transpose, batching) against JAX on the rules JAX users write.
-CUSTOM_RULES = {"custom_jvp_call", "custom_vjp_call", "custom_vjp_lin"}
+CUSTOM_RULES = {"custom_jvp_call", "custom_vjp_call", "custom_vjp_lin", "saved_dot"}
 
 
 def test_every_primitive_has_a_row():

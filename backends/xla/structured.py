@@ -322,6 +322,7 @@ RULES.update(
         custom.custom_jvp_call_p: _inline_body,
         custom.custom_vjp_call_p: _inline_body,
         custom.custom_vjp_lin_p: _forward_of_custom_vjp,
+        custom.saved_dot_p: lambda lw, outs, lhs, rhs, saved, **params: saved,
         control.cond_p: _cond,
         control.while_p: _while,
         control.scan_p: _scan,

@@ -22,12 +22,16 @@ from __future__ import annotations
 from .. import dtypes, ops, trees
 from ..core import CTX, aval_of, bind, describe
 from ..errors import TypeError as JxTypeError
-from ..functions import call, number_leaf, trace_function
+from ..functions import call, number_leaf, trace_function, traced_leaf
+from ..ir import Eqn, Program, Var
+from ..primitives import dot_general_p
+from ..primitives.elementwise import add
 from ..primitives.shapes import broadcast_at, full, move_axis
 from ..registry import primitive
 from ..values import Builtin
 from .autodiff import vjp
 from .batching import batch_subprogram
+from .trace import eval_program
 from .vmap import Vmapped
 
 
@@ -251,7 +255,41 @@ class _Rule:
         return self.fn(*args)
 
 
-POLICIES = ("nothing_saveable", "everything_saveable")
+POLICIES = ("nothing_saveable", "dots_saveable", "everything_saveable")
+
+
+def _saved_dot_jvp(ps, ts, *, saved_params):
+    """The primal is the value saved in the forward pass; the tangent is the dot's own."""
+    (lhs, rhs, saved), (tl, tr, _) = ps, ts
+    parts = [
+        bind(dot_general_p, t, rhs, **saved_params) if t is not None else None for t in (tl,)
+    ] + [bind(dot_general_p, lhs, t, **saved_params) if t is not None else None for t in (tr,)]
+    parts = [p for p in parts if p is not None]
+    tangent = parts[0] if len(parts) == 1 else (add(*parts) if parts else None)
+    return saved, tangent
+
+
+#: A dot_general whose value was saved (`checkpoint(f, policy="dots_saveable")`): it
+#: returns the saved value instead of multiplying again, and differentiates as the dot.
+saved_dot_p = primitive(
+    "saved_dot", lambda lhs, rhs, saved, *, saved_params: [saved], lambda xp, l, r, s, **p: s
+)
+saved_dot_p.jvp = _saved_dot_jvp
+
+
+def _with_saved_dots(program):
+    """`program` with each dot_general reading its value from a new input; (program, the
+    dots' output vars, in order)."""
+    dots = [e for e in program.eqns if e.prim is dot_general_p]
+    saved = [Var(e.outputs[0].aval) for e in dots]
+    by_eqn = {id(e): v for e, v in zip(dots, saved)}
+    eqns = [
+        Eqn(saved_dot_p, (*e.inputs, by_eqn[id(e)]), e.outputs, {"saved_params": e.params}, e.span)
+        if id(e) in by_eqn
+        else e
+        for e in program.eqns
+    ]
+    return Program((*program.inputs, *saved), eqns, program.outputs), [e.outputs[0] for e in dots]
 
 
 class Checkpointed:
@@ -270,15 +308,51 @@ class Checkpointed:
             raise JxTypeError("a checkpointed function takes positional arguments only", span)
         if self.policy == "everything_saveable":
             return call(self.fn, list(args), {}, span)
+        if self.policy == "dots_saveable":
+            return self._saving_dots(args, span)
         rule = CustomFunction(self.fn, "custom_vjp")
         rule.name = self.name
         rule.fwd = _Rule(lambda *a: (call(self.fn, list(a), {}, span), a), "fwd")
         rule.bwd = _Rule(lambda res, ct: self._pullback(res, ct, span), "bwd")
         return rule.jx_call(list(args), {}, span)
 
-    def _pullback(self, residuals, ct, span):
+    def _saving_dots(self, args, span):
+        """The checkpoint that keeps f's matmul results: the backward pass recomputes
+        everything else, reading the dots' values from the forward pass."""
+        traced = trace_function(self.fn, list(args), {}, span)
+        if traced.captured:
+            raise JxTypeError(
+                "a checkpointed function may only read its arguments, not traced values of "
+                "an enclosing function (pass them as arguments)",
+                span,
+            )
+        program = traced.program
+        replaced, dot_vars = _with_saved_dots(program)
+        saving = Program(program.inputs, program.eqns, (*program.outputs, *dot_vars))
+        n_out = len(program.outputs)
+
+        def run(program, a, extra=()):
+            leaves, _ = trees.flatten((tuple(a), {}), traced_leaf)
+            return eval_program(program, [ops.as_array(x) for x in leaves] + list(extra))
+
+        def fwd(*a):
+            outs = run(saving, a)
+            return trees.unflatten(traced.out_tree, outs[:n_out]), (a, tuple(outs[n_out:]))
+
+        def bwd(res, ct):
+            a, dots = res
+            again = _Rule(lambda *b: trees.unflatten(traced.out_tree, run(replaced, b, dots)), "f")
+            return self._pullback(a, ct, span, again)
+
+        rule = CustomFunction(self.fn, "custom_vjp")
+        rule.name = self.name
+        rule.fwd, rule.bwd = _Rule(fwd, "fwd"), _Rule(bwd, "bwd")
+        return rule.jx_call(list(args), {}, span)
+
+    def _pullback(self, residuals, ct, span, fn=None):
         """f's VJP at its arguments, recomputed: cotangents for the float leaves, zeros
         for the others (ints, bools)."""
+        fn = self.fn if fn is None else fn
         leaves, tree = trees.flatten(tuple(residuals), number_leaf)
         floats = [k for k, x in enumerate(leaves) if dtypes.is_float(aval_of(x).dtype)]
 
@@ -286,7 +360,7 @@ class Checkpointed:
             moved = list(leaves)
             for k, v in zip(floats, values):
                 moved[k] = v
-            return call(self.fn, list(trees.unflatten(tree, moved)), {}, span)
+            return call(fn, list(trees.unflatten(tree, moved)), {}, span)
 
         cts = [ops.full_like(x, 0) for x in leaves]
         if floats:
