@@ -6,13 +6,14 @@ algebra (`dot`, `matmul`, `vdot`, `inner`, `outer`, `tensordot`, `einsum`, `trac
 
 from __future__ import annotations
 
-from . import dtypes, ops
+from . import ops
 from . import primitives as prims
 from .builtins import BUILTINS, builtin, to_dtype
 from .builtins_creation import eye
 from .core import aval_of, bind, describe
 from .einsum import einsum as _einsum
 from .errors import TypeError as JxTypeError
+from .errors import ValueError as JxValueError
 from .values import Builtin
 
 
@@ -120,7 +121,12 @@ def einsum(subscripts, *operands):
 
 @builtin()
 def trace(a, offset=0):
+    """The sum along the diagonal of axes 0 and 1 (NumPy's), over any further axes."""
     a = ops.as_array(a)
+    nd = aval_of(a).ndim
+    if nd < 2:
+        raise JxValueError(f"trace needs an array of at least 2 dimensions, got {nd}")
+    a = ops.transpose(a, tuple(range(2, nd)) + (0, 1))
     n, m = aval_of(a).shape[-2:]
     return sum_(ops.binary("mul", a, eye(n, m, offset, aval_of(a).dtype)), axis=(-2, -1))
 
@@ -152,4 +158,4 @@ def argsort(a, axis=-1):
         axis = 0
     a_ = aval_of(a)
     ax = ops.normalize_axis(axis, a_.ndim)
-    return _sorted([a, ops.iota(dtypes.i32, a_.shape, ax)], ax)[1]
+    return _sorted([a, ops.iota(ops.index_dtype(a_.dtype), a_.shape, ax)], ax)[1]

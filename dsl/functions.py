@@ -13,9 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops, trees
+from . import dtypes, ops, trees
 from .backend import is_concrete
-from .core import CTX, Builder, Tracer, aval_of, current_builder, describe, trace_into
+from .core import (
+    CTX,
+    Builder,
+    Tracer,
+    aval_of,
+    concrete_results,
+    current_builder,
+    describe,
+    trace_into,
+)
+from .dtypes import ShapedArray
 from .errors import JxError, JxRuntimeError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
@@ -92,11 +102,11 @@ def number_leaf(x) -> bool:
 
 
 def input_avals(leaves) -> list:
-    """The abstract values argument leaves are traced with: Python numbers stay weakly
-    typed, arrays keep their own dtype."""
+    """The abstract values argument leaves are traced with: Python numbers and values
+    computed only from them stay weakly typed, arrays keep their own dtype. An int argument
+    too big for i32 is a weak i64 or u64 (it meets a u64 array whole, as in JAX with x64)."""
     return [
-        aval_of(x) if type(x) in (float, int, bool) or is_concrete(x) else aval_of(x).strong()
-        for x in leaves
+        ShapedArray((), dtypes.weak_int(x), True) if type(x) is int else aval_of(x) for x in leaves
     ]
 
 
@@ -147,10 +157,10 @@ def leaf_value(x, aval):
     return x if is_concrete(x) else CTX.backend.to_device(np.asarray(x, dtype=aval.dtype))
 
 
-def run_guarded(runner, values, span):
-    """Run a program on the backend; a failure there becomes the user's error at `span`."""
+def run_guarded(runner, values, span, program):
+    """Run `program` on the backend; a failure there becomes the user's error at `span`."""
     try:
-        return runner(*values)
+        return concrete_results(runner(*values), [v.aval for v in program.outputs])
     except JxError:
         raise
     except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
@@ -180,12 +190,12 @@ def cached_call(fn, cache: TraceCache, args, kwargs, span, is_leaf, compile_prog
     values = [leaf_value(x, a) for x, a in zip(leaves, avals)]
     backend = CTX.backend
     if compile_program is None:
-        outs = run_guarded(lambda *v: backend.run(entry.program, v), values, span)
+        outs = run_guarded(lambda *v: backend.run(entry.program, v), values, span, entry.program)
     else:
         runner = entry.compiled.get(backend.name)
         if runner is None:
             runner = entry.compiled[backend.name] = compile_program(entry.program)
-        outs = run_guarded(runner, values, span)
+        outs = run_guarded(runner, values, span, entry.program)
     return trees.unflatten(entry.traced.out_tree, outs)
 
 

@@ -43,5 +43,5 @@ def run_program(program: Program, args) -> list:
     """Run a program: on the backend as one unit at top level, inline while tracing."""
     if current_builder() is None:
         values = [leaf_value(a, v.aval) for a, v in zip(args, program.inputs)]
-        return run_guarded(lambda *v: CTX.backend.run(program, v), values, CTX.span)
+        return run_guarded(lambda *v: CTX.backend.run(program, v), values, CTX.span, program)
     return eval_program(program, args)
