@@ -2,7 +2,7 @@
 promotes as `jax.numpy` does with x64 enabled, except where jx's 32-bit defaults apply
 (a weak float meeting a narrow int is f32, not f64); f64 programs keep f64 through
 literals; 64-bit ints give f64 and i64 indices; the dtype rules of reductions and
-products; and the wrong answers and crashes of issue 14, each checked against NumPy or
+products; and fixed wrong answers and crashes, each checked against NumPy or
 JAX, eagerly and traced, on the numpy backend and (where jaxlib is present) the xla one.
 """
 
@@ -86,8 +86,8 @@ def _backend(name):
 @pytest.mark.parametrize("left", list(DTYPES))
 def test_every_strong_pair_promotes_as_jax_x64(mode, left, backend):
     backend = _backend(backend)
-    for right in DTYPES:
-        x, y = _sample(DTYPES[left]), _sample(DTYPES[right])
+    for right, right_dtype in DTYPES.items():
+        x, y = _sample(DTYPES[left]), _sample(right_dtype)
         with jax.enable_x64(True):
             want = np.dtype(jnp.result_type(x.dtype, y.dtype))
         out = mode("x * y", {"x": x, "y": y}, backend)
