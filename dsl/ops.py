@@ -148,6 +148,8 @@ def true_divide(x, y):
 
 
 def power(x, y):
+    if dtypes.is_bool(aval_of(x).dtype) and dtypes.kind_rank(aval_of(y).dtype) < 2:
+        x = convert(x, dtypes.i32)  # bools raised to ints count in i32, as in JAX
     if is_scalar(y) and isinstance(y, int) and not isinstance(y, bool) and 0 <= y <= 4:
         # Small integer powers by multiplication: exact, and simpler derivatives.
         x = as_array(x)
