@@ -181,15 +181,16 @@ _PYTHON_TYPE_OF_WEAK = {dtypes.f64: float, dtypes.i32: int}
 
 
 def literal(value, dtype: np.dtype, weak: bool):
-    """A scalar constant of `dtype`: a Literal tracer while tracing, else a 0-d array."""
+    """A scalar constant of `dtype`: a Literal tracer while tracing, else a 0-d array (or,
+    for a weak f64 or i32, a Python number)."""
     try:
         array = np.asarray(value, dtype=dtype)
     except OverflowError:
         raise JxTypeError(f"the literal {value} does not fit in {dtypes.short(dtype)}") from None
     builder = current_builder()
     if builder is None:
-        # Run at once, a Python number of its own weak type stays one, so an eager
-        # result computed from it stays weak too.
+        # Computed at once, a weak value stays a Python number, so what is computed from
+        # it stays weak too (a concrete array has no weak flag).
         if weak and dtype in _PYTHON_TYPE_OF_WEAK:
             return _PYTHON_TYPE_OF_WEAK[dtype](array.item())
         return array
