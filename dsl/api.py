@@ -138,9 +138,9 @@ def _is_function(x) -> bool:
 def _as_array(x):
     if is_concrete(x):
         return x
-    # A static number takes its literal's dtype (i32, f32, bool), as jit's outputs do; an int
-    # beyond i32 is kept whole in i64 rather than wrapped.
-    for dtype in (aval_of(x).dtype, dtypes.i64):
+    # A static number takes the dtype it has alone (i32, f32, bool), as jit's outputs do; an
+    # int beyond i32 is kept whole in i64 rather than wrapped.
+    for dtype in (dtypes.alone(aval_of(x)), dtypes.i64):
         try:
             return np.asarray(x, dtype=dtype)
         except OverflowError:
@@ -215,7 +215,7 @@ class CompiledModule:
             value = self._scope.vars[name]
         except KeyError:
             raise AttributeError(f"jx module {self._name} has no name '{name}'") from None
-        return to_host(value, self._backend)
+        return to_host(value, self._backend, numbers=True)
 
     def __dir__(self):
         return [k for k in self._scope.vars if not k.startswith("_")]

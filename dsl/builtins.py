@@ -91,7 +91,7 @@ def array_attribute(x, attr: str, span):
     if attr == "size":
         return a.size
     if attr == "dtype":
-        return a.dtype
+        return dtypes.alone(a)  # a weak float is exact inside, but its dtype is f32
     if attr == "T":
         return ops.transpose(x)
     if attr == "at":

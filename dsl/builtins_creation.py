@@ -34,8 +34,7 @@ def ones(shape, dtype=None):
 
 @builtin()
 def full(shape, fill_value, dtype=None):
-    dtype = to_dtype(dtype) or aval_of(fill_value).dtype
-    return ops.full(shape, fill_value, dtype)
+    return ops.full(shape, fill_value, to_dtype(dtype))
 
 
 @builtin()
@@ -84,12 +83,17 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
     num = _static_number(num, "linspace's num")
     if not isinstance(num, int) or num < 0:
         raise JxValueError(f"linspace: num must be a non-negative int, got {num}")
-    dtype = to_dtype(dtype) or dtypes.f32
-    if num == 1:
-        return ops.full((1,), start, dtype)
-    div = (num - 1) if endpoint else num
-    i = ops.iota(dtypes.f64 if dtype == dtypes.f64 else dtypes.f32, (num,))
     start_a, stop_a = ops.inexact(start), ops.inexact(stop)
+    # The ends' float (f64 ends give f64), f32 for Python numbers, as JAX.
+    ends = dtypes.promote_many([aval_of(start_a), aval_of(stop_a)])
+    dtype = to_dtype(dtype) or dtypes.alone(dtypes.ShapedArray((), *ends))
+    # Array ends give one row per step: shape (num, *the ends' shape).
+    end_shape = ops.broadcast_shapes(aval_of(start_a).shape, aval_of(stop_a).shape)
+    if num == 1:
+        return ops.convert(ops.broadcast_to(start_a, (1, *end_shape)), dtype)
+    div = (num - 1) if endpoint else num
+    i = ops.iota(dtypes.f64 if dtypes.f64 in (dtype, ends[0]) else dtypes.f32, (num,))
+    i = ops.reshape(i, (num,) + (1,) * len(end_shape))
     step = ops.true_divide(ops.binary("sub", stop_a, start_a), float(div))
     out = ops.binary("add", start_a, ops.binary("mul", i, step))
     if endpoint and num > 1:

@@ -115,7 +115,7 @@ def negative(x):
 
 @builtin()
 def square(x):
-    return ops.binary("mul", x, x)
+    return ops.power(x, 2)
 
 
 @builtin()
@@ -189,11 +189,15 @@ def isinf(x):
 @builtin()
 def logaddexp(x, y):
     x, y = ops.inexact(x), ops.inexact(y)
-    hi = ops.binary("max", x, y)
-    lo = ops.binary("min", x, y)
+    # hi + log1p(exp(lo - hi)) with hi, lo chosen by a select, not max/min: at a tie the
+    # select takes one branch, a smooth function of both, so every derivative is right.
+    x_is_hi = ops.compare("ge", x, y)
+    hi = ops.where(x_is_hi, x, y)
+    lo = ops.where(x_is_hi, y, x)
     diff = ops.binary("sub", lo, hi)
-    # Equal infinities give nan in hi - lo; use 0 there (log(2) + inf is right).
-    diff = ops.where(ops.compare("eq", x, y), ops.full_like(diff, 0), diff)
+    # Equal infinities give nan in lo - hi; use 0 there (log(2) + inf is right).
+    equal_inf = ops.logical("and", ops.compare("eq", x, y), isinf(x))
+    diff = ops.where(equal_inf, ops.full_like(diff, 0), diff)
     return ops.binary("add", hi, ops.unary("log1p", ops.unary("exp", diff)))
 
 
@@ -232,8 +236,9 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     (a, b), _ = ops._operands(a, b)
     diff = ops.unary("abs", ops.binary("sub", a, b))
     tol = ops.binary("add", atol, ops.binary("mul", rtol, ops.unary("abs", b)))
-    close = ops.compare("le", diff, tol)
-    close = ops.logical("or", close, ops.compare("eq", a, b))  # equal infinities
+    # As NumPy: finite values within tolerance, infinities only when equal (inf != -inf).
+    finite = ops.logical("and", isfinite(a), isfinite(b))
+    close = ops.where(finite, ops.compare("le", diff, tol), ops.compare("eq", a, b))
     if equal_nan:
         close = ops.logical("or", close, ops.logical("and", isnan(a), isnan(b)))
     return close

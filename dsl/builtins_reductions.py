@@ -6,7 +6,7 @@ algebra (`dot`, `matmul`, `vdot`, `inner`, `outer`, `tensordot`, `einsum`, `trac
 
 from __future__ import annotations
 
-from . import dtypes, ops
+from . import ops
 from . import primitives as prims
 from .builtins import BUILTINS, builtin, to_dtype
 from .builtins_creation import eye
@@ -121,9 +121,12 @@ def einsum(subscripts, *operands):
 
 @builtin()
 def trace(a, offset=0):
+    """The sum along the diagonal of axes 0 and 1 (NumPy's), over any further axes."""
     a = ops.as_array(a)
-    if aval_of(a).ndim < 2:
+    nd = aval_of(a).ndim
+    if nd < 2:
         raise ShapeError(f"trace needs an array of two or more dimensions, got {aval_of(a)}")
+    a = ops.transpose(a, tuple(range(2, nd)) + (0, 1))
     n, m = aval_of(a).shape[-2:]
     return sum_(ops.binary("mul", a, eye(n, m, offset, aval_of(a).dtype)), axis=(-2, -1))
 
@@ -155,4 +158,4 @@ def argsort(a, axis=-1):
         axis = 0
     a_ = aval_of(a)
     ax = ops.normalize_axis(axis, a_.ndim)
-    return _sorted([a, ops.iota(dtypes.i32, a_.shape, ax)], ax)[1]
+    return _sorted([a, ops.iota(ops.index_dtype(a_.dtype), a_.shape, ax)], ax)[1]

@@ -150,7 +150,7 @@ def aval_of(x) -> ShapedArray:
     if t is int:
         return ShapedArray((), dtypes.i32, True)
     if t is float:
-        return ShapedArray((), dtypes.f32, True)
+        return ShapedArray((), dtypes.f64, True)
     if isinstance(x, np.generic):
         return ShapedArray((), dtypes.canonical(x.dtype), False)
     if t is list:
@@ -186,14 +186,23 @@ def describe(x) -> str:
     return kind or type(x).__name__
 
 
+#: The Python number a weak scalar of each dtype is when computed at once.
+_PYTHON_TYPE_OF_WEAK = {dtypes.f64: float, dtypes.i32: int}
+
+
 def literal(value, dtype: np.dtype, weak: bool):
-    """A scalar constant of `dtype`: a Literal tracer while tracing, else a 0-d array."""
+    """A scalar constant of `dtype`: a Literal tracer while tracing, else a 0-d array (or,
+    for a weak f64 or i32, a Python number)."""
     try:
         array = np.asarray(value, dtype=dtype)
     except OverflowError:
         raise JxTypeError(f"the literal {value} does not fit in {dtypes.short(dtype)}") from None
     builder = current_builder()
     if builder is None:
+        # Computed at once, a weak value stays a Python number, so what is computed from
+        # it stays weak too (a concrete array has no weak flag).
+        if weak and dtype in _PYTHON_TYPE_OF_WEAK:
+            return _PYTHON_TYPE_OF_WEAK[dtype](array.item())
         return array
     return Tracer(builder, Literal(array, ShapedArray((), dtype, weak)))
 
@@ -203,14 +212,18 @@ def bind(prim, *args, **params):
     builder = CTX.builders[-1] if CTX.builders else None
     if builder is None:
         avals = [aval_of(a) for a in args]
-        _abstract(prim, avals, params)
-        arrays = [a if is_concrete(a) else CTX.backend.to_device(np.asarray(a)) for a in args]
+        out_avals = _abstract(prim, avals, params)
+        arrays = [
+            a if is_concrete(a) else CTX.backend.to_device(np.asarray(a, dtype=v.dtype))
+            for a, v in zip(args, avals)
+        ]
         try:
             outs = CTX.backend.run_eqn(prim, arrays, params)
         except JxError:
             raise
         except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
             raise JxRuntimeError(f"{prim.name} failed on the backend: {e}", CTX.span) from None
+        outs = concrete_results(outs, out_avals)
         nans.check_eqn(prim, arrays, outs, CTX.span)
         return outs if prim.multiple_results else outs[0]
     ins = [builder.lift(a) for a in args]
@@ -220,6 +233,19 @@ def bind(prim, *args, **params):
     if prim.multiple_results:
         return [Tracer(builder, v) for v in outs]
     return Tracer(builder, outs[0])
+
+
+def concrete_results(outs, avals) -> list:
+    """Computed values as the program's values: a weak scalar stays a Python number (exact,
+    and still weak for what it meets next); a weak array takes the dtype it has alone."""
+    results = []
+    for out, aval in zip(outs, avals):
+        if aval.weak and aval.shape == ():
+            out = CTX.backend.to_host(out).item()
+        elif aval.weak and dtypes.alone(aval) != aval.dtype:
+            out = CTX.backend.to_device(CTX.backend.to_host(out).astype(dtypes.alone(aval)))
+        results.append(out)
+    return results
 
 
 def _abstract(prim, avals, params):

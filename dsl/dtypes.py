@@ -2,8 +2,10 @@
 
 jx dtypes are NumPy dtypes (`bf16` comes from ml_dtypes). An abstract value `ShapedArray`
 is a shape, a dtype and a `weak` flag: a weak value (a Python literal, or computed only
-from literals) takes the dtype of the strong value it meets, as in JAX. Promotion follows
-JAX's lattice: bool < ints < floats, u32 with i32 gives i64, f16 with bf16 gives f32.
+from literals) takes the dtype of the strong value it meets, as in JAX. A weak float is
+held in f64, so literal arithmetic is exact until it meets a dtype. Promotion follows JAX's
+lattice with x64: bool < ints < floats, u32 with i32 gives i64, f16 with bf16 gives f32;
+where JAX's default would be 64-bit (an i32 meeting a float) jx's is 32-bit.
 """
 
 from __future__ import annotations
@@ -136,30 +138,63 @@ def _join_strong(a: np.dtype, b: np.dtype) -> np.dtype:
         if {a, b} == {f16, bf16}:
             return f32
         return a if a.itemsize >= b.itemsize else b
-    # Two integer types: same signedness -> the wider; mixed -> a signed type wide enough.
+    # Two integer types: same signedness -> the wider; mixed -> the narrowest signed type
+    # that holds both (u8 with i8 is i16, u32 with i32 is i64), as JAX's lattice.
     if (a.kind == "u") == (b.kind == "u"):
         return a if a.itemsize >= b.itemsize else b
     signed, unsigned = (a, b) if a.kind == "i" else (b, a)
     if signed.itemsize > unsigned.itemsize:
         return signed
-    return i64 if unsigned.itemsize < 8 else f32  # u64 with any signed: JAX gives a float
+    if unsigned == u64:
+        return f64  # no int holds both: JAX meets them at its float
+    return np.dtype(f"int{16 * unsigned.itemsize}")
 
 
 def default_for_rank(rank: int) -> np.dtype:
     return (bool_, i32, f32)[rank]
 
 
+def float_for(dtype: np.dtype) -> np.dtype:
+    """The float an int or bool of this dtype computes in: f64 for 64-bit ints (f64 is
+    never silently truncated, as JAX with x64), jx's default f32 for narrower ones."""
+    if is_float(dtype):
+        return dtype
+    return f64 if is_int(dtype) and dtype.itemsize == 8 else f32
+
+
+def weak_int(value: int) -> np.dtype:
+    """The dtype of a Python int: i32, or i64 (then u64) when it needs the bits."""
+    for dtype in (i32, i64, u64):
+        info = np.iinfo(dtype)
+        if info.min <= value <= info.max:
+            return dtype
+    return i64  # too big for any: converting it reports the overflow
+
+
+def alone(aval: ShapedArray) -> np.dtype:
+    """The dtype a value has as an array of its own: a weak float is held exactly (f64)
+    while weak, but alone it is jx's default f32, as a weak i32 is i32."""
+    if aval.weak and is_float(aval.dtype):
+        return f32
+    return aval.dtype
+
+
 def promote(a: ShapedArray, b: ShapedArray) -> tuple[np.dtype, bool]:
     """The (dtype, weak) two operands meet at."""
     if a.weak and b.weak:
-        rank = max(kind_rank(a.dtype), kind_rank(b.dtype))
-        dtype = a.dtype if kind_rank(a.dtype) == rank else b.dtype
-        return dtype, True
+        ra, rb = kind_rank(a.dtype), kind_rank(b.dtype)
+        if ra != rb:
+            return (a.dtype if ra > rb else b.dtype), True
+        return (a.dtype if a.dtype.itemsize >= b.dtype.itemsize else b.dtype), True
     if a.weak or b.weak:
         weak, strong = (a, b) if a.weak else (b, a)
         if kind_rank(weak.dtype) <= kind_rank(strong.dtype):
             return strong.dtype, False
-        return default_for_rank(kind_rank(weak.dtype)), True
+        if is_float(weak.dtype):
+            # A 64-bit int makes a (strong) f64; a narrower one jx's default f32, still weak.
+            dtype = float_for(strong.dtype)
+            return dtype, dtype != f64
+        return i32, True
     return _join_strong(a.dtype, b.dtype), False
 
 

@@ -11,7 +11,10 @@ from .dtypes import BY_NAME
 
 
 def format_value(v) -> str:
-    """What print() shows: NumPy's str() for arrays, Python's look for the rest."""
+    """What print() shows: NumPy's str() for arrays, Python's look for the rest. A bf16
+    array's str looks like ints (`[1 1]`), so it prints as floats with its dtype."""
+    if isinstance(v, np.ndarray) and v.dtype == dtypes.bf16:
+        return f"{v.astype(np.float32)} bf16"
     if isinstance(v, np.ndarray):
         return str(v)
     if isinstance(v, np.dtype):

@@ -13,9 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import nans, ops, trees
+from . import dtypes, nans, ops, trees
 from .backend import is_concrete
-from .core import CTX, Builder, Tracer, aval_of, current_builder, describe, trace_into
+from .core import (
+    CTX,
+    Builder,
+    Tracer,
+    aval_of,
+    concrete_results,
+    current_builder,
+    describe,
+    trace_into,
+)
+from .dtypes import ShapedArray
 from .errors import JxError, JxRuntimeError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
@@ -92,11 +102,11 @@ def number_leaf(x) -> bool:
 
 
 def input_avals(leaves) -> list:
-    """The abstract values argument leaves are traced with: Python numbers stay weakly
-    typed, arrays keep their own dtype."""
+    """The abstract values argument leaves are traced with: Python numbers and values
+    computed only from them stay weakly typed, arrays keep their own dtype. An int argument
+    too big for i32 is a weak i64 or u64 (it meets a u64 array whole, as in JAX with x64)."""
     return [
-        aval_of(x) if type(x) in (float, int, bool) or is_concrete(x) else aval_of(x).strong()
-        for x in leaves
+        ShapedArray((), dtypes.weak_int(x), True) if type(x) is int else aval_of(x) for x in leaves
     ]
 
 
@@ -151,7 +161,7 @@ def run_guarded(runner, values, span, program):
     """Run `program` on the backend with `runner`; a failure there becomes the user's error
     at `span`, and so does a NaN it made when `jx.config.debug_nans` is on."""
     try:
-        outs = runner(*values)
+        outs = concrete_results(runner(*values), [v.aval for v in program.outputs])
     except JxError:
         raise
     except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error

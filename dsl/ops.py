@@ -128,11 +128,12 @@ def compare(name: str, x, y):
 
 
 def inexact(x):
-    """x as a float array (ints and bools become f32, as in JAX)."""
+    """x as a float array: 64-bit ints and weak (exact) ints become f64, narrower ints and
+    bools jx's default f32."""
     a = aval_of(x)
     if dtypes.is_float(a.dtype):
         return as_array(x)
-    return _to(x, dtypes.f32, a.weak)
+    return _to(x, dtypes.f64 if a.weak else dtypes.float_for(a.dtype), a.weak)
 
 
 def unary(name: str, x):
@@ -149,6 +150,8 @@ def true_divide(x, y):
 
 
 def power(x, y):
+    if dtypes.is_bool(aval_of(x).dtype) and dtypes.kind_rank(aval_of(y).dtype) < 2:
+        x = convert(x, dtypes.i32)  # bools raised to ints count in i32, as in JAX
     if is_scalar(y) and isinstance(y, int) and not isinstance(y, bool) and 0 <= y <= 4:
         # Small integer powers by multiplication: exact, and simpler derivatives.
         x = as_array(x)
@@ -197,8 +200,7 @@ def logical(name: str, x, y):
 def full(shape_, value, dtype=None):
     shape_ = normalize_shape(shape_)
     if dtype is None:
-        a = aval_of(value)
-        dtype = a.dtype
+        dtype = dtypes.alone(aval_of(value))
     # An explicit dtype converts as NumPy does: full((3,), 2.7, dtype=i32) is all 2s.
     return broadcast_to(convert(value, dtype), shape_)
 
@@ -265,8 +267,9 @@ def array(value, dtype=None):
         and not any(isinstance(v, bool) for v in value[1:])
         and (not isinstance(value[0], bool))
     ):
-        a = dtypes.promote_many([aval_of(v) for v in value])
-        target = np.dtype(dtype) if dtype is not None else a[0]
+        dtype_, weak = dtypes.promote_many([aval_of(v) for v in value])
+        alone = dtypes.alone(dtypes.ShapedArray((), dtype_, weak))
+        target = np.dtype(dtype) if dtype is not None else alone
         if target == dtypes.i32 and any(not -(2**31) <= v < 2**31 for v in value):
             target = dtypes.i64  # as NumPy: integers too big for i32 make an i64 array
         return constant(np.asarray(value, dtype=target))
@@ -331,6 +334,7 @@ def normalize_shape_with_minus_one(s) -> tuple:
 def transpose(x, axes=None):
     x = as_array(x)
     nd = aval_of(x).ndim
+    axes = static_ints(axes)
     perm = tuple(reversed(range(nd))) if axes is None else normalize_axes(tuple(axes), nd)
     if len(perm) != nd:
         raise JxValueError(f"transpose: axes {tuple(axes)} do not match {nd} dimensions")
@@ -427,7 +431,7 @@ def reduce(name: str, x, axis=None, keepdims=False, dtype=None):
         if dtype is not None:
             x = convert(x, dtype)
         elif dtypes.is_bool(a.dtype) or (dtypes.is_int(a.dtype) and a.dtype.itemsize < 4):
-            x = convert(x, dtypes.i32)
+            x = convert(x, dtypes.u32 if a.dtype.kind == "u" else dtypes.i32)
         elif a.dtype in _LOW_FLOATS:
             return convert(reduce(name, convert(x, dtypes.f32), axis, keepdims), a.dtype)
     elif name in ("reduce_max", "reduce_min"):
@@ -443,6 +447,9 @@ def reduce(name: str, x, axis=None, keepdims=False, dtype=None):
 
 
 def mean(x, axis=None, keepdims=False, dtype=None):
+    if dtype is not None and not dtypes.is_float(dtype):
+        # An int or bool dtype: the mean in the float of that width, then converted.
+        return convert(mean(convert(x, dtypes.float_for(dtype)), axis, keepdims), dtype)
     x = inexact(x) if dtype is None else convert(x, dtype)
     a = aval_of(x)
     if a.dtype in _LOW_FLOATS:
@@ -465,6 +472,12 @@ def var(x, axis=None, keepdims=False, ddof=0):
     return true_divide(reduce("reduce_sum", sq, axis, keepdims), float(max(n - ddof, 0)))
 
 
+def index_dtype(dtype) -> np.dtype:
+    """The dtype of indices into an array of `dtype`: i64 for 64-bit ints (JAX's default
+    int with x64), jx's default i32 otherwise."""
+    return dtypes.i64 if dtypes.is_int(dtype) and dtype.itemsize == 8 else dtypes.i32
+
+
 def arg_reduce(name: str, x, axis=None, keepdims=False):
     x = as_array(x)
     a = aval_of(x)
@@ -474,7 +487,7 @@ def arg_reduce(name: str, x, axis=None, keepdims=False):
             primitives.argmax_p if name == "argmax" else primitives.argmin_p,
             flat,
             axis=0,
-            index_dtype=dtypes.i32,
+            index_dtype=index_dtype(a.dtype),
         )
         return reshape(out, (1,) * a.ndim) if keepdims else out
     ax = normalize_axis(axis, a.ndim)
@@ -482,7 +495,7 @@ def arg_reduce(name: str, x, axis=None, keepdims=False):
         primitives.argmax_p if name == "argmax" else primitives.argmin_p,
         x,
         axis=ax,
-        index_dtype=dtypes.i32,
+        index_dtype=index_dtype(a.dtype),
     )
     return expand_dims(out, ax) if keepdims else out
 
@@ -495,8 +508,8 @@ def cumulative(name: str, x, axis=None, dtype=None):
     a = aval_of(x)
     if dtype is not None:
         x = convert(x, dtype)
-    elif dtypes.is_bool(a.dtype) or (dtypes.is_int(a.dtype) and a.dtype.itemsize < 4):
-        x = convert(x, dtypes.i32)
+    elif dtypes.is_bool(a.dtype):
+        x = convert(x, dtypes.i32)  # ints keep their dtype, as in JAX; bools count in i32
     prim = primitives.cumsum_p if name == "cumsum" else primitives.cumprod_p
     return bind(prim, x, axis=normalize_axis(axis, a.ndim), reverse=False)
 

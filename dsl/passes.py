@@ -148,7 +148,9 @@ def simplify(program: Program) -> Program:
 def _key(x):
     if type(x) is Literal:
         a = np.asarray(x.value)
-        return ("lit", a.dtype.str, a.shape, a.tobytes()) if a.size <= 64 else ("lit", id(x))
+        if a.size > 64:
+            return ("lit", id(x))
+        return ("lit", a.dtype.str, a.shape, a.tobytes(), x.aval.weak)  # weak 2.0 is not 2.0
     if isinstance(x, (Program, np.ndarray)):
         return ("id", id(x))
     if isinstance(x, tuple):

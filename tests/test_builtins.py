@@ -217,13 +217,17 @@ def test_unary_float(mode, name, dtype):
 @pytest.mark.parametrize("dtype", [i32, u32, i64], ids=["i32", "u32", "i64"])
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_int(mode, name, dtype):
-    """Ints stay ints where NumPy keeps them; float functions of ints give f32, as in JAX."""
+    """Ints stay ints where NumPy keeps them; float functions of ints give f32, of 64-bit
+    ints f64 (f64 is never silently truncated), as in JAX."""
     numpy_fn, lo, hi, float_only = UNARY[name]
     lo = max(lo, 0) if dtype == u32 else lo
     x = np.clip(np.arange(-3, 9).reshape(3, 4), np.ceil(lo), np.floor(hi)).astype(dtype)
     out = mode(f"{name}(x)", {"x": x})
     expected = numpy_fn(x.astype(f64))
-    assert_matches(out, expected, f32 if float_only else dtype, what=f"{name}({np.dtype(dtype)})")
+    float_dtype = f64 if dtype == i64 else f32
+    assert_matches(
+        out, expected, float_dtype if float_only else dtype, what=f"{name}({np.dtype(dtype)})"
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -359,7 +363,8 @@ def test_weak_literals_take_the_array_dtype(mode, name):
     """`x * 2` and `x * 2.0` keep x's dtype unless the literal's kind is higher."""
     x = _sample(_DTYPES[name])
     int_result = i32 if name == "bool" else _DTYPES[name]
-    float_result = _DTYPES[name] if name in ("f16", "bf16", "f32", "f64") else f32
+    floats = ("f16", "bf16", "f32", "f64")
+    float_result = _DTYPES[name] if name in floats else f64 if name in ("i64", "u64") else f32
     assert_matches(mode("x * 2", {"x": x}), x.astype(f64) * 2, int_result, what=f"{name} * 2")
     assert_matches(mode("x * 2.0", {"x": x}), x.astype(f64) * 2, float_result, what=name)
     assert_matches(mode("2.5 + x", {"x": x}), x.astype(f64) + 2.5, float_result, rtol=1e-2)

@@ -179,7 +179,8 @@ def _dot_general_impl(xp, x, y, *, dimension_numbers, preferred_element_type=Non
     ym = yt.reshape(bshape + (int(np.prod(yt.shape[nb : nb + len(rc)], dtype=np.int64)), -1))
     out = xp.matmul(xm, ym)
     out = out.reshape(bshape + xt.shape[nb : nb + len(xfree)] + yt.shape[nb + len(rc) :])
-    return out if preferred_element_type is None else out.astype(preferred_element_type)
+    # NumPy's matmul of bf16 gives f32; the result has the operands' dtype, as in XLA.
+    return out.astype(preferred_element_type or x.dtype, copy=False)
 
 
 def _dot_general_jvp(ps, ts, **params):

@@ -24,6 +24,7 @@ from .transpose import partial_eval, transpose_program
 
 
 def _argnums(argnums, n_args, name):
+    argnums = ops.static_ints(argnums)  # a list in a traced function is a constant array
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for a in nums:
         if not isinstance(a, int) or not -n_args <= a < n_args:
@@ -69,11 +70,13 @@ class _Prepared:
         self.values = leaves + list(self.traced.captured)
 
     def unflatten_grads(self, grads, single):
+        # Gradients come in program-input order; argnums may list the arguments in any order.
         it = iter(grads)
-        out = [
-            trees.unflatten(t, [next(it) for _ in range(trees.num_leaves(t))])
-            for t in self.diff_trees
-        ]
+        by_arg = {
+            a: trees.unflatten(self.diff_trees[self.nums.index(a)], [next(it) for _ in range(n)])
+            for a, n in sorted((a, trees.num_leaves(t)) for a, t in zip(self.nums, self.diff_trees))
+        }
+        out = [by_arg[a] for a in self.nums]
         return out[0] if single else tuple(out)
 
 
@@ -120,6 +123,9 @@ def _reverse(prep, has_aux, name, span):
         outs = eval_program(program, ins)
         one = ops.full((), 1, loss.dtype)
         grads = eval_program(tprog, ins + [one])
+        # The gradient with respect to a weak input (a Python float) is weak, as in JAX.
+        diff_avals = [v.aval for v, d in zip(program.inputs, prep.diff) if d]
+        grads = [ops.convert(g, a.dtype, a.weak) for g, a in zip(grads, diff_avals)]
     final, _ = builder.build([ops.as_array(o) for o in outs] + list(grads))
     return final
 
