@@ -8,11 +8,15 @@ See the README for the tour and LANGUAGE.md for the language contract.
 """
 
 from . import (  # noqa: F401 - the families of core built-ins register themselves
+    builtins_arrays,
     builtins_creation,
     builtins_math,
     builtins_python,
     builtins_reductions,
+    builtins_search,
     builtins_shapes,
+    builtins_statistics,
+    builtins_ufuncs,
 )
 from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
