@@ -10,6 +10,7 @@ See the README for the tour and LANGUAGE.md for the language contract.
 from . import (  # noqa: F401 - the families of core built-ins register themselves
     builtins_arrays,
     builtins_creation,
+    builtins_dtypes,
     builtins_math,
     builtins_python,
     builtins_reductions,

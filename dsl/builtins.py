@@ -79,6 +79,14 @@ _METHODS = {
     "round": "round",
     "swapaxes": "swapaxes",
     "repeat": "repeat",
+    "sort": "sort",
+    "argsort": "argsort",
+    "take": "take",
+    "nonzero": "nonzero",
+    "diagonal": "diagonal",
+    "trace": "trace",
+    "ptp": "ptp",
+    "searchsorted": "searchsorted",
 }
 
 

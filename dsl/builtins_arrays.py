@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from . import dtypes, ops
-from .builtins import BUILTINS, builtin
+from .builtins import BUILTINS, builtin, to_dtype
 from .builtins_shapes import _seq, flip, moveaxis
 from .core import aval_of, describe
 from .errors import TypeError as JxTypeError
@@ -404,9 +404,11 @@ def atleast_3d(*arys):
 
 
 @builtin()
-def dstack(tup):
+def dstack(tup, dtype=None):
     arrs = [_atleast([a], 3) for a in _seq(tup, "dstack")]
-    return ops.concatenate(arrs, 2)
+    return ops.concatenate(
+        arrs if dtype is None else [ops.convert(a, to_dtype(dtype)) for a in arrs], 2
+    )
 
 
 @builtin()

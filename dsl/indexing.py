@@ -272,7 +272,7 @@ class AtHelper:
 
 class AtIndexed:
     jx_kind = "an .at[...] selection"
-    METHODS = ("set", "add", "mul", "min", "max", "get")
+    METHODS = ("set", "add", "subtract", "mul", "multiply", "divide", "power", "min", "max", "get")
 
     def __init__(self, x, index):
         self.x = x
@@ -283,4 +283,16 @@ class AtIndexed:
             raise JxTypeError(f"x.at[...] has no method '{name}'; it has {', '.join(self.METHODS)}")
         if name == "get":
             return lambda: getitem(self.x, self.index)
-        return lambda value: update(self.x, self.index, value, name)
+        if name == "subtract":
+            return lambda value: update(self.x, self.index, ops.unary("neg", value), "add")
+        if name in ("divide", "power"):
+            # As JAX: the selected elements' factors (a product where indices repeat) first.
+            def combine(value):
+                factors = update(ops.full_like(ops.as_array(self.x), 1), self.index, value, "mul")
+                if name == "divide":
+                    return ops.true_divide(self.x, factors)
+                return ops.power(self.x, factors)
+
+            return combine
+        mode = "mul" if name == "multiply" else name
+        return lambda value: update(self.x, self.index, value, mode)
