@@ -23,6 +23,7 @@ from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
 from . import linalg as _linalg_module  # noqa: F401 - registers the linalg module
 from . import random_module as _random_module  # noqa: F401 - registers the random module
+from . import special as _special  # noqa: F401 - registers the special module
 from .builtins import BUILTINS as _BUILTINS
 from .primitives import collectives as _collectives  # noqa: F401 - registers these three
 from .primitives import control as _control  # noqa: F401 - families, which sit above the
