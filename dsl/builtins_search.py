@@ -16,6 +16,7 @@ from .builtins import BUILTINS, builtin
 from .builtins_arrays import _take_static, broadcast_arrays, unravel_index
 from .builtins_math import isnan
 from .builtins_reductions import argsort
+from .builtins_shapes import _seq
 from .core import aval_of, describe
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
@@ -106,7 +107,8 @@ def unique(
     extras = []
     group = ops.binary("sub", ops.cumulative("cumsum", first, 0), 1)
     if return_index:
-        extras.append(_scatter_ranked(n, 0, first, order))
+        # Past the distinct values, the index of the first (smallest) one, as in JAX.
+        extras.append(_scatter_ranked(n, getitem(order, 0), first, order))
     if return_inverse:
         inverse = update(ops.full((total,), 0, dtypes.i32), order, group, "set")
         extras.append(ops.reshape(inverse, ops.shape(ar)))
@@ -197,6 +199,7 @@ def isin(element, test_elements, invert=False):
 @builtin()
 def select(condlist, choicelist, default=0):
     """The first choice whose condition holds, else `default`."""
+    condlist, choicelist = _seq(condlist, "select"), _seq(choicelist, "select")
     if len(condlist) != len(choicelist):
         raise JxValueError(f"select: {len(condlist)} conditions for {len(choicelist)} choices")
     out = default

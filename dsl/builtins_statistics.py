@@ -43,7 +43,7 @@ def _quantile(a, q, axis, method, keepdims, what, skip_nan=False):
     x = ops.reshape(ops.transpose(x, [*rest, *axes]), lead + (n,))
     sorted_x = _sorted([x], -1)[0]
     dtype = aval_of(x).dtype
-    q = ops.convert(ops.inexact(q), dtype)
+    q = ops.convert(q, dtype)
     qshape = aval_of(q).shape
     q = ops.reshape(q, (1,) * len(lead) + (-1,))
     nq = aval_of(q).shape[-1]
@@ -85,9 +85,14 @@ def quantile(a, q, axis=None, method="linear", keepdims=False):
     return _quantile(a, q, axis, method, keepdims, "quantile")
 
 
+def _hundredths(q):
+    # A number divides exactly here; an array's dtype is the one it meets the data in.
+    return q / 100 if ops.is_scalar(q) else ops.true_divide(q, 100)
+
+
 @builtin()
 def percentile(a, q, axis=None, method="linear", keepdims=False):
-    return _quantile(a, ops.true_divide(q, 100), axis, method, keepdims, "percentile")
+    return _quantile(a, _hundredths(q), axis, method, keepdims, "percentile")
 
 
 @builtin()
@@ -196,8 +201,7 @@ def nanquantile(a, q, axis=None, method="linear", keepdims=False):
 
 @builtin()
 def nanpercentile(a, q, axis=None, method="linear", keepdims=False):
-    q = ops.true_divide(q, 100)
-    return _quantile(a, q, axis, method, keepdims, "nanpercentile", skip_nan=True)
+    return _quantile(a, _hundredths(q), axis, method, keepdims, "nanpercentile", skip_nan=True)
 
 
 # ------------------------------------------------------------------ weighted statistics

@@ -116,7 +116,9 @@ def digamma(x):
         shifted = _sub(shifted, _div(1, _add(high_x, float(k))))
     # digamma(x) = digamma(1 - x) - pi / tan(pi x) below 1/2.
     reflected = _sub(shifted, _div(math.pi, ops.unary("tan", _mul(low_x, math.pi))))
-    return _select(low, reflected, shifted)
+    # The poles at 0, -1, -2, ... are NaN, as in JAX.
+    pole = ops.logical("and", low, ops.compare("eq", x, ops.unary("floor", x)))
+    return _select(pole, ops.full_like(x, math.nan), _select(low, reflected, shifted))
 
 
 def expit(x):
