@@ -63,6 +63,25 @@ def _pad_widths(pad_width, ndim):
     return widths
 
 
+def _pad_values(values, ndim):
+    """constant_values as one (before, after) pair per axis, as NumPy reads it."""
+
+    def pair(v):
+        if not isinstance(v, tuple):
+            return (v, v)
+        if len(v) in (1, 2) and not any(isinstance(i, tuple) for i in v):
+            return (v[0], v[-1])
+        raise JxValueError(f"pad: constant_values {values!r} is not a value or (before, after)")
+
+    if isinstance(values, tuple) and values and isinstance(values[0], tuple):
+        pairs = tuple(pair(v) for v in values)
+        pairs = pairs * ndim if len(pairs) == 1 else pairs
+        if len(pairs) != ndim:
+            raise JxValueError(f"pad: {len(pairs)} constant_values for {ndim} dimensions")
+        return pairs
+    return (pair(values),) * ndim
+
+
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 
@@ -74,14 +93,13 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     widths = _pad_widths(pad_width, a.ndim)
     if mode not in _PAD_MODES:
         raise JxValueError(f"pad: mode {mode!r} is not one of {', '.join(_PAD_MODES)}")
-    values = ops.static_ints(constant_values)
+    values = _pad_values(ops.static_ints(constant_values), a.ndim)
     for axis, (before, after) in enumerate(widths):
         if not before and not after:
             continue
         n = aval_of(x).shape[axis]
         if mode == "constant":
-            side = values[axis] if isinstance(values, tuple) else (values, values)
-            side = side * 2 if len(side) == 1 else side
+            side = values[axis]
             parts = []
             for width, value in ((before, side[0]), (None, None), (after, side[1])):
                 if width is None:
@@ -189,10 +207,10 @@ def take(a, indices, axis=None, mode=None, fill_value=None):
         idx = ops.binary("min", ops.binary("max", idx, 0), n - 1)
     elif mode != "fill":
         raise JxValueError(f"take: mode {mode!r} is not one of fill, clip, wrap")
-    out = getitem(x, (slice(None),) * axis + (idx,))
     if mode != "fill":
-        return out
+        return getitem(x, (slice(None),) * axis + (idx,))
     inside = ops.logical("and", ops.compare("ge", idx, -n), ops.compare("lt", idx, n))
+    out = getitem(x, (slice(None),) * axis + (ops.where(inside, idx, 0),))
     inside = ops.reshape(inside, (1,) * axis + aval_of(idx).shape + (1,) * (a_.ndim - axis - 1))
     fill = _fill_value(a_.dtype) if fill_value is None else fill_value
     return ops.where(inside, out, ops.convert(fill, a_.dtype))

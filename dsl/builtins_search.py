@@ -182,10 +182,13 @@ def bincount(x, weights=None, minlength=0, length=None):
     n = _result_size(
         length, x, lambda v: max(int(v.max(initial=-1)) + 1, minlength), "bincount", "length"
     )
-    if weights is None:
-        return update(ops.full((n,), 0, dtypes.i32), x, 1, "add")
-    w = ops.reshape(weights, (-1,))
-    return update(ops.full((n,), 0, aval_of(w).dtype), x, w, "add")
+    # As JAX: negative values count as 0, values past the length are dropped (into one
+    # slot past the end, cut off after).
+    x = ops.binary("max", x, 0)
+    x = ops.where(ops.compare("lt", x, n), x, n)
+    w = 1 if weights is None else ops.reshape(weights, (-1,))
+    dtype = dtypes.i32 if weights is None else aval_of(w).dtype
+    return getitem(update(ops.full((n + 1,), 0, dtype), x, w, "add"), slice(None, n))
 
 
 @builtin()

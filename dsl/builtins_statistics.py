@@ -24,7 +24,7 @@ from .values import Builtin
 _QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
-def _quantile(a, q, axis, method, keepdims, what, skip_nan=False):
+def _quantile(a, q, axis, method, keepdims, what, skip_nan=False, per=1):
     if method not in _QUANTILE_METHODS:
         raise JxValueError(
             f"{what}: method {method!r} is not one of {', '.join(_QUANTILE_METHODS)}"
@@ -43,7 +43,8 @@ def _quantile(a, q, axis, method, keepdims, what, skip_nan=False):
     x = ops.reshape(ops.transpose(x, [*rest, *axes]), lead + (n,))
     sorted_x = _sorted([x], -1)[0]
     dtype = aval_of(x).dtype
-    q = ops.convert(q, dtype)
+    # q in the data's dtype first (a Python number exactly), then hundredths if asked.
+    q = ops.convert(q, dtype) if per == 1 else ops.true_divide(ops.convert(q, dtype), per)
     qshape = aval_of(q).shape
     q = ops.reshape(q, (1,) * len(lead) + (-1,))
     nq = aval_of(q).shape[-1]
@@ -85,14 +86,9 @@ def quantile(a, q, axis=None, method="linear", keepdims=False):
     return _quantile(a, q, axis, method, keepdims, "quantile")
 
 
-def _hundredths(q):
-    # A number divides exactly here; an array's dtype is the one it meets the data in.
-    return q / 100 if ops.is_scalar(q) else ops.true_divide(q, 100)
-
-
 @builtin()
 def percentile(a, q, axis=None, method="linear", keepdims=False):
-    return _quantile(a, _hundredths(q), axis, method, keepdims, "percentile")
+    return _quantile(a, q, axis, method, keepdims, "percentile", per=100)
 
 
 @builtin()
@@ -201,7 +197,7 @@ def nanquantile(a, q, axis=None, method="linear", keepdims=False):
 
 @builtin()
 def nanpercentile(a, q, axis=None, method="linear", keepdims=False):
-    return _quantile(a, _hundredths(q), axis, method, keepdims, "nanpercentile", skip_nan=True)
+    return _quantile(a, q, axis, method, keepdims, "nanpercentile", skip_nan=True, per=100)
 
 
 # ------------------------------------------------------------------ weighted statistics

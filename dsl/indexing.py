@@ -286,13 +286,17 @@ class AtIndexed:
         if name == "subtract":
             return lambda value: update(self.x, self.index, ops.unary("neg", value), "add")
         if name in ("divide", "power"):
-            # As JAX: the selected elements' factors (a product where indices repeat) first.
-            def combine(value):
-                factors = update(ops.full_like(ops.as_array(self.x), 1), self.index, value, "mul")
-                if name == "divide":
-                    return ops.true_divide(self.x, factors)
-                return ops.power(self.x, factors)
-
-            return combine
+            return lambda value: self._scaled(name, value)
         mode = "mul" if name == "multiply" else name
         return lambda value: update(self.x, self.index, value, mode)
+
+    def _scaled(self, name, value):
+        """x.at[i].divide(v) and .power(v), as JAX: x / f and x ** f, with f holding v at the
+        selected elements (the product of the values where an index repeats) and 1 elsewhere.
+        Distinct static positions set f, so the result is differentiable in v."""
+        x = ops.as_array(self.x)
+        positions = _static_positions(aval_of(x).shape, self.index)
+        distinct = positions is not None and len(np.unique(positions)) == positions.size
+        ones = ops.full_like(x, 1)
+        factors = update(ones, self.index, value, "set" if distinct else "mul")
+        return ops.true_divide(x, factors) if name == "divide" else ops.power(x, factors)

@@ -94,7 +94,12 @@ def gammaln(x):
     # log |Gamma(x)| = log(pi / |sin(pi x)|) - log Gamma(1 - x) below 1/2.
     sin_pi_x = ops.unary("abs", ops.unary("sin", _mul(low_x, math.pi)))
     reflected = _sub(_sub(math.log(math.pi), ops.unary("log", sin_pi_x)), direct)
-    return _select(low, reflected, direct)
+    return _select(_pole(x, low), ops.full_like(x, math.inf), _select(low, reflected, direct))
+
+
+def _pole(x, low):
+    """x is 0, -1, -2, ...: where Gamma has its poles."""
+    return ops.logical("and", low, ops.compare("eq", x, ops.unary("floor", x)))
 
 
 def _digamma_series(y):
@@ -117,8 +122,7 @@ def digamma(x):
     # digamma(x) = digamma(1 - x) - pi / tan(pi x) below 1/2.
     reflected = _sub(shifted, _div(math.pi, ops.unary("tan", _mul(low_x, math.pi))))
     # The poles at 0, -1, -2, ... are NaN, as in JAX.
-    pole = ops.logical("and", low, ops.compare("eq", x, ops.unary("floor", x)))
-    return _select(pole, ops.full_like(x, math.nan), _select(low, reflected, shifted))
+    return _select(_pole(x, low), ops.full_like(x, math.nan), _select(low, reflected, shifted))
 
 
 def expit(x):
