@@ -499,3 +499,44 @@ def kron(a, b):
     xe = ops.reshape(x, tuple(d for s in sx for d in (s, 1)))
     ye = ops.reshape(y, tuple(d for t in sy for d in (1, t)))
     return ops.reshape(ops.binary("mul", xe, ye), tuple(s * t for s, t in zip(sx, sy)))
+
+
+# ------------------------------------------------------------------ r_ and c_
+
+
+class IndexTricks:
+    """`r_[...]` and `c_[...]`: slices (static ranges), numbers and arrays joined along the
+    first axis (`r_`), or as columns along the last (`c_`)."""
+
+    jx_kind = "an index trick"
+    __slots__ = ("columns",)
+
+    def __init__(self, columns):
+        self.columns = columns
+
+    def getitem(self, index):
+        items = index if isinstance(index, tuple) else (index,)
+        parts = []
+        for item in items:
+            if isinstance(item, slice):
+                if any(
+                    not isinstance(p, (int, float, type(None)))
+                    for p in (item.start, item.stop, item.step)
+                ):
+                    raise JxTypeError("r_/c_: slice bounds must be static numbers")
+                start = 0 if item.start is None else item.start
+                parts.append(
+                    BUILTINS["arange"].fn(start, item.stop, 1 if item.step is None else item.step)
+                )
+            else:
+                parts.append(ops.as_array(ops.array(item) if isinstance(item, list) else item))
+        if self.columns:
+            cols = [ops.reshape(p, (-1, 1)) if aval_of(p).ndim < 2 else p for p in parts]
+            return ops.concatenate(cols, -1)
+        return ops.concatenate(
+            [ops.reshape(p, (1,)) if not aval_of(p).shape else p for p in parts], 0
+        )
+
+
+BUILTINS["r_"] = IndexTricks(columns=False)
+BUILTINS["c_"] = IndexTricks(columns=True)

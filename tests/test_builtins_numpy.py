@@ -345,6 +345,12 @@ EAGER_ONLY = [
 ]
 
 KEYWORDS = [
+    row("r_[1:4, 0, b]", lambda e: np.r_[1:4, 0, e.b], f32),
+    row("r_[0.0:1.0:0.25]", lambda e: np.r_[0.0:1.0:0.25], f32),
+    row("c_[b, b * 2]", lambda e: np.c_[e.b, e.b * 2], f32),
+    row("c_[a.T, b]", lambda e: np.c_[e.a.T, e.b], f32),
+    row("ravel_pytree((a, {'w': b}))[0]", lambda e: np.concatenate([e.a.ravel(), e.b]), f32),
+    row("ravel_pytree((a, i))[1](ravel_pytree((a, i))[0] * 2)[1]", lambda e: e.i * 2, i32),
     row("sum(a, where=a > 0)", lambda e: np.sum(e.a, where=e.a > 0), f32),
     row("sum(c, axis=(0, 2), initial=1.5)", lambda e: np.sum(e.c, (0, 2), initial=1.5), f32),
     row(
@@ -572,6 +578,10 @@ GRADIENTS = [
     ("lambda x: sum(special.gammaln(x * x + 0.5))", lambda x: jnp.sum(jsp.gammaln(x * x + 0.5))),
     ("lambda x: sum(special.digamma(x * x + 0.5))", lambda x: jnp.sum(jsp.digamma(x * x + 0.5))),
     ("lambda x: sum(vectorize(lambda s: s * s)(x))", lambda x: jnp.sum(x * x)),
+    (
+        "lambda x: sum(ravel_pytree({'a': x, 'b': (x[0],)})[0] ** 3)",
+        lambda x: jnp.sum(x**3) + jnp.sum(x[0] ** 3),
+    ),
 ]
 
 

@@ -21,6 +21,7 @@ import jx
 import ml_dtypes
 import numpy as np
 import pytest
+from jax.flatten_util import ravel_pytree
 from jx.builtins import BUILTINS
 from jx.values import Builtin
 
@@ -222,7 +223,8 @@ CASES = [
     *[C(f"special.{f}(u)", FLOAT2) for f in ("erfinv", "ndtri")],
     C("special.gammaln(x * 4)", FLOAT2, rtol=1e-4), C("special.digamma(x * 4)", FLOAT2, rtol=1e-4),
     C("special.logit(p / 4)", FLOAT2), C("special.xlogy(x, p)", FLOAT2), C("special.xlog1py(x, p)", FLOAT2),
-    # functions of functions
+    # functions of functions, trees, index tricks
+    C("ravel_pytree((x, {'a': y}))[0]", SHAPES), C("r_[1:4, 0, v]", SHAPES), C("c_[v, v]", SHAPES),
     C("vectorize(lambda a, b: a * b + 1)(x, v[:4])", NUMERIC),
     C("vectorize(lambda a: (a, a > 0))(x)", FLOAT2),
 ]
@@ -340,6 +342,7 @@ def _jax_namespace(inputs):
     ns.update({short: getattr(jnp, np.dtype(d).name) for short, d in DTYPES.items()})
     ns.update(bool_=jnp.bool_, special=jsp, linalg=jnp.linalg, array=jnp.array)
     ns.update(fix=jnp.trunc, row_stack=jnp.vstack)  # NumPy's names that jax.numpy dropped
+    ns.update(ravel_pytree=ravel_pytree)
     ns.update(inputs)
     return ns
 
