@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from . import dtypes, ops
-from .builtins import BUILTINS, builtin, to_dtype
+from .builtins import BUILTINS, builtin, static_choice, static_flag, to_dtype
 from .builtins_shapes import _seq, flip, moveaxis
 from .core import aval_of, describe
 from .errors import TypeError as JxTypeError
@@ -91,8 +91,7 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     x = ops.as_array(array)
     a = aval_of(x)
     widths = _pad_widths(pad_width, a.ndim)
-    if mode not in _PAD_MODES:
-        raise JxValueError(f"pad: mode {mode!r} is not one of {', '.join(_PAD_MODES)}")
+    mode = static_choice(mode, _PAD_MODES, "pad: mode")
     values = _pad_values(ops.static_ints(constant_values), a.ndim)
     for axis, (before, after) in enumerate(widths):
         if not before and not after:
@@ -200,13 +199,11 @@ def take(a, indices, axis=None, mode=None, fill_value=None):
     idx = ops.as_array(ops.array(indices) if isinstance(indices, (tuple, list)) else indices)
     if not dtypes.is_int(aval_of(idx).dtype):
         raise JxTypeError(f"take: indices must be integers, got {describe(indices)}")
-    mode = "fill" if mode is None else mode
+    mode = static_choice("fill" if mode is None else mode, ("fill", "clip", "wrap"), "take: mode")
     if mode == "wrap":
         idx = ops.binary("rem", idx, n)
     elif mode == "clip":
         idx = ops.binary("min", ops.binary("max", idx, 0), n - 1)
-    elif mode != "fill":
-        raise JxValueError(f"take: mode {mode!r} is not one of fill, clip, wrap")
     if mode != "fill":
         return getitem(x, (slice(None),) * axis + (idx,))
     inside = ops.logical("and", ops.compare("ge", idx, -n), ops.compare("lt", idx, n))
@@ -455,8 +452,7 @@ def broadcast_arrays(*args):
 
 @builtin()
 def meshgrid(*xi, indexing="xy", sparse=False):
-    if indexing not in ("xy", "ij"):
-        raise JxValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    indexing = static_choice(indexing, ("xy", "ij"), "meshgrid: indexing")
     arrs = [ops.reshape(a, (-1,)) for a in xi]
     n = len(arrs)
     out = []
@@ -466,7 +462,7 @@ def meshgrid(*xi, indexing="xy", sparse=False):
         if indexing == "xy" and n >= 2 and k < 2:
             shape[0], shape[1] = shape[1], shape[0]
         out.append(ops.reshape(a, tuple(shape)))
-    if sparse:
+    if static_flag(sparse, "meshgrid: sparse"):
         return tuple(out)
     return broadcast_arrays(*out)
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import dtypes, ops
-from .builtins import builtin, to_dtype
+from .builtins import builtin, static_flag, to_dtype
 from .builtins_shapes import moveaxis
 from .core import aval_of, describe
 from .errors import TypeError as JxTypeError
@@ -100,7 +100,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     elif num == 1:
         out = ops.broadcast_to(start_a, (1, *ends))
     out = moveaxis(ops.convert(out, dtype), 0, axis) if ends else ops.convert(out, dtype)
-    return (out, ops.convert(step, dtype)) if retstep else out
+    if static_flag(retstep, "linspace: retstep"):
+        return out, ops.convert(step, dtype)
+    return out
 
 
 @builtin()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import dtypes, ops
 from . import primitives as prims
-from .builtins import BUILTINS, builtin, to_dtype
+from .builtins import BUILTINS, builtin, static_flag, to_dtype
 from .builtins_arrays import diagonal
 from .core import aval_of, bind, describe
 from .einsum import einsum as _einsum
@@ -44,7 +44,8 @@ def _summing(name, identity):
         if isinstance(a, tuple) and not all(ops.is_array(v) or ops.is_scalar(v) for v in a):
             raise JxTypeError(f"{fn.__name__} of {describe(a)}: use tree_map or index the tuple")
         dtype = to_dtype(dtype)
-        if dtype is None and not promote_integers and _small_int(a):
+        keep_small = not static_flag(promote_integers, "promote_integers")
+        if dtype is None and keep_small and _small_int(a):
             dtype = aval_of(ops.as_array(a)).dtype  # promote_integers=False keeps u8 as u8
         out = ops.reduce(name, _masked(a, where, identity), axis, keepdims, dtype)
         return _with_initial(out, name, initial)
@@ -203,7 +204,9 @@ def sort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
     if axis is None:
         a, axis = ops.reshape(a, (-1,)), 0
     out = _sorted([a], axis)[0]
-    return ops.flip(out, ops.normalize_axis(axis, aval_of(out).ndim)) if descending else out
+    if static_flag(descending, "sort: descending"):
+        return ops.flip(out, ops.normalize_axis(axis, aval_of(out).ndim))
+    return out
 
 
 @builtin()
@@ -216,7 +219,7 @@ def argsort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
         axis = 0
     a_ = aval_of(a)
     ax = ops.normalize_axis(axis, a_.ndim)
-    if descending:
+    if static_flag(descending, "argsort: descending"):
         # Stable ascending order of the reversed array, read backwards, in original positions.
         order = argsort(ops.flip(a, ax), ax)
         return ops.binary("sub", a_.shape[ax] - 1, ops.flip(order, ax))

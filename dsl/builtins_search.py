@@ -12,7 +12,7 @@ import numpy as np
 
 from . import dtypes, ops
 from .backend import is_concrete
-from .builtins import BUILTINS, builtin
+from .builtins import BUILTINS, builtin, static_choice, static_flag
 from .builtins_arrays import _take_static, broadcast_arrays, unravel_index
 from .builtins_math import isnan
 from .builtins_reductions import argsort
@@ -32,7 +32,7 @@ def _result_size(size, x, count, what, keyword="size"):
         size = ops.static_ints(size)
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise JxTypeError(
-                f"{what}: size must be a static non-negative int, got {describe(size)}"
+                f"{what}: {keyword} must be a static non-negative int, got {describe(size)}"
             )
         return size
     if not is_concrete(x):
@@ -104,6 +104,9 @@ def unique(
     )
     fill = getitem(s, 0) if fill_value is None else fill_value
     values = _scatter_ranked(n, fill, first, s)
+    return_index, return_inverse, return_counts = (
+        static_flag(f, "unique: return_*") for f in (return_index, return_inverse, return_counts)
+    )
     extras = []
     group = ops.binary("sub", ops.cumulative("cumsum", first, 0), 1)
     if return_index:
@@ -132,8 +135,7 @@ def _before(a, v, side):
 @builtin()
 def searchsorted(a, v, side="left", sorter=None):
     """Where each of `v` goes in the sorted 1-d `a` (an i32 array)."""
-    if side not in ("left", "right"):
-        raise JxValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    side = static_choice(side, ("left", "right"), "searchsorted: side")
     a = ops.as_array(a)
     if aval_of(a).ndim != 1:
         raise JxValueError("searchsorted: a must be 1-d")
@@ -148,7 +150,7 @@ def searchsorted(a, v, side="left", sorter=None):
 
 @builtin()
 def digitize(x, bins, right=False):
-    return searchsorted(bins, x, "left" if right else "right")
+    return searchsorted(bins, x, "left" if static_flag(right, "digitize: right") else "right")
 
 
 @builtin()
@@ -196,7 +198,7 @@ def isin(element, test_elements, invert=False):
     x = ops.as_array(element)
     tests = ops.reshape(test_elements, (-1,))
     found = ops.reduce("reduce_or", ops.compare("eq", ops.expand_dims(x, -1), tests), -1)
-    return ops.logical_not(found) if invert else found
+    return ops.logical_not(found) if static_flag(invert, "isin: invert") else found
 
 
 @builtin()
@@ -278,14 +280,13 @@ def _convolve_full(a, v):
 
 
 def _mode_slice(full, n, m, mode):
+    mode = static_choice(mode, ("full", "same", "valid"), "mode")
     if mode == "full":
         return full
     if mode == "same":
         start = (min(n, m) - 1) // 2
         return getitem(full, slice(start, start + max(n, m)))
-    if mode == "valid":
-        return getitem(full, slice(min(n, m) - 1, max(n, m)))
-    raise JxValueError(f"mode {mode!r} is not one of full, same, valid")
+    return getitem(full, slice(min(n, m) - 1, max(n, m)))
 
 
 @builtin()

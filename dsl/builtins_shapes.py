@@ -7,7 +7,7 @@ sequence of arrays, an array stands for the sequence along its first axis.
 from __future__ import annotations
 
 from . import ops
-from .builtins import builtin, to_dtype
+from .builtins import builtin, static_choice, to_dtype
 from .core import aval_of, describe
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
@@ -17,12 +17,11 @@ from .indexing import getitem
 @builtin()
 def reshape(a, shape, order="C"):
     """order="F" reads and writes the elements first axis fastest."""
+    order = static_choice(order, ("C", "F", "A"), "reshape: order")
     if order == "F":
         x = ops.transpose(ops.as_array(a))
         shape = ops.normalize_shape_with_minus_one(shape)
         return ops.transpose(ops.reshape(x, tuple(reversed(shape))))
-    if order not in ("C", "A"):
-        raise JxValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
     return ops.reshape(a, shape)
 
 

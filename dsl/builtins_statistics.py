@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from . import dtypes, ops
-from .builtins import BUILTINS, builtin, to_dtype
+from .builtins import BUILTINS, builtin, static_choice, static_flag, to_dtype
 from .builtins_arrays import take_along_axis
 from .builtins_math import isnan
 from .builtins_reductions import _sorted, argmax, argmin, sum_
@@ -25,10 +25,7 @@ _QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
 def _quantile(a, q, axis, method, keepdims, what, skip_nan=False, per=1):
-    if method not in _QUANTILE_METHODS:
-        raise JxValueError(
-            f"{what}: method {method!r} is not one of {', '.join(_QUANTILE_METHODS)}"
-        )
+    method = static_choice(method, _QUANTILE_METHODS, f"{what}: method")
     x = ops.inexact(a)
     nd = aval_of(x).ndim
     axes = ops.normalize_axes(axis, nd)
@@ -222,7 +219,9 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
         out = ops.true_divide(
             ops.reduce("reduce_sum", ops.binary("mul", x, w), axis, keepdims), total
         )
-    return (out, ops.broadcast_to(total, aval_of(out).shape)) if returned else out
+    if static_flag(returned, "average: returned"):
+        return out, ops.broadcast_to(total, aval_of(out).shape)
+    return out
 
 
 @builtin()
@@ -231,6 +230,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None):
     if aval_of(x).ndim > 2:
         raise JxValueError("cov takes a 1-d or a 2-d array")
     x = ops.reshape(x, (1, -1)) if aval_of(x).ndim < 2 else x
+    rowvar = static_flag(rowvar, "cov: rowvar")
     if not rowvar and aval_of(x).shape[0] != 1:
         x = ops.transpose(x)
     if y is not None:
@@ -240,7 +240,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None):
             yy = ops.transpose(yy)
         x = ops.concatenate([x, yy], 0)
     n = aval_of(x).shape[1]
-    ddof = (0 if bias else 1) if ddof is None else ddof
+    ddof = (0 if static_flag(bias, "cov: bias") else 1) if ddof is None else ddof
     centered = ops.binary("sub", x, ops.mean(x, 1, keepdims=True))
     out = ops.true_divide(ops.matmul(centered, ops.transpose(centered)), float(n - ddof))
     return ops.squeeze(out) if aval_of(out).shape == (1, 1) else out
