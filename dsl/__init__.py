@@ -8,12 +8,17 @@ See the README for the tour and LANGUAGE.md for the language contract.
 """
 
 from . import (  # noqa: F401 - the families of core built-ins register themselves
+    builtins_arrays,
     builtins_creation,
+    builtins_dtypes,
     builtins_lax,
     builtins_math,
     builtins_python,
     builtins_reductions,
+    builtins_search,
     builtins_shapes,
+    builtins_statistics,
+    builtins_ufuncs,
 )
 from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
@@ -21,6 +26,7 @@ from . import linalg as _linalg_module  # noqa: F401 - registers the linalg modu
 from . import plotting as _plotting  # noqa: F401 - registers the plot family
 from . import random_module as _random_module  # noqa: F401 - registers the random module
 from . import range_loops as _range_loops  # noqa: F401 - takes over `for` and comprehensions
+from . import special as _special  # noqa: F401 - registers the special module
 from .builtins import BUILTINS as _BUILTINS
 from .primitives import collectives as _collectives  # noqa: F401 - registers these three
 from .primitives import control as _control  # noqa: F401 - families, which sit above the

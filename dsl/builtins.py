@@ -18,8 +18,9 @@ import math
 import numpy as np
 
 from . import dtypes, ops
-from .core import aval_of
+from .core import aval_of, describe
 from .errors import TypeError as JxTypeError
+from .errors import ValueError as JxValueError
 from .indexing import AtHelper
 from .values import Builtin, did_you_mean
 
@@ -44,6 +45,21 @@ def to_dtype(d, allow_none=True):
     if isinstance(d, str) and d in dtypes.BY_NAME:
         return dtypes.BY_NAME[d]
     raise JxTypeError(f"not a dtype: {d!r}; use one of bool, i32, i64, u32, f16, bf16, f32, f64")
+
+
+def static_flag(v, what: str) -> bool:
+    """A keyword that must be a static True or False (not an array)."""
+    if type(v) in (bool, int) or isinstance(v, np.bool_):
+        return bool(v)
+    raise JxTypeError(f"{what} must be a static True or False, got {describe(v)}")
+
+
+def static_choice(v, choices: tuple, what: str) -> str:
+    """A keyword that must be one of a few strings."""
+    if isinstance(v, str) and v in choices:
+        return v
+    shown = repr(v) if isinstance(v, str) else describe(v)
+    raise JxValueError(f"{what} {shown} is not one of {', '.join(choices)}")
 
 
 for _name, _dt in dtypes.BY_NAME.items():
@@ -79,6 +95,14 @@ _METHODS = {
     "round": "round",
     "swapaxes": "swapaxes",
     "repeat": "repeat",
+    "sort": "sort",
+    "argsort": "argsort",
+    "take": "take",
+    "nonzero": "nonzero",
+    "diagonal": "diagonal",
+    "trace": "trace",
+    "ptp": "ptp",
+    "searchsorted": "searchsorted",
 }
 
 

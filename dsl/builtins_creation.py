@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 from . import dtypes, ops
-from .builtins import builtin, to_dtype
+from .builtins import builtin, static_flag, to_dtype
+from .builtins_shapes import moveaxis
 from .core import aval_of, describe
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
@@ -38,18 +39,20 @@ def full(shape, fill_value, dtype=None):
 
 
 @builtin()
-def zeros_like(x, dtype=None):
-    return ops.full(ops.shape(x), 0, to_dtype(dtype) or aval_of(ops.as_array(x)).dtype)
+def zeros_like(x, dtype=None, shape=None):
+    return full_like(x, 0, dtype, shape)
 
 
 @builtin()
-def ones_like(x, dtype=None):
-    return ops.full(ops.shape(x), 1, to_dtype(dtype) or aval_of(ops.as_array(x)).dtype)
+def ones_like(x, dtype=None, shape=None):
+    return full_like(x, 1, dtype, shape)
 
 
 @builtin()
-def full_like(x, fill_value, dtype=None):
-    return ops.full(ops.shape(x), fill_value, to_dtype(dtype) or aval_of(ops.as_array(x)).dtype)
+def full_like(x, fill_value, dtype=None, shape=None):
+    """`shape=` gives the result another shape than x's."""
+    shape = ops.shape(x) if shape is None else shape
+    return ops.full(shape, fill_value, to_dtype(dtype) or aval_of(ops.as_array(x)).dtype)
 
 
 def _static_number(v, what):
@@ -79,26 +82,30 @@ def arange(start, stop=None, step=1, dtype=None):
 
 
 @builtin()
-def linspace(start, stop, num=50, endpoint=True, dtype=None):
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """Array ends give one range per element, along `axis` of the result."""
     num = _static_number(num, "linspace's num")
     if not isinstance(num, int) or num < 0:
         raise JxValueError(f"linspace: num must be a non-negative int, got {num}")
     start_a, stop_a = ops.inexact(start), ops.inexact(stop)
     # The ends' float (f64 ends give f64), f32 for Python numbers, as JAX.
-    ends = dtypes.promote_many([aval_of(start_a), aval_of(stop_a)])
-    dtype = to_dtype(dtype) or dtypes.alone(dtypes.ShapedArray((), *ends))
-    # Array ends give one row per step: shape (num, *the ends' shape).
-    end_shape = ops.broadcast_shapes(aval_of(start_a).shape, aval_of(stop_a).shape)
-    if num == 1:
-        return ops.convert(ops.broadcast_to(start_a, (1, *end_shape)), dtype)
+    end_dtype = dtypes.promote_many([aval_of(start_a), aval_of(stop_a)])
+    dtype = to_dtype(dtype) or dtypes.alone(dtypes.ShapedArray((), *end_dtype))
+    (start_a, stop_a), _ = ops._operands(start_a, stop_a)
+    ends = aval_of(start_a).shape
     div = (num - 1) if endpoint else num
-    i = ops.iota(dtypes.f64 if dtypes.f64 in (dtype, ends[0]) else dtypes.f32, (num,))
-    i = ops.reshape(i, (num,) + (1,) * len(end_shape))
-    step = ops.true_divide(ops.binary("sub", stop_a, start_a), float(div))
+    step = ops.true_divide(ops.binary("sub", stop_a, start_a), float(div) if div else math.nan)
+    wide = dtypes.f64 in (dtype, end_dtype[0])
+    i = ops.iota(dtypes.f64 if wide else dtypes.f32, (num,) + (1,) * len(ends))
     out = ops.binary("add", start_a, ops.binary("mul", i, step))
     if endpoint and num > 1:
         out = update(out, -1, stop_a, "set")
-    return ops.convert(out, dtype)
+    elif num == 1:
+        out = ops.broadcast_to(start_a, (1, *ends))
+    out = moveaxis(ops.convert(out, dtype), 0, axis) if ends else ops.convert(out, dtype)
+    if static_flag(retstep, "linspace: retstep"):
+        return out, ops.convert(step, dtype)
+    return out
 
 
 @builtin()
@@ -123,3 +130,26 @@ def asarray(a, dtype=None):
 @builtin()
 def astype(x, dtype):
     return ops.convert(ops.as_array(x), to_dtype(dtype, allow_none=False))
+
+
+@builtin()
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    exponents = linspace(start, stop, num, endpoint, axis=axis)
+    out = ops.power(ops.convert(base, aval_of(exponents).dtype), exponents)
+    return out if dtype is None else ops.convert(out, to_dtype(dtype))
+
+
+@builtin()
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+@builtin()
+def empty(shape, dtype=None):
+    """zeros: jx arrays are never uninitialised."""
+    return zeros(shape, dtype)
+
+
+@builtin()
+def empty_like(prototype, dtype=None, shape=None):
+    return zeros_like(prototype, dtype, shape)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import dtypes, ops
 from . import primitives as prims
-from .builtins import BUILTINS, builtin, to_dtype
+from .builtins import BUILTINS, builtin, static_flag, to_dtype
 from .core import aval_of, bind, describe
 from .errors import TypeError as JxTypeError
 from .values import Builtin
@@ -245,10 +245,13 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 @builtin()
-def array_equal(a1, a2):
+def array_equal(a1, a2, equal_nan=False):
     if ops.shape(a1) != ops.shape(a2):
         return False
-    return all_(ops.compare("eq", a1, a2))
+    same = ops.compare("eq", a1, a2)
+    if static_flag(equal_nan, "array_equal: equal_nan"):
+        same = ops.logical("or", same, ops.logical("and", isnan(a1), isnan(a2)))
+    return all_(same)
 
 
 @builtin()

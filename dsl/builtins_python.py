@@ -1,21 +1,23 @@
 """Python's own built-ins on jx values (`len`, `range` over static ints, `tuple`, `int`,
-`float`) and the built-ins that take a tree or a function: `tree_map`, `stop_gradient` on
-every leaf of a tree, `debug_print`, and `jit`.
+`float`) and the built-ins that take a tree or a function: `tree_map`, `ravel_pytree`,
+`stop_gradient` on every leaf of a tree, `debug_print`, and `jit`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sized
 
 from . import dtypes, ops, trees
 from . import primitives as prims
 from .backend import is_concrete
 from .builtins import builtin
-from .core import CTX, Tracer, bind, describe
+from .core import CTX, Tracer, aval_of, bind, describe
 from .errors import TypeError as JxTypeError
 from .functions import Jitted, call
 from .indexing import unpack
 from .prng import Key
+from .values import Builtin
 
 
 @builtin()
@@ -159,3 +161,34 @@ def _tree_leaf(x):
 @builtin()
 def jit(fun, static_argnums=()):
     return Jitted(fun, static_argnums)
+
+
+@builtin()
+def ravel_pytree(pytree):
+    """The leaves of a tree raveled into one 1-d array (their promoted dtype), and the
+    function that rebuilds a tree of that structure from such an array."""
+    leaves, treedef = trees.flatten(pytree, _tree_leaf)
+    arrays = [ops.as_array(v) for v in leaves]
+    if any(isinstance(v, Key) for v in leaves):
+        raise JxTypeError("ravel_pytree: a tree holding keys cannot be raveled")
+    if not arrays:
+        return ops.full((0,), 0, dtypes.f32), Builtin("unravel", lambda flat: pytree)
+    shapes = [ops.shape(a) for a in arrays]
+    dtypes_ = [aval_of(a).dtype for a in arrays]
+    flat = ops.concatenate([ops.reshape(a, (-1,)) for a in arrays], 0)
+    sizes = [math.prod(s) for s in shapes]
+
+    def unravel(flat_array):
+        flat_array = ops.as_array(flat_array)
+        if ops.shape(flat_array) != (sum(sizes),):
+            raise JxTypeError(
+                f"unravel: expected a 1-d array of {sum(sizes)}, got {describe(flat_array)}"
+            )
+        parts, start = [], 0
+        for shape, size, dtype in zip(shapes, sizes, dtypes_):
+            part = ops.static_slice(flat_array, [start], [start + size], [1])
+            parts.append(ops.convert(ops.reshape(part, shape), dtype))
+            start += size
+        return trees.unflatten(treedef, parts)
+
+    return flat, Builtin("unravel", unravel)

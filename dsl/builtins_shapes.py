@@ -7,7 +7,7 @@ sequence of arrays, an array stands for the sequence along its first axis.
 from __future__ import annotations
 
 from . import ops
-from .builtins import builtin
+from .builtins import builtin, static_choice, to_dtype
 from .core import aval_of, describe
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
@@ -15,7 +15,13 @@ from .indexing import getitem
 
 
 @builtin()
-def reshape(a, shape):
+def reshape(a, shape, order="C"):
+    """order="F" reads and writes the elements first axis fastest."""
+    order = static_choice(order, ("C", "F", "A"), "reshape: order")
+    if order == "F":
+        x = ops.transpose(ops.as_array(a))
+        shape = ops.normalize_shape_with_minus_one(shape)
+        return ops.transpose(ops.reshape(x, tuple(reversed(shape))))
     return ops.reshape(a, shape)
 
 
@@ -36,9 +42,12 @@ def swapaxes(a, axis1, axis2):
 @builtin()
 def moveaxis(a, source, destination):
     nd = aval_of(ops.as_array(a)).ndim
-    src, dst = ops.normalize_axis(source, nd), ops.normalize_axis(destination, nd)
-    perm = [i for i in range(nd) if i != src]
-    perm.insert(dst, src)
+    src, dst = ops.normalize_axes(source, nd), ops.normalize_axes(destination, nd)
+    if len(src) != len(dst):
+        raise JxValueError(f"moveaxis: {len(src)} source axes for {len(dst)} destinations")
+    perm = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        perm.insert(d, s)
     return ops.transpose(a, perm)
 
 
@@ -57,14 +66,22 @@ def ravel(a):
     return ops.reshape(a, (-1,))
 
 
-@builtin()
-def concatenate(arrays, axis=0):
-    return ops.concatenate(_seq(arrays, "concatenate"), axis)
+def _converted(arrays, dtype):
+    return arrays if dtype is None else [ops.convert(a, to_dtype(dtype)) for a in arrays]
 
 
 @builtin()
-def stack(arrays, axis=0):
-    return ops.stack(_seq(arrays, "stack"), axis)
+def concatenate(arrays, axis=0, dtype=None):
+    """axis=None joins the flattened arrays."""
+    arrays = _converted(_seq(arrays, "concatenate"), dtype)
+    if axis is None:
+        return ops.concatenate([ops.reshape(a, (-1,)) for a in arrays], 0)
+    return ops.concatenate(arrays, axis)
+
+
+@builtin()
+def stack(arrays, axis=0, dtype=None):
+    return ops.stack(_converted(_seq(arrays, "stack"), dtype), axis)
 
 
 def _seq(arrays, what):
@@ -77,8 +94,8 @@ def _seq(arrays, what):
 
 
 @builtin()
-def hstack(tup):
-    arrs = [ops.as_array(a) for a in _seq(tup, "hstack")]
+def hstack(tup, dtype=None):
+    arrs = [ops.as_array(a) for a in _converted(_seq(tup, "hstack"), dtype)]
     axis = 0 if aval_of(arrs[0]).ndim == 1 else 1
     return ops.concatenate(
         [ops.reshape(a, (1,)) if not aval_of(a).shape else a for a in arrs], axis
@@ -86,8 +103,8 @@ def hstack(tup):
 
 
 @builtin()
-def vstack(tup):
-    arrs = [ops.as_array(a) for a in _seq(tup, "vstack")]
+def vstack(tup, dtype=None):
+    arrs = [ops.as_array(a) for a in _converted(_seq(tup, "vstack"), dtype)]
     arrs = [ops.reshape(a, (1, -1)) if aval_of(a).ndim < 2 else a for a in arrs]
     return ops.concatenate(arrs, 0)
 

@@ -26,6 +26,7 @@ from .core import (
     trace_into,
 )
 from .dtypes import ShapedArray
+from .dtypes import short as dtype_name
 from .errors import JxError, JxRuntimeError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
@@ -49,7 +50,19 @@ def call(fn, args, kwargs, span):
     hook = getattr(fn, "jx_call", None)
     if hook is not None:
         return hook(args, kwargs, span)
+    if isinstance(fn, np.dtype):
+        return _construct(fn, args, kwargs, span)
     raise JxTypeError(f"{describe(fn)} is not callable", span)
+
+
+def _construct(dtype: np.dtype, args, kwargs, span):
+    """A dtype called as a constructor, `f32(x)`: x as a (strong) array of that dtype."""
+    if len(args) != 1 or kwargs:
+        raise JxTypeError(f"{dtype_name(dtype)}(x) takes one argument", span)
+    try:
+        return ops.array(args[0], dtype)
+    except JxError as e:
+        raise e.with_span(span) from None
 
 
 def call_builtin(fn: Builtin, args, kwargs, span):

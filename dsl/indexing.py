@@ -272,7 +272,7 @@ class AtHelper:
 
 class AtIndexed:
     jx_kind = "an .at[...] selection"
-    METHODS = ("set", "add", "mul", "min", "max", "get")
+    METHODS = ("set", "add", "subtract", "mul", "multiply", "divide", "power", "min", "max", "get")
 
     def __init__(self, x, index):
         self.x = x
@@ -283,4 +283,20 @@ class AtIndexed:
             raise JxTypeError(f"x.at[...] has no method '{name}'; it has {', '.join(self.METHODS)}")
         if name == "get":
             return lambda: getitem(self.x, self.index)
-        return lambda value: update(self.x, self.index, value, name)
+        if name == "subtract":
+            return lambda value: update(self.x, self.index, ops.unary("neg", value), "add")
+        if name in ("divide", "power"):
+            return lambda value: self._scaled(name, value)
+        mode = "mul" if name == "multiply" else name
+        return lambda value: update(self.x, self.index, value, mode)
+
+    def _scaled(self, name, value):
+        """x.at[i].divide(v) and .power(v), as JAX: x / f and x ** f, with f holding v at the
+        selected elements (the product of the values where an index repeats) and 1 elsewhere.
+        Distinct static positions set f, so the result is differentiable in v."""
+        x = ops.as_array(self.x)
+        positions = _static_positions(aval_of(x).shape, self.index)
+        distinct = positions is not None and len(np.unique(positions)) == positions.size
+        ones = ops.full_like(x, 1)
+        factors = update(ones, self.index, value, "set" if distinct else "mul")
+        return ops.true_divide(x, factors) if name == "divide" else ops.power(x, factors)

@@ -19,6 +19,7 @@ import numpy as np
 from . import ast, ops
 from .backend import is_concrete
 from .builtins import array_attribute
+from .builtins_arrays import IndexTricks
 from .core import CTX, Tracer, describe
 from .dtypes import short
 from .errors import IndexError as JxIndexError
@@ -522,7 +523,7 @@ def _subscript(node, scope):
 
 
 def subscript(value, index, span):
-    if isinstance(value, AtHelper):
+    if isinstance(value, (AtHelper, IndexTricks)):
         return value.getitem(index)
     if isinstance(value, tuple):
         if isinstance(index, slice) or (isinstance(index, int) and not isinstance(index, bool)):

@@ -153,7 +153,7 @@ def svd(a, full_matrices=True, compute_uv=True):
 def eigh(a, UPLO="L", symmetrize_input=True):
     """Eigenvalues (ascending) and eigenvectors (w, v) of a symmetric matrix: a @ v = v * w.
     Reads (a + a.T) / 2, or only the UPLO triangle when symmetrize_input=False."""
-    if UPLO not in ("L", "U"):
+    if not isinstance(UPLO, str) or UPLO not in ("L", "U"):
         raise JxValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     a = _matrix(a, "eigh", square=True)
     w, v = bind(eigh_p, _symmetrize(a) if symmetrize_input else a, lower=UPLO == "L")

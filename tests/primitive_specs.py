@@ -489,7 +489,6 @@ SHAPES = (
 
 
 PROD_BUG = "reduce_prod's JVP divides by the operand: NaN where it holds a zero"
-SORT_ND = "the JVP of sort covers 1-d operands only"
 EMPTY_BUG = "the NumPy backend fails on an empty reduce_max/min or dot_general contraction"
 F16_DOT_BUG = "dot_general's preferred_element_type: the NumPy backend accumulates in f16"
 
@@ -594,7 +593,7 @@ CONTRACTIONS = (
         ((rand(5, 3),), 0, 1, ()),
         ((rand(5, dtype=F64), rand(5, dtype=F64)), 0, 1, (0, 1))]]
     + [Spec("sort", (rand(3, 5, dtype=F64), rand(3, 5, dtype=F64)), {"dimension": 1,
-            "num_keys": 1}, _sort, (0, 1), xfail={"jvp": SORT_ND, "vjp": SORT_ND})]
+            "num_keys": 1}, _sort, (0, 1))]
 )  # fmt: skip
 
 SQUARE = rand(3, 3, dtype=F64) + 3 * np.eye(3)

@@ -105,6 +105,9 @@ FAILING_TODAY = [
 
 
 FIXED = [
+    "trace(ones(3))",
+    "digitize(ones(2), ones(2), eye(2))",
+    "import linalg\nlinalg.eigvalsh(eye(3), eye(3))",
     "import linalg\nx = ones((2, 2))\nlinalg.qr(x, x)",
     "import linalg\nx = ones((2, 2))\nlinalg.svd(x, full_matrices=x)",
     "trace(ones(3))",

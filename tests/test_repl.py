@@ -213,7 +213,7 @@ def test_completion_of_names_members_and_commands():
     assert s.completions("nn.softm") == (5, ["softmax"])
     assert "relu" in s.completions("nn.")[1]
     assert s.completions("y = my_v") == (4, ["my_value"])
-    assert s.completions("su") == (2, ["sum"])
+    assert s.completions("su") == (2, ["subtract", "sum"])
     assert s.completions("x.sh") == (2, ["shape"])
     assert s.completions("wh") == (2, ["where", "while", "while_loop"])
     assert s.completions(":ty") == (3, [":type"])

@@ -16,14 +16,14 @@ from .. import dtypes
 from ..core import aval_of, bind
 from ..dtypes import ShapedArray
 from ..errors import ShapeError
-from ..errors import TypeError as JxTypeError
 from ..registry import need, primitive, undef
-from .elementwise import add_tangents, compare, convert_element_type, div, mul
+from .elementwise import add, add_tangents, compare, convert_element_type, div, mul
 from .indexing import gather_p
 from .shapes import (
     broadcast_to,
     deflinear,
     defzero,
+    full,
     iota,
     reduce_batch,
     reduce_rule,
@@ -279,10 +279,18 @@ def _sort_jvp(ps, ts, *, dimension, num_keys):
     outs = bind(
         sort_p, *ps, iota(dtypes.i32, shape, dimension), dimension=dimension, num_keys=num_keys
     )
-    if len(shape) != 1:
-        raise JxTypeError("differentiating sort is supported for 1-d arrays")
-    perm = outs[-1]
-    return outs[:-1], [None if t is None else bind(gather_p, t, perm, axis=0) for t in ts]
+    # Each tangent read where its element went: flat positions of the permuted elements.
+    strides = [int(np.prod(shape[d + 1 :], dtype=np.int64)) for d in range(len(shape))]
+    flat = mul(outs[-1], full((), strides[dimension], dtypes.i32))
+    for d in range(len(shape)):
+        if d != dimension:
+            flat = add(flat, mul(iota(dtypes.i32, shape, d), full((), strides[d], dtypes.i32)))
+    size = int(np.prod(shape, dtype=np.int64))
+
+    def permuted(t):
+        return bind(gather_p, reshape(t, (size,)), flat, axis=0)
+
+    return outs[:-1], [None if t is None else permuted(t) for t in ts]
 
 
 def _sort_batch(ax, args, dims, *, dimension, num_keys):
