@@ -185,10 +185,10 @@ def _checkpointed_scan(f, init, xs, length, reverse, span):
     about sqrt(n) steps, so reverse mode keeps the carries at the segments' starts and one
     segment's steps at a time (O(sqrt n) carries instead of n), recomputing each segment
     once more on the way back."""
-    if reverse:
-        raise JxTypeError("scan: checkpoint=True runs forward only (reverse=False)", span)
     x_leaves, x_tree = trees.flatten(xs, number_leaf) if xs is not None else ([], None)
     x_leaves = [ops.as_array(x) for x in x_leaves]
+    if reverse:  # the same steps over the reversed xs, their ys put back in order
+        x_leaves = [ops.flip(x, 0) for x in x_leaves]
     n = aval_of(x_leaves[0]).shape[0] if x_leaves else length
     if n is None:
         raise JxTypeError("scan needs xs or a length", span)
@@ -213,6 +213,8 @@ def _checkpointed_scan(f, init, xs, length, reverse, span):
         carry, tail_ys = scan(f, carry, tree_of(tail), length=rest)
         tail_leaves, _ = trees.flatten(tail_ys, number_leaf)
         y_leaves = [ops.concatenate([y, t], 0) for y, t in zip(y_leaves, tail_leaves)]
+    if reverse:
+        y_leaves = [ops.flip(y, 0) for y in y_leaves]
     return carry, trees.unflatten(y_tree, y_leaves)
 
 

@@ -240,8 +240,9 @@ def concrete_results(outs, avals) -> list:
     and still weak for what it meets next); a weak array takes the dtype it has alone."""
     results = []
     for out, aval in zip(outs, avals):
-        if aval.weak and aval.shape == ():
-            out = CTX.backend.to_host(out).item()
+        if aval.weak and aval.shape == () and aval.dtype in _PYTHON_TYPE_OF_WEAK:
+            # Only the dtypes a Python number reads back as: a weak f32 stays an array.
+            out = _PYTHON_TYPE_OF_WEAK[aval.dtype](CTX.backend.to_host(out).item())
         elif aval.weak and dtypes.alone(aval) != aval.dtype:
             out = CTX.backend.to_device(CTX.backend.to_host(out).astype(dtypes.alone(aval)))
         results.append(out)

@@ -257,6 +257,8 @@ def array(value, dtype=None):
     """An array from a (nested) tuple/list of numbers and arrays; ragged is a ShapeError."""
     if is_array(value) or is_scalar(value):
         x = as_array(value)
+        if is_scalar(x):  # a weak number computed at once stays a number; array() makes one
+            x = np.asarray(x, dtypes.alone(aval_of(x)))
         return x if dtype is None else convert(x, dtype)
     if not isinstance(value, (tuple, list)):
         raise JxTypeError(f"cannot make an array from {describe(value)}")
@@ -373,7 +375,10 @@ def concatenate(xs, axis=0):
     xs = [as_array(x) for x in xs]
     if not xs:
         raise JxValueError("need at least one array to concatenate")
-    dtype, _ = dtypes.promote_many(aval_of(x).strong() for x in xs)
+    # Weak numbers take the arrays' dtype; all weak, the dtype they have alone (f32).
+    dtype, weak = dtypes.promote_many([aval_of(x) for x in xs])
+    if weak:
+        dtype = dtypes.alone(dtypes.ShapedArray((), dtype, True))
     xs = [convert(x, dtype) for x in xs]
     nd = aval_of(xs[0]).ndim
     if nd == 0:

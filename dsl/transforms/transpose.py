@@ -26,6 +26,7 @@ from ..ir import Literal, Program
 from ..passes import without_effects
 from ..primitives import elementwise
 from ..primitives.elementwise import BINARY, UNARY, add_tangents
+from ..primitives.reductions import dot_general_p
 from ..primitives.shapes import full
 from ..registry import Undefined
 
@@ -66,6 +67,8 @@ _ELEMENTWISE = {
     elementwise.convert_p,
     elementwise.fma_p,
 }
+#: Linear in each operand alone, not in both together (x * x is not linear).
+_BILINEAR = {BINARY["mul"], BINARY["div"], dot_general_p}
 _UNMASKED = object()  # a cotangent with a contribution that no select masked
 
 
@@ -185,6 +188,12 @@ def transpose_program(program: Program, linear_in, linear_out, effects=False) ->
                 if rule is None:
                     raise JxTypeError(
                         f"reverse-mode differentiation through '{eqn.prim.name}' is not supported",
+                        eqn.span,
+                    )
+                if eqn.prim in _BILINEAR and all(mask[:2]):
+                    raise JxTypeError(
+                        f"'{eqn.prim.name}' of two linear values is not linear in both factors: "
+                        "only a function linear in its inputs can be transposed",
                         eqn.span,
                     )
                 args = [Undefined(v.aval) if m else read(v) for v, m in zip(eqn.inputs, mask)]
