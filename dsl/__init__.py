@@ -15,6 +15,7 @@ from . import (  # noqa: F401 - the families of core built-ins register themselv
     builtins_shapes,
 )
 from . import combinators as _combinators
+from . import distributed
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
 from . import linalg as _linalg_module  # noqa: F401 - registers the linalg module
 from . import random_module as _random_module  # noqa: F401 - registers the random module
@@ -59,6 +60,15 @@ from .errors import (
     ShapeError,
     TypeError,
     ValueError,
+)
+from .distributed import (
+    Mesh,
+    NamedSharding,
+    PartitionSpec,
+    device_count,
+    local_device_count,
+    process_count,
+    process_index,
 )
 from .limits import limits
 from .version import __version__
