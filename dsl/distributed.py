@@ -82,11 +82,9 @@ def cluster_settings(coordinator, num_processes, process_id) -> tuple[str, int, 
     if coordinator is None:
         coordinator = env.get("JX_COORDINATOR") or (_slurm_coordinator(env) if slurm else None)
     if num_processes is None:
-        num_processes = _number(env, "JX_NUM_PROCESSES") or (slurm and _number(env, "SLURM_NTASKS"))
+        num_processes = _number(env, "JX_NUM_PROCESSES", "SLURM_NTASKS" if slurm else None)
     if process_id is None:
-        process_id = _number(env, "JX_PROCESS_ID")
-        if process_id is None and slurm:
-            process_id = _number(env, "SLURM_PROCID")
+        process_id = _number(env, "JX_PROCESS_ID", "SLURM_PROCID" if slurm else None)
     missing = [name for name, value in (("coordinator", coordinator),
                ("num_processes", num_processes), ("process_id", process_id)) if value is None]  # fmt: skip
     if missing or not num_processes:
@@ -98,7 +96,10 @@ def cluster_settings(coordinator, num_processes, process_id) -> tuple[str, int, 
     return coordinator, int(num_processes), int(process_id)
 
 
-def _number(env, name):
+def _number(env, name, fallback=None):
+    """The whole number in variable `name`, else in `fallback`; None when neither is set."""
+    if name not in env and fallback is not None:
+        name = fallback
     text = env.get(name)
     if text is None:
         return None
@@ -111,7 +112,7 @@ def _slurm_coordinator(env) -> str:
     """The first host of the job step's node list (`node[03-05,9]` is node03), on a port
     derived from the job id."""
     nodes = env.get("SLURM_STEP_NODELIST") or env["SLURM_JOB_NODELIST"]
-    first = re.match(r"([^,\[]+)(\[([^\]-,]+))?", nodes)
+    first = re.match(r"([^,\[]+)(\[([^,\]-]+))?", nodes)
     host = first.group(1) + (first.group(3) or "")
     return f"{host}:{SLURM_BASE_PORT + int(env.get('SLURM_JOB_ID', '0')) % 4000}"
 

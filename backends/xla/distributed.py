@@ -61,7 +61,7 @@ def initialize(coordinator: str, num_processes: int, process_id: int, timeout_s:
         try:
             service = _jax.get_distributed_runtime_service(
                 f"[::]:{port}", num_processes, heartbeat_timeout=SERVICE_SLACK * timeout_s,
-                shutdown_timeout=SHUTDOWN_S)  # fmt: skip
+                cluster_register_timeout=timeout_s, shutdown_timeout=SHUTDOWN_S)  # fmt: skip
         except Exception as e:  # noqa: BLE001 - jaxlib's errors carry gRPC's text
             raise JxRuntimeError(f"cannot start the coordinator on port {port}: {e}") from None
     # The callback keeps jaxlib's default handler (an abort) away from a failed connect,
@@ -131,8 +131,15 @@ def _finish() -> None:
     uncaught = getattr(sys, "last_value", None)
     if uncaught is not None and not _joined.get("failed"):
         report_failure(f"{type(uncaught).__name__}: {uncaught}")
-    if client is None or _joined.get("failed"):
+    if client is None:
         return
+    if _joined.get("failed"):
+        # Leave once the others' watchdogs have read the failure (before this process's
+        # sockets close under their collectives); tearing the client down would wait.
+        time.sleep(3 * HEARTBEAT_S)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
     try:
         client.key_value_set(f"jx/done/{process_index()}", "1", allow_overwrite=True)
         client.shutdown()
@@ -151,7 +158,7 @@ def _watch() -> None:
     client, me, count = _joined["client"], _joined["index"], _joined["count"]
     timeout = _joined["timeout"]
     seen = {i: (None, time.monotonic()) for i in range(count) if i != me}
-    while True:
+    while not _joined.get("failed"):  # a failed process has said so; it only exits now
         try:
             client.key_value_increment(f"jx/beat/{me}", 1)
             beats = dict(client.key_value_dir_get("jx/beat/"))

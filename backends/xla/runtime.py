@@ -32,6 +32,7 @@ import tempfile
 import numpy as np
 from jx.backends import numpy as numpy_backend
 from jx.dtypes import ShapedArray
+from jx.errors import JxRuntimeError
 from jx.errors import ValueError as JxValueError
 from jx.ir import Eqn, Literal, Program, Var
 from jx.primitives.collectives import COLLECTIVES
@@ -427,7 +428,12 @@ def pmap(program: Program, shards, axis_name) -> list[list[np.ndarray]]:
                 "(every primitive lowered, no collective under a traced if or while)"
             )
         return run_shards(sys.modules[__name__], program, shards, axis_name, None)
-    return _cached(program, len(shards)).run_replicas(shards)
+    try:
+        return _cached(program, len(shards)).run_replicas(shards)
+    except jax.errors.JaxRuntimeError as e:  # a collective whose peer process went away
+        if process_count() == 1:
+            raise
+        raise JxRuntimeError(f"pmap across processes failed: {e}") from None
 
 
 class ShardedExecutable:
