@@ -13,9 +13,9 @@ from . import (  # noqa: F401 - the families of core built-ins register themselv
     builtins_python,
     builtins_reductions,
     builtins_shapes,
+    distributed,
 )
 from . import combinators as _combinators
-from . import distributed
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
 from . import linalg as _linalg_module  # noqa: F401 - registers the linalg module
 from . import random_module as _random_module  # noqa: F401 - registers the random module
@@ -45,6 +45,15 @@ from .api import (
     vjp,
     vmap,
 )
+from .distributed import (
+    Mesh,
+    NamedSharding,
+    PartitionSpec,
+    device_count,
+    local_device_count,
+    process_count,
+    process_index,
+)
 from .errors import (
     AssertionError,
     ImportError,
@@ -60,15 +69,6 @@ from .errors import (
     ShapeError,
     TypeError,
     ValueError,
-)
-from .distributed import (
-    Mesh,
-    NamedSharding,
-    PartitionSpec,
-    device_count,
-    local_device_count,
-    process_count,
-    process_index,
 )
 from .limits import limits
 from .version import __version__
@@ -92,7 +92,10 @@ __all__ = [
     "JxRuntimeError",
     "JxSyntaxError",
     "KeyReuseError",
+    "Mesh",
     "NameError",
+    "NamedSharding",
+    "PartitionSpec",
     "PurityError",
     "RecursionError",
     "ShapeError",
@@ -100,6 +103,8 @@ __all__ = [
     "ValueError",
     "__version__",
     "compile",
+    "device_count",
+    "distributed",
     "fn",
     "grad",
     "hessian",
@@ -108,7 +113,10 @@ __all__ = [
     "jit",
     "jvp",
     "limits",
+    "local_device_count",
     "pmap",
+    "process_count",
+    "process_index",
     "run_file",
     "value_and_grad",
     "vjp",

@@ -39,7 +39,9 @@ _PROCESS = {"index": 0, "count": 1}
 def initialize(coordinator=None, num_processes=None, process_id=None, *, backend="xla",
                timeout_s=DEFAULT_TIMEOUT_S) -> tuple[int, int]:  # fmt: skip
     """Join a run of several processes: (this process's index, the number of processes)."""
-    coordinator, num_processes, process_id = cluster_settings(coordinator, num_processes, process_id)
+    coordinator, num_processes, process_id = cluster_settings(
+        coordinator, num_processes, process_id
+    )
     if not 0 <= process_id < num_processes:
         raise JxValueError(f"process id {process_id} is not in 0..{num_processes - 1}")
     index, count, report = backend_registry.initialize_distributed(
@@ -223,7 +225,9 @@ def leaf_specs(shardings, values, what: str) -> tuple[Mesh | None, list[tuple]]:
     meshes = {id(s.mesh): s.mesh for s in per_value if isinstance(s, NamedSharding)}
     for s in per_value:
         if s is not None and not isinstance(s, NamedSharding):
-            raise JxTypeError(f"jit: {what} takes NamedSharding(mesh, spec) or None, got {describe(s)}")
+            raise JxTypeError(
+                f"jit: {what} takes NamedSharding(mesh, spec) or None, got {describe(s)}"
+            )
     if len(meshes) > 1:
         raise JxValueError(f"jit: every sharding of {what} must use the same mesh")
     specs = []
@@ -241,4 +245,3 @@ class LeafMarker:
 
 def _is_leaf_marker(x) -> bool:
     return isinstance(x, LeafMarker)
-

@@ -19,6 +19,7 @@ the service's shutdown barrier.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import socket
 import sys
@@ -117,10 +118,9 @@ def report_failure(message: str) -> None:
     """Tell the other processes this one failed (they stop at once, naming it)."""
     client = _joined.get("client")
     if client is not None:
-        try:
+        # The coordinator may be gone already: then there is no one left to tell.
+        with contextlib.suppress(Exception):
             client.key_value_set(f"jx/failed/{process_index()}", message, allow_overwrite=True)
-        except Exception:  # noqa: BLE001 - the coordinator may be gone already; nothing to tell
-            pass
         _joined["failed"] = True
 
 
@@ -140,11 +140,10 @@ def _finish() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(1)
-    try:
+    # A peer that dies while this one waits is the watchdog's to report.
+    with contextlib.suppress(Exception):
         client.key_value_set(f"jx/done/{process_index()}", "1", allow_overwrite=True)
         client.shutdown()
-    except Exception:  # noqa: BLE001 - a peer died while this one waited: the watchdog says so
-        pass
 
 
 def _stop(message: str) -> None:

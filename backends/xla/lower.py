@@ -21,15 +21,17 @@ from . import structured  # noqa: F401 - its rules complete RULES
 from .emit import RULES, Lowering, Val, i64_array, lower_program, reduce_with
 
 
-def module_text(program: Program, replicas: int | None = None, shardings=None) -> tuple[str, list[np.ndarray]]:
+def module_text(
+    program: Program, replicas: int | None = None, shardings=None
+) -> tuple[str, list[np.ndarray]]:
     """The StableHLO module for `program` and the hoisted literal arrays, which follow the
-    program's inputs as extra parameters of `main`. With several replicas (pmap) each input
-    and output has a leading axis of 1, the replica's slice of the stacked value; the
-    hoisted literals, the same on every replica, keep their shapes (`replicas` None: one
-device, no leading axis). `shardings` (sharded
-    `jit`) is (partitions, input shardings, output shardings), HLO sharding strings that
-    annotate `main`'s parameters and results for XLA's SPMD partitioner (the hoisted
-    literals are replicated)."""
+        program's inputs as extra parameters of `main`. With several replicas (pmap) each input
+        and output has a leading axis of 1, the replica's slice of the stacked value; the
+        hoisted literals, the same on every replica, keep their shapes (`replicas` None: one
+    device, no leading axis). `shardings` (sharded
+        `jit`) is (partitions, input shardings, output shardings), HLO sharding strings that
+        annotate `main`'s parameters and results for XLA's SPMD partitioner (the hoisted
+        literals are replicated)."""
     lw = Lowering(replicas or 1)
     lead = () if replicas is None else (1,)
     args = [Val(lw.fresh("arg"), lead + v.aval.shape, v.aval.dtype) for v in program.inputs]

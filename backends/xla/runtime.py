@@ -449,7 +449,10 @@ class ShardedExecutable:
         self.devices = devices()[:size]
         mesh = Mesh(np.array(self.devices).reshape(mesh_shape), axis_names)
         ins, outs = program.in_avals, [v.aval for v in program.outputs]
-        for what, specs, avals in (("in_shardings", in_specs, ins), ("out_shardings", out_specs, outs)):
+        for what, specs, avals in (
+            ("in_shardings", in_specs, ins),
+            ("out_shardings", out_specs, outs),
+        ):
             for spec, aval in zip(specs, avals):
                 sharding.check_divides(spec, aval.shape, mesh_shape, axis_names, what)
         text_of = lambda specs, avals: [
