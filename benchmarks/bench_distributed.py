@@ -71,7 +71,9 @@ def run(processes: int, devices: int, args) -> tuple[float, float]:
 
         base += ["--coordinator", f"127.0.0.1:{distributed.free_port()}"]
     procs = [
-        subprocess.Popen([*base, "--process-id", str(i)], env=env, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [*base, "--process-id", str(i)], env=env, stdout=subprocess.PIPE, text=True
+        )
         for i in range(processes)
     ]
     outs = [p.communicate()[0] for p in procs]
