@@ -81,13 +81,13 @@ def _launch(args) -> int:
         _usage_error("--processes must be at least 1")
     if args.backend != "xla":
         _usage_error("--processes runs on the xla backend: add --backend xla")
-    text, _ = _read(args.file) if args.file == "-" else ("", args.file)
+    text = _read(args.file)[0] if args.file == "-" else None  # stdin is read once, for all
     command = [sys.executable, "-m", "jx.cli", "run", args.file, "--backend", "xla",
                "--coordinator", f"127.0.0.1:{distributed.free_port()}",
                "--num-processes", str(args.processes), "--timeout", str(args.timeout)]  # fmt: skip
     if args.device:
         command += ["--device", args.device]
-    stdin = subprocess.PIPE if args.file == "-" else None
+    stdin = subprocess.PIPE if text is not None else None
     children = [
         subprocess.Popen([*command, "--process-id", str(i)], stdin=stdin)
         for i in range(args.processes)

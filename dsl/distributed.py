@@ -14,7 +14,6 @@ registry, which hands the run to the backend's package.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import socket
@@ -167,10 +166,6 @@ class Mesh:
         if len(set(names)) != len(names):
             raise JxValueError(f"Mesh: axis names must differ, got {names}")
         self.axis_names = names
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
 
     def __repr__(self) -> str:
         axes = ", ".join(f"{n}={s}" for n, s in zip(self.axis_names, self.shape))

@@ -253,6 +253,8 @@ class Jitted:
         if in_mesh and out_mesh and in_mesh is not out_mesh:
             raise JxValueError("jit: in_shardings and out_shardings must use the same mesh")
         mesh = in_mesh or out_mesh
+        if mesh is None:  # every sharding None: replicated, which is plain jit
+            return CTX.backend.compile(program)
         return sharded(program, mesh.shape, mesh.axis_names, in_specs, out_specs)
 
 

@@ -31,8 +31,10 @@ def _env(devices: int) -> dict:
 
 
 def _lines(stdout: str) -> list[str]:
-    """The program's output lines (gloo reports its connections on stdout too)."""
-    return [line for line in stdout.splitlines() if not line.startswith("[Gloo]")]
+    """The program's output lines: gloo reports its connections on stdout too, and the
+    processes' writes may interleave with its line pieces."""
+    noise = ("[Gloo]", "peer ranks")
+    return [ln for ln in stdout.splitlines() if ln and not any(n in ln for n in noise)]
 
 
 def jx_run(tmp_path, source: str, *flags, devices=2, timeout=90):
@@ -312,3 +314,26 @@ def test_a_single_process_run_is_process_zero_of_one():
     m = jx.compile("a = process_index()\nb = process_count()\nc = local_device_count()\n")
     assert (m.a, m.b) == (0, 1) and m.c >= 1
     assert jx.process_index() == 0 and jx.process_count() == 1
+
+
+def test_jit_with_only_none_shardings_is_plain_jit():
+    m = jx.compile(
+        "f = jit(lambda x: x * 2.0, in_shardings=(None,))\ny = f(ones(4))\n", backend="xla"
+    )
+    np.testing.assert_array_equal(m.y, np.full(4, 2.0, np.float32))
+
+
+def test_stdin_scripts_run_on_every_process(tmp_path):
+    command = [sys.executable, "-m", "jx.cli", "run", "-", "--backend", "xla", "--processes", "2"]
+    source = "print(process_count())\n"
+    done = subprocess.run(command, input=source, check=False, capture_output=True, text=True,
+                          env=_env(1), timeout=90)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _lines(done.stdout) == ["2"]
+
+
+def test_pmap_inside_jit_refuses_to_span_processes(monkeypatch):
+    monkeypatch.setitem(distributed._PROCESS, "count", 2)
+    source = 'f = jit(lambda x: pmap(lambda v: psum(v, "i"), axis_name="i")(x))\ny = f(ones(2))\n'
+    with pytest.raises(jx.ValueError, match="cannot span the processes"):
+        jx.compile(source)

@@ -72,6 +72,13 @@ class Pmapped:
                 "virtual CPU devices)"
             )
         backend = CTX.backend
+        if current_builder() is not None and process_count() > 1:
+            # As vmap it would see this process's part of the axis alone.
+            raise JxValueError(
+                "pmap inside jit, vmap or grad cannot span the processes of a run; call it "
+                "at the top level, or use jit with in_shardings",
+                span,
+            )
         if current_builder() is not None or getattr(backend, "pmap", None) is None:
             return self.as_vmap.jx_call(args, kwargs, span)
 
