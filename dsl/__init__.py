@@ -9,6 +9,7 @@ See the README for the tour and LANGUAGE.md for the language contract.
 
 from . import (  # noqa: F401 - the families of core built-ins register themselves
     builtins_creation,
+    builtins_lax,
     builtins_math,
     builtins_python,
     builtins_reductions,
@@ -19,6 +20,7 @@ from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
 from . import linalg as _linalg_module  # noqa: F401 - registers the linalg module
 from . import random_module as _random_module  # noqa: F401 - registers the random module
+from . import range_loops as _range_loops  # noqa: F401 - takes over `for` and comprehensions
 from .builtins import BUILTINS as _BUILTINS
 from .primitives import collectives as _collectives  # noqa: F401 - registers these three
 from .primitives import control as _control  # noqa: F401 - families, which sit above the
@@ -39,6 +41,8 @@ from .api import (
     jacrev,
     jit,
     jvp,
+    linear_transpose,
+    linearize,
     pmap,
     run_file,
     value_and_grad,
@@ -63,6 +67,7 @@ from .errors import (
     JxRuntimeError,
     JxSyntaxError,
     KeyReuseError,
+    LimitError,
     NameError,
     PurityError,
     RecursionError,
@@ -92,6 +97,7 @@ __all__ = [
     "JxRuntimeError",
     "JxSyntaxError",
     "KeyReuseError",
+    "LimitError",
     "Mesh",
     "NameError",
     "NamedSharding",
@@ -113,6 +119,8 @@ __all__ = [
     "jit",
     "jvp",
     "limits",
+    "linear_transpose",
+    "linearize",
     "local_device_count",
     "pmap",
     "process_count",

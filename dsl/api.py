@@ -76,8 +76,11 @@ def to_jx(value, what="value"):
     if isinstance(value, tuple):
         return tuple(to_jx(v, what) for v in value)
     if isinstance(value, list):
+        if not _python_numbers(value) or not _rectangular(value):
+            # A list of arrays (or of anything but numbers) is a list: a tree, as in JAX.
+            return [to_jx(v, what) for v in value]
         array = np.asarray(value)
-        if _python_numbers(value) and array.dtype.kind in "fi":
+        if array.dtype.kind in "fi":
             # Read like a jx array literal, f32 or i32 as in JAX, unless a value does not fit.
             default = dtypes.f32 if array.dtype.kind == "f" else dtypes.i32
             limit = np.finfo(default).max if array.dtype.kind == "f" else np.iinfo(default).max
@@ -94,6 +97,16 @@ def to_jx(value, what="value"):
             "write it in jx (jx.fn or jx.compile) instead"
         )
     raise JxValueError(f"cannot pass {type(value).__name__} into jx as the {what}")
+
+
+def _rectangular(value) -> bool:
+    """Whether nested lists of numbers make an array (no ragged rows)."""
+    if not isinstance(value, list):
+        return True
+    if not all(_rectangular(v) for v in value):
+        return False
+    shapes = {np.shape(v) for v in value}
+    return len(shapes) <= 1
 
 
 def _python_numbers(value) -> bool:
@@ -327,3 +340,19 @@ def vjp(f, *primals):
 
 
 __all__ = ["CompiledModule", "Function", "Module", "compile", "fn", "jit", "run_file"]
+
+
+def linearize(f, *primals):
+    """(f(*primals), a Function: the JVP at primals, linear in the tangents), from Python."""
+    primals = [to_jx(p, "primal") for p in primals]
+    with using(f.backend):
+        out, f_jvp = BUILTINS["linearize"].fn(f.value, *primals)
+    return to_host(out, f.backend), Function(f_jvp, f.backend)
+
+
+def linear_transpose(f, *primals):
+    """The transpose of a linear Function, for arguments shaped as `primals`, from Python."""
+    primals = [to_jx(p, "primal") for p in primals]
+    with using(f.backend):
+        transposed = BUILTINS["linear_transpose"].fn(f.value, *primals)
+    return Function(transposed, f.backend)

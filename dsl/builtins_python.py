@@ -49,17 +49,20 @@ def range_(start, stop=None, step=1):
 
 @builtin()
 def tuple_(iterable=()):
-    if isinstance(iterable, (tuple, range)):
-        return tuple(iterable)
-    if ops.is_array(iterable):
-        return unpack(iterable, ops.shape(iterable)[0], None)
-    raise JxTypeError(f"tuple() of {describe(iterable)}")
+    return _items(iterable, "tuple")
+
+
+@builtin()
+def list_(iterable=()):
+    """Python's list of the items a loop over `iterable` sees: a list is a tree (as in
+    JAX), which becomes an array where one is expected."""
+    return list(_items(iterable, "list"))
 
 
 def _items(iterable, what: str) -> tuple:
     """The items a static loop would see: a tuple's, a range's, an array's (or a key array's)
     leading-axis slices."""
-    if isinstance(iterable, (tuple, range)):
+    if isinstance(iterable, (tuple, list, range)):
         return tuple(iterable)
     if isinstance(iterable, Key) and iterable.shape:
         return tuple(iterable.static_items())

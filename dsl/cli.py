@@ -131,16 +131,25 @@ def cmd_ir(args) -> int:
             _usage_error(f"--args: {e.message}")
     if args.grad:
         fn = grad(fn)
-    with using(backend):
-        program = trace_function(
-            fn, arrays, {}, CTX.span, is_leaf=traced_leaf, static_outputs=True
-        ).program
+    CTX.loop_notes = []  # each range loop says whether it unrolled or became a scan
+    try:
+        with using(backend):
+            program = trace_function(
+                fn, arrays, {}, CTX.span, is_leaf=traced_leaf, static_outputs=True
+            ).program
+    finally:
+        notes, CTX.loop_notes = CTX.loop_notes, None
         if args.after:
             program = optimize(program, until=args.after)
     if args.check:
         check_program(program, after=args.after)
     if args.hlo:
         program = _backend("xla", args.device).lowered_text(program)
+    elif args.cuda:
+        program = _backend("cupy", None).lowered_text(program)
+    comment = "//" if args.hlo or args.cuda else "#"
+    for note in notes:
+        print(f"{comment} {note}")
     print(program)
     return 0
 
@@ -181,6 +190,9 @@ def main(argv=None) -> int:
     p.add_argument("func")
     p.add_argument("--args", default="", help='argument types, e.g. "f32[3,3], f32[]"')
     p.add_argument("--hlo", action="store_true", help="show the StableHLO the xla backend runs")
+    p.add_argument(
+        "--cuda", action="store_true", help="show the CUDA kernels the cupy backend generates"
+    )
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.add_argument("--grad", action="store_true", help="show the program of grad(FUNC)")

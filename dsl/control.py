@@ -11,13 +11,10 @@ tracing. Names first bound inside a loop do not escape it.
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import ast, dtypes, ops, prng, trees
 from .backend import is_concrete
 from .core import CTX, Builder, Tracer, aval_of, bind, current_builder, describe, trace_into
-from .errors import JxError, ShapeError
-from .errors import RecursionError as JxRecursionError
+from .errors import JxError, LimitError, ShapeError
 from .errors import TypeError as JxTypeError
 from .functions import number_leaf
 from .interp import (
@@ -31,11 +28,10 @@ from .interp import (
     truth,
 )
 from .ir import Program, Var
+from .limits import limits
 from .primitives import control as prims
 from .prng import Key
 from .values import Scope
-
-STATIC_LOOP_LIMIT = 100_000
 
 
 def assigned_names(stmts) -> set:
@@ -334,10 +330,11 @@ def run_while(stmt, scope: Scope, top: bool):
         if result is not None:
             return result
         count += 1
-        if count > STATIC_LOOP_LIMIT and (CTX.builders or CTX.depth):
-            raise JxRecursionError(
-                f"this while loop ran {STATIC_LOOP_LIMIT} times on a static condition while "
-                "tracing; make its condition depend on traced values",
+        if count > limits.unroll and (CTX.builders or CTX.depth):
+            raise LimitError(
+                f"this while loop ran limits.unroll = {limits.unroll} times on a static "
+                "condition while tracing; make its condition depend on traced values, or "
+                "raise the bound (JX_LIMIT_UNROLL or jx.limits.unroll)",
                 stmt.span,
             )
         test = evaluate(stmt.test, scope)
@@ -429,7 +426,7 @@ def _static_items(iterable, span):
     """The items of a loop over a static or concrete value, or None if it must be traced."""
     if isinstance(iterable, range):
         return iterable
-    if isinstance(iterable, tuple):
+    if isinstance(iterable, (tuple, list)):
         return iterable
     if isinstance(iterable, dict):
         return tuple(iterable)
@@ -446,9 +443,8 @@ def _static_items(iterable, span):
     raise JxTypeError(f"cannot iterate over {describe(iterable)}", span)
 
 
-def run_for(stmt, scope: Scope, top: bool):
-
-    iterable = evaluate(stmt.iter, scope)
+def run_for(stmt, iterable, scope: Scope, top: bool):
+    """Run a `for` over an evaluated `iterable`: static items unroll, a traced array scans."""
     before = set(scope.vars)
     items = _static_items(iterable, stmt.iter.span)
     if items is not None:
@@ -508,10 +504,9 @@ def _target_names(target) -> set:
 # ------------------------------------------------------------------ comprehensions
 
 
-def comprehension(node, scope: Scope):
-
+def comprehension(node, iterable, scope: Scope):
+    """A list comprehension whose first generator's iterable is evaluated: `iterable`."""
     first = node.generators[0]
-    iterable = evaluate(first.iter, scope)
     items = _static_items(iterable, first.iter.span)
     if items is None:
         if len(node.generators) > 1 or first.ifs:
@@ -559,19 +554,13 @@ def _static_comprehension(node, level, scope, results, items=None):
 
 
 def stack_results(results, span):
-    """Stack a list of trees leaf by leaf (numbers and arrays); the comprehension's value."""
-    if not results:
-        return np.zeros((0,), dtypes.f32)
-    flat = [trees.flatten(r, number_leaf) for r in results]
-    tree = flat[0][1]
-    if any(t != tree for _, t in flat):
-        raise ShapeError("the elements of a comprehension have different structures", span)
+    """A static comprehension's value, as a list literal of its results would be: an array
+    when they are numbers and arrays of one shape, else a list."""
     CTX.span = span
     try:
-        leaves = [ops.array([f[0][k] for f in flat]) for k in range(len(flat[0][0]))]
+        return ops.list_value(results)
     except JxError as e:
         raise e.with_span(span) from None
-    return trees.unflatten(tree, leaves)
 
 
 def _traced_comprehension(node, xs, scope):
@@ -595,6 +584,4 @@ def _traced_comprehension(node, xs, scope):
 
 STATEMENTS[ast.If] = exec_if
 STATEMENTS[ast.While] = run_while
-STATEMENTS[ast.For] = run_for
 EXPRESSIONS[ast.IfExp] = conditional_expression
-EXPRESSIONS[ast.ListComp] = comprehension

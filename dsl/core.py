@@ -29,6 +29,7 @@ class Context:
         "echo",
         "loop_indices",
         "loop_level",
+        "loop_notes",
         "out",
         "span",
     )
@@ -42,6 +43,7 @@ class Context:
         self.out = None  # where print() writes (sys.stdout when None)
         self.loop_level = 0  # nesting of traced loop bodies, for PRNG key linearity
         self.loop_indices: set = set()  # Vars of the traced loops' indices (distinct each turn)
+        self.loop_notes: list | None = None  # what became of each range loop, for `jx ir`
 
 
 CTX = Context()
@@ -151,6 +153,12 @@ def aval_of(x) -> ShapedArray:
         return ShapedArray((), dtypes.f32, True)
     if isinstance(x, np.generic):
         return ShapedArray((), dtypes.canonical(x.dtype), False)
+    if t is list:
+        raise JxTypeError(
+            f"expected an array, got {describe(x)}: a list is an array only when its items "
+            "are numbers and arrays of one shape; use array(x) to make one, stack(x) or "
+            "concatenate(x) to join arrays"
+        )
     raise JxTypeError(f"expected an array, got {describe(x)}")
 
 
@@ -166,6 +174,8 @@ def describe(x) -> str:
         return "a float"
     if isinstance(x, tuple):
         return f"a tuple of {len(x)}"
+    if isinstance(x, list):
+        return f"a list of {len(x)}"
     if isinstance(x, dict):
         return "a record"
     if x is None:

@@ -125,6 +125,10 @@ class RecursionError(JxError):
     """Recursion that does not terminate on static values."""
 
 
+class LimitError(JxError):
+    """A resource bound of `jx.limits` reached; the message names the bound."""
+
+
 class AssertionError(JxError):
     """A failed top-level `assert`."""
 

@@ -19,6 +19,8 @@ def format_value(v) -> str:
     if isinstance(v, tuple):
         inner = ", ".join(format_value(x) for x in v)
         return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, list):
+        return "[" + ", ".join(format_value(x) for x in v) + "]"
     if isinstance(v, dict):
         return "{" + ", ".join(f"{k!r}: {format_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, (bool, int, float, str)) or v is None:

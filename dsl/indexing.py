@@ -242,10 +242,10 @@ def update(x, index, value, mode: str):
 
 def unpack(value, n: int, span):
     """`value` as n parts, for `a, b = value`: a tuple's items or an array's rows."""
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         if len(value) != n:
-            raise JxValueError(f"cannot unpack a tuple of {len(value)} into {n} names", span)
-        return value
+            raise JxValueError(f"cannot unpack {describe(value)} into {n} names", span)
+        return tuple(value)
     if ops.is_array(value):
         shape = ops.shape(value)
         if not shape:

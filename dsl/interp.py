@@ -156,7 +156,7 @@ def _unpack(value, n: int, span):
 def _length(value, span) -> int:
     """How many values unpacking `value` gives: a tuple's items, an array's (or a key
     array's) leading axis."""
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         return len(value)
     shape = (
         value.shape if isinstance(value, Key) else ops.shape(value) if ops.is_array(value) else None
@@ -287,10 +287,10 @@ def _tuple(node, scope):
 
 
 def _list(node, scope):
-    values = [evaluate(e, scope) for e in node.elts]
+    values = list(_expand(node.elts, scope))
     CTX.span = node.span
     try:
-        return ops.array(values)
+        return ops.list_value(values)
     except JxError as e:
         raise e.with_span(node.span) from None
 
@@ -354,10 +354,10 @@ def binary_op(op: str, x, y, span):
             raise JxTypeError(
                 f"unsupported operands for {op}: {describe(x)} and {describe(y)}", span
             ) from None
-    if isinstance(x, tuple) and isinstance(y, tuple) and op == "+":
-        return x + y
-    if op == "*" and isinstance(x, tuple) and type(y) is int:
-        return x * y  # static tuple repetition, as in Python: (1,) * n
+    if type(x) is type(y) and isinstance(x, (tuple, list)) and op == "+":
+        return x + y  # concatenation, as in Python
+    if op == "*" and isinstance(x, (tuple, list)) and type(y) is int:
+        return x * y  # static repetition, as in Python: (1,) * n
     if isinstance(x, Key) or isinstance(y, Key):
         return Key.reject_binary(op, span)
     for v in (x, y):
@@ -422,7 +422,7 @@ def compare_op(op, x, y, span):
                 span,
             )
         return (x is y) == (op == "is")
-    if ops.is_array(x) or ops.is_array(y):
+    if ops.is_array(x) or ops.is_array(y) or isinstance(x, list) or isinstance(y, list):
         for v in (x, y):
             if not (ops.is_array(v) or ops.is_scalar(v) or isinstance(v, (tuple, list))):
                 if op in ("==", "!="):
@@ -532,6 +532,15 @@ def subscript(value, index, span):
         raise JxTypeError(
             f"a tuple index must be a static int or slice, got {describe(index)}", span
         )
+    if isinstance(value, list):
+        if isinstance(index, slice) or (isinstance(index, int) and not isinstance(index, bool)):
+            try:
+                return value[index]
+            except IndexError:
+                raise JxIndexError(
+                    f"list index {index} is out of range for a list of {len(value)}", span
+                ) from None
+        return getitem(ops.as_array(value), index)  # x[:, 0], x[i]: the list as an array
     if isinstance(value, dict):
         if not isinstance(index, str):
             raise JxTypeError("a record is indexed by a string key", span)

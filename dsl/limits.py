@@ -4,6 +4,10 @@ attribute of `jx.limits` that changes it from Python. The error for each bound n
 
 - `nesting`: how deeply expressions and blocks may nest in source text (parse-tree levels);
   deeper text is a JxSyntaxError at the line where it gets too deep.
+- `short_loop`: a `for` over a `range` inside a function with at most this many iterations
+  unrolls (its index is a static int); a longer one is traced once as a loop (a `scan`).
+- `unroll`: the most iterations a loop may unroll while a function is traced: a range loop
+  whose body needs its index as a static value, or a `while` on a static condition.
 - `python_frames`: the Python recursion limit while jx parses, checks and runs a program
   (every walk over a program is recursive, a few frames per level of nesting), so jx's own
   bounds, not Python's, are what a program meets.
@@ -21,6 +25,8 @@ from dataclasses import dataclass, fields
 @dataclass
 class Limits:
     nesting: int = 1000
+    short_loop: int = 32
+    unroll: int = 10_000
     python_frames: int = 20_000
 
     def __post_init__(self):

@@ -99,7 +99,9 @@ def broadcast_to(x, shape_):
 
 
 def _operands(*xs, dtype=None):
-    """Promote and broadcast operands to one dtype and shape."""
+    """Promote and broadcast operands to one dtype and shape (lists and tuples of numbers
+    and arrays are arrays here)."""
+    xs = [as_array(x) if isinstance(x, (tuple, list)) else x for x in xs]
     avals = [aval_of(x) for x in xs]
     if dtype is None:
         dtype, weak = dtypes.promote_many(avals)
@@ -235,6 +237,18 @@ def normalize_shape(shape_) -> tuple:
     if any(d < 0 for d in shape_):
         raise JxValueError(f"negative dimension in shape {tuple(shape_)}")
     return tuple(int(d) for d in shape_)
+
+
+def list_value(items: list):
+    """A list literal's value: an array when its items are numbers and arrays of one shape
+    (as `np.array` makes it), else the list itself, a tree node like JAX's lists, which
+    becomes an array where one is expected (`as_array`)."""
+    if items and all(is_array(v) or is_scalar(v) or isinstance(v, list) for v in items):
+        try:
+            return array(items)
+        except (ShapeError, JxTypeError):  # ragged, or lists holding trees
+            return items
+    return items
 
 
 def array(value, dtype=None):

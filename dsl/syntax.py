@@ -283,6 +283,14 @@ class _Builder(Transformer):
     def dict_spread(self, meta, value):
         return (None, value)
 
+    def genexpr(self, meta, *parts):
+        raise JxSyntaxError(
+            "generator expressions are not part of jx: write a list comprehension, "
+            "[x for x in xs] (an array when its items are arrays of one shape); so "
+            "sum(x for x in xs) is sum([x for x in xs], axis=0), which adds the items",
+            self._span(meta),
+        )
+
     def listcomp(self, meta, elt, *generators):
         return ast.ListComp(self._span(meta), elt, generators)
 

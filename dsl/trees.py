@@ -1,10 +1,12 @@
-"""Trees of values (tuples, records, their nesting), as JAX's pytrees.
+"""Trees of values (tuples, lists, records, their nesting), as JAX's pytrees.
 
-`flatten(x, is_leaf)` gives the leaves and a hashable `TreeDef`. Tuples, records and the
-types registered with `register_node` (as `jax.tree_util.register_pytree_node`: a PRNG key
+`flatten(x, is_leaf)` gives the leaves and a hashable `TreeDef`. Tuples, lists, records and
+the types registered with `register_node` (as `jax.tree_util.register_pytree_node`: a PRNG key
 is a node whose child is its data array) are descended into; anything else that is not a
 leaf is kept inside the TreeDef as a static value (so it is part of cache keys and comes
-back unchanged from `unflatten`).
+back unchanged from `unflatten`). As in JAX, a record's leaves come in the order of its
+sorted keys, so records with the same keys written in different orders are the same tree;
+`unflatten` gives back the order of the record that was flattened.
 """
 
 from __future__ import annotations
@@ -42,14 +44,37 @@ def _flatten(x, is_leaf, leaves):
         return LEAF
     if type(x) is tuple:
         return ("tuple",) + tuple(_flatten(v, is_leaf, leaves) for v in x)
+    if type(x) is list:
+        return ("list",) + tuple(_flatten(v, is_leaf, leaves) for v in x)
     if type(x) is dict:
-        keys = tuple(x)
-        return ("dict", keys) + tuple(_flatten(x[k], is_leaf, leaves) for k in keys)
+        keys = tuple(sorted(x, key=_key_order))
+        children = tuple(_flatten(x[k], is_leaf, leaves) for k in keys)
+        return ("dict", keys, _WrittenOrder(tuple(x))) + children
     node = NODE_TYPES.get(type(x))
     if node is not None:
         children, aux = node[0](x)
         return ("node", type(x), aux) + tuple(_flatten(c, is_leaf, leaves) for c in children)
     return ("static", _StaticKey(x))
+
+
+def _key_order(key):
+    return (type(key).__name__, key)
+
+
+class _WrittenOrder:
+    """The order a record's keys were written in: kept for `unflatten`, but not part of the
+    tree's identity (every order compares equal)."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    def __eq__(self, other):
+        return isinstance(other, _WrittenOrder)
+
+    def __hash__(self):
+        return 0
 
 
 class _StaticKey:
@@ -86,9 +111,11 @@ def _unflatten(treedef, it):
         return next(it)
     if tag == "tuple":
         return tuple(_unflatten(t, it) for t in treedef[1:])
+    if tag == "list":
+        return [_unflatten(t, it) for t in treedef[1:]]
     if tag == "dict":
-        keys = treedef[1]
-        return {k: _unflatten(t, it) for k, t in zip(keys, treedef[2:])}
+        values = {k: _unflatten(t, it) for k, t in zip(treedef[1], treedef[3:])}
+        return {k: values[k] for k in treedef[2].keys}
     if tag == "node":
         children = [_unflatten(t, it) for t in treedef[3:]]
         return NODE_TYPES[treedef[1]][1](treedef[2], children)
@@ -107,12 +134,11 @@ def structure_text(treedef) -> str:
             + ("," if len(treedef) == 2 else "")
             + ")"
         )
+    if tag == "list":
+        return "[" + ", ".join(structure_text(t) for t in treedef[1:]) + "]"
     if tag == "dict":
-        return (
-            "{"
-            + ", ".join(f"{k!r}: {structure_text(t)}" for k, t in zip(treedef[1], treedef[2:]))
-            + "}"
-        )
+        parts = dict(zip(treedef[1], treedef[3:]))
+        return "{" + ", ".join(f"{k!r}: {structure_text(parts[k])}" for k in treedef[2].keys) + "}"
     if tag == "node":
         return f"{treedef[1].__name__}({', '.join(structure_text(t) for t in treedef[3:])})"
     return repr(treedef[1].value)
@@ -128,10 +154,10 @@ def num_leaves(treedef) -> int:
 
 def _children(treedef):
     tag = treedef[0]
-    if tag == "tuple":
+    if tag in ("tuple", "list"):
         return treedef[1:]
     if tag == "dict":
-        return treedef[2:]
+        return treedef[3:]
     if tag == "node":
         return treedef[3:]
     return ()

@@ -492,9 +492,9 @@ def test_while_state_must_keep_its_shape():
 
 
 def test_endless_static_while_is_an_error_not_a_hang(monkeypatch):
-    monkeypatch.setattr(jx.control, "STATIC_LOOP_LIMIT", 1000)
+    monkeypatch.setattr(jx.limits, "unroll", 1000)
     src = "def f(x):\n    while True:\n        x = x + 1\n    return x\ny = f(1.0)\n"
-    with pytest.raises(jx.RecursionError) as info:
+    with pytest.raises(jx.LimitError, match="limits.unroll = 1000") as info:
         jx.compile(src)
     assert info.value.span.line == 2
 

@@ -1,4 +1,5 @@
-"""The differentiation built-ins: jvp, vjp, grad, value_and_grad, jacfwd, jacrev, hessian.
+"""The differentiation built-ins: jvp, vjp, grad, value_and_grad, jacfwd, jacrev, hessian,
+linearize and linear_transpose.
 
 Each traces its function to a closed program, transforms the program (`ad.jvp_program`,
 then `transpose.transpose_program` for reverse mode; `batching.batch_program` over a
@@ -19,7 +20,7 @@ from ..values import Builtin, TraceCache, TraceEntry
 from .ad import differentiable, jvp_program
 from .batching import batch_program
 from .trace import eval_program, run_program
-from .transpose import transpose_program
+from .transpose import partial_eval, transpose_program
 
 
 def _argnums(argnums, n_args, name):
@@ -247,6 +248,108 @@ def vjp(fun, *primals):
     return trees.unflatten(prep.traced.out_tree, outs), VjpFunction(prep, tprog, n_out)
 
 
+class LinearFunction:
+    """A linear map from Python's side of the language: `linearize`'s JVP at the
+    primals (its residuals computed once) or `linear_transpose`'s transpose. It takes
+    values in the structure of `in_trees` and gives them in the structure `out_tree`,
+    whose leaves are the program's outputs where `present` says, zeros of `out_avals`
+    elsewhere (an int output has no tangent)."""
+
+    jx_kind = "a linear function"
+
+    def __init__(self, name, program, residuals, in_trees, in_avals, out_tree, out_avals, present):
+        self.name, self.program, self.residuals = name, program, residuals
+        self.in_trees, self.in_avals = in_trees, in_avals
+        self.out_tree, self.out_avals, self.present = out_tree, out_avals, present
+
+    def jx_call(self, args, kwargs, span):
+        if kwargs or len(args) != len(self.in_trees):
+            raise JxTypeError(
+                f"the {self.name} function takes {len(self.in_trees)} positional "
+                f"argument(s), got {len(args)}",
+                span,
+            )
+        leaves = []
+        for a, tree in zip(args, self.in_trees):
+            got, got_tree = trees.flatten(a, traced_leaf)
+            if got_tree != tree:
+                raise JxTypeError(
+                    f"the {self.name} function needs {trees.structure_text(tree)}, got "
+                    f"{trees.structure_text(got_tree)}",
+                    span,
+                )
+            leaves += got
+        for x, aval in zip(leaves, self.in_avals):
+            if ops.shape(x) != aval.shape:
+                raise JxTypeError(
+                    f"the {self.name} function needs shape {aval.shape}, got {ops.shape(x)}",
+                    span,
+                )
+        leaves = [ops.convert(x, a.dtype) for x, a in zip(leaves, self.in_avals)]
+        it = iter(run_program(self.program, list(self.residuals) + leaves))
+        outs = [
+            next(it) if p else ops.full(a.shape, 0, a.dtype)
+            for p, a in zip(self.present, self.out_avals)
+        ]
+        return trees.unflatten(self.out_tree, outs)
+
+
+def _present(out_nz, tangent_linear) -> list:
+    """Which outputs have a tangent the linear program computes: a nonzero one that
+    depends on the inputs' tangents (the others are zeros)."""
+    it = iter(tangent_linear)
+    return [bool(nz) and next(it) for nz in out_nz]
+
+
+def linearize(fun, *primals):
+    """`jax.linearize`: (fun(*primals), the JVP of fun at primals as a linear function of
+    the tangents). The primal computation runs once; each call runs only the linear part."""
+    prep = _Prepared(fun, primals, {}, tuple(range(len(primals))), "linearize", CTX.span)
+    program = prep.traced.program
+    jprog, out_nz = jvp_program(program, prep.diff)
+    n_in, n_out = len(program.inputs), len(program.outputs)
+    known, linear, out_linear = partial_eval(jprog, [False] * n_in + [True] * sum(prep.diff))
+    results = run_program(known, prep.values)
+    n_known = sum(1 for m in out_linear if not m)
+    outs, residuals = results[:n_out], results[n_known:]
+    in_trees = [trees.flatten(p, traced_leaf)[1] for p in primals]
+    in_avals = [v.aval for v, d in zip(program.inputs, prep.diff) if d]
+    f_jvp = LinearFunction(
+        "linearized",
+        linear,
+        residuals,
+        in_trees,
+        in_avals,
+        prep.traced.out_tree,
+        list(program.out_avals),
+        _present(out_nz, out_linear[n_out:]),
+    )
+    return trees.unflatten(prep.traced.out_tree, outs), f_jvp
+
+
+def linear_transpose(fun, *primals):
+    """`jax.linear_transpose`: for a function linear in its arguments (the primals give
+    their structure, shapes and dtypes), its transpose: output cotangents -> input
+    cotangents, as a tuple with one entry per argument."""
+    prep = _Prepared(fun, primals, {}, tuple(range(len(primals))), "linear_transpose", CTX.span)
+    program = prep.traced.program
+    if prep.traced.captured or len(prep.values) != sum(prep.diff):
+        raise JxTypeError("linear_transpose: the function may only read its own arguments")
+    n_out = len(program.outputs)
+    tprog = transpose_program(program, [True] * len(program.inputs), [True] * n_out)
+    out_tree = trees.flatten(tuple(primals), traced_leaf)[1]
+    return LinearFunction(
+        "transposed",
+        tprog,
+        [],
+        [prep.traced.out_tree],
+        list(program.out_avals),
+        out_tree,
+        [v.aval for v in program.inputs],
+        [True] * len(program.inputs),
+    )
+
+
 # ------------------------------------------------------------------ Jacobians
 
 
@@ -371,5 +474,5 @@ def hessian(fun, argnums=0):
 
 
 def register(table: dict) -> None:
-    for f in (grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian):
+    for f in (grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian, linearize, linear_transpose):
         table[f.__name__] = Builtin(f.__name__, f)

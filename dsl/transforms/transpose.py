@@ -8,6 +8,14 @@ a backward pass walks the linear equations in reverse, applying each primitive's
 transpose rule (defined with the primitive, in `primitives/`). Which outputs of an
 equation are linear is all of them, except for primitives with sub-programs, whose rule
 in `linearity_rules` (registered by the control family) looks inside.
+
+The backward pass keeps the unselected side of a `select` an exact zero all the way down:
+a cotangent that came out of a select's transpose carries the select's predicate as a
+mask, each elementwise transpose applied to it re-applies the mask (`select(mask, ct, 0)`)
+and passes it on, so `grad(lambda x: sum(where(x > 0, sqrt(x), 0.0)))` at x = 0 is 0, not
+0 * inf = NaN. A linear map of an exact zero is zero, so wherever the product was finite
+the mask changes nothing; it only keeps 0 * inf and 0 * NaN from forming. Masks do not
+cross equations that move elements (reductions, broadcasts, transposes, dots).
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ from __future__ import annotations
 from ..core import CTX, Builder, bind, trace_into
 from ..errors import TypeError as JxTypeError
 from ..ir import Literal, Program
-from ..primitives.elementwise import add_tangents
+from ..primitives import elementwise
+from ..primitives.elementwise import BINARY, UNARY, add_tangents
 from ..primitives.shapes import full
 from ..registry import Undefined
 
@@ -31,6 +40,51 @@ def _zeros(aval):
 def _acc(table, var, ct):
     if ct is not None:
         table[var] = add_tangents(table.get(var), ct)
+
+
+#: Equations whose transpose maps each element's cotangent to the same element of its
+#: inputs: a mask of exact zeros passes through them.
+_ELEMENTWISE = {
+    *UNARY.values(),
+    *BINARY.values(),
+    elementwise.select_p,
+    elementwise.convert_p,
+    elementwise.fma_p,
+}
+_UNMASKED = object()  # a cotangent with a contribution that no select masked
+
+
+def _acc_mask(masks, var, mask):
+    """Record a contribution's mask: masks of exact zeros combine with `or`; one unmasked
+    contribution makes the sum unmasked."""
+    old = masks.get(var)
+    if mask is None or old is _UNMASKED:
+        masks[var] = _UNMASKED
+    elif old is None:
+        masks[var] = mask
+    else:
+        masks[var] = elementwise.binary("or", old, mask)
+
+
+def _in_masks(eqn, args, mask):
+    """The masks the input cotangents of `eqn`'s transpose carry (None: unmasked)."""
+    n = len(eqn.inputs)
+    if eqn.prim is elementwise.select_p:
+        p = args[0]
+        on_true, on_false = p, elementwise.unary("not", p)
+        if mask is not None:
+            on_true = elementwise.binary("and", on_true, mask)
+            on_false = elementwise.binary("and", on_false, mask)
+        return [None, on_true, on_false]
+    if mask is not None and eqn.prim in _ELEMENTWISE:
+        return [mask] * n
+    return [None] * n
+
+
+def _masked(ct, mask):
+    if ct is None or mask is None:
+        return ct
+    return elementwise.select(mask, ct, full(ct.aval.shape, 0, ct.aval.dtype))
 
 
 # ------------------------------------------------------------------ linearity analysis
@@ -95,13 +149,18 @@ def transpose_program(program: Program, linear_in, linear_out) -> Program:
             finally:
                 CTX.span = saved
         ct: dict = {}
+        masks: dict = {}
         for v, c in zip(outs_lin, cts_in):
             if type(v) is not Literal and v in lin:
                 _acc(ct, v, c)
+                _acc_mask(masks, v, None)
         for eqn, mask, out_mask in reversed(pending):
             cts = [ct.pop(v, None) if m else None for v, m in zip(eqn.outputs, out_mask)]
+            out_masks = [masks.pop(v, None) for v in eqn.outputs]
             if all(c is None for c in cts):
                 continue
+            ct_mask = out_masks[0] if len(out_masks) == 1 else None
+            ct_mask = None if ct_mask is _UNMASKED else ct_mask
             rule = eqn.prim.transpose
             saved = CTX.span
             CTX.span = eqn.span or saved
@@ -113,11 +172,17 @@ def transpose_program(program: Program, linear_in, linear_out) -> Program:
                     )
                 args = [Undefined(v.aval) if m else read(v) for v, m in zip(eqn.inputs, mask)]
                 in_cts = rule(cts, *args, **eqn.params)
+                in_masks = _in_masks(eqn, args, ct_mask)
+                in_cts = [
+                    _masked(c, ct_mask) if ct_mask is not None and k_mask is not None else c
+                    for c, k_mask in zip(in_cts, in_masks)
+                ]
             finally:
                 CTX.span = saved
-            for v, m, c in zip(eqn.inputs, mask, in_cts):
+            for v, m, c, k_mask in zip(eqn.inputs, mask, in_cts, in_masks):
                 if m and c is not None:
                     _acc(ct, v, c)
+                    _acc_mask(masks, v, k_mask)
         results = [
             ct.get(v) if v in ct else _zeros(v.aval.strong())
             for v, m in zip(program.inputs, linear_in)
@@ -126,3 +191,66 @@ def transpose_program(program: Program, linear_in, linear_out) -> Program:
     new, captured = builder.build(results)
     assert not captured
     return new
+
+
+# ------------------------------------------------------------------ partial evaluation
+
+
+def partial_eval(program: Program, linear_in):
+    """Split a program some of whose inputs are linear into a known part, (the non-linear
+    inputs) -> (the non-linear outputs, residuals), and a linear part, (residuals, the
+    linear inputs) -> (the linear outputs); (known, linear, out_linear mask). `linearize`
+    runs the known part once and the linear part for each tangent."""
+    out_linear = linear_outputs(program, linear_in)
+    known, lin = Builder(), set()
+    value = {}
+    pending = []
+    with trace_into(known):
+        for v, m in zip(program.inputs, linear_in):
+            if m:
+                lin.add(v)
+            else:
+                value[v] = known.new_input(v.aval)
+
+        def read(v):
+            return v.value if type(v) is Literal else value[v]
+
+        for eqn in program.eqns:
+            mask = [type(v) is not Literal and v in lin for v in eqn.inputs]
+            if not any(mask):
+                out = bind(eqn.prim, *[read(v) for v in eqn.inputs], **eqn.params)
+                value.update(zip(eqn.outputs, out if eqn.prim.multiple_results else [out]))
+                continue
+            out_mask = _eqn_linear_outputs(eqn, mask)
+            if not all(out_mask):  # primal outputs of a mixed equation: zero tangents
+                args = [_zeros(v.aval) if m else read(v) for v, m in zip(eqn.inputs, mask)]
+                outs = bind(eqn.prim, *args, **eqn.params)
+                for v, m, o in zip(eqn.outputs, out_mask, outs):
+                    if not m:
+                        value[v] = o
+            lin.update(v for v, m in zip(eqn.outputs, out_mask) if m)
+            pending.append(eqn)
+        residuals = list(
+            dict.fromkeys(
+                v for eqn in pending for v in eqn.inputs if type(v) is not Literal and v not in lin
+            )
+        )
+        known_outs = [read(v) for v, m in zip(program.outputs, out_linear) if not m]
+    known_prog, captured = known.build(known_outs + [value[v] for v in residuals])
+    assert not captured
+    linear = Builder()
+    with trace_into(linear):
+        env = {v: linear.new_input(v.aval) for v in residuals}
+        env.update((v, linear.new_input(v.aval)) for v, m in zip(program.inputs, linear_in) if m)
+        for eqn in pending:
+            args = [v.value if type(v) is Literal else env[v] for v in eqn.inputs]
+            out = bind(eqn.prim, *args, **eqn.params)
+            env.update(zip(eqn.outputs, out if eqn.prim.multiple_results else [out]))
+        outs = [
+            v.value if type(v) is Literal else env.get(v, _zeros(v.aval))
+            for v, m in zip(program.outputs, out_linear)
+            if m
+        ]
+    linear_prog, captured = linear.build(outs)
+    assert not captured
+    return known_prog, linear_prog, out_linear
