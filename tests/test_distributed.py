@@ -131,7 +131,7 @@ import os, sys
 import numpy as np
 import jx
 index, count = jx.distributed.initialize(sys.argv[1], 2, int(sys.argv[2]), timeout_s=2)
-m = jx.compile('def f(x) = pmap(lambda v: psum(v, "i"), axis_name="i")(x)', backend="xla")
+m = jx.compile('f = pmap(lambda v: psum(v, "i"), axis_name="i")', backend="xla")
 print(index, m.f(np.ones(1, np.float32)), flush=True)
 if index == 1:
     os._exit(7)
@@ -152,7 +152,8 @@ def test_a_process_that_dies_stops_the_others_with_an_error(tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i in range(2)]  # fmt: skip
     outs = [p.communicate(timeout=60) for p in procs]
-    assert procs[1].returncode == 7
+    assert procs[1].returncode == 7, outs[1]
+    assert _lines(outs[0][0]) == ["0 [2.]"]  # psum across the two processes, before the end
     assert procs[0].returncode == 1, outs[0]
     assert "JxRuntimeError: process 1 of 2 stopped answering (no heartbeat for 2 s)" in outs[0][1]
     assert "Traceback" not in outs[0][1]

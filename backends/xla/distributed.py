@@ -8,9 +8,10 @@ handler, which aborts the process with a stack trace; jax's backend factory then
 them where `jax.distributed.initialize` would have put them, in its `global_state`.
 Failures are bounded in time and reported as a JxRuntimeError: a process that does not
 join within `timeout_s` fails `initialize` everywhere; once joined, every process bumps a
-counter in the service's key-value store each second and a watchdog thread watches the
+counter in the service's key-value store twice a second and a watchdog thread watches the
 others' counters, so a process that stops (killed, crashed, stuck) is named on the
-others within `timeout_s`, which then stop (a process blocked in a collective can only
+others within `timeout_s`, which then stop (also when a collective fails first, its peer's
+sockets closed) (a process blocked in a collective can only
 be stopped, not unwound). A process that fails with an error says so in the store and
 the others stop at once; one that finishes marks itself done and waits for the rest at
 the service's shutdown barrier.
@@ -122,6 +123,14 @@ def report_failure(message: str) -> None:
         with contextlib.suppress(Exception):
             client.key_value_set(f"jx/failed/{process_index()}", message, allow_overwrite=True)
         _joined["failed"] = True
+
+
+def collective_failed(error: Exception) -> JxRuntimeError:
+    """A collective failed under this process (gloo saw a peer's sockets close): give the
+    watchdog the time to name the peer that stopped (it then ends this process); failing
+    that, the collective's own error."""
+    time.sleep(_joined.get("timeout", 0) + 3 * HEARTBEAT_S)
+    return JxRuntimeError(f"a collective across processes failed: {error}")
 
 
 def _finish() -> None:

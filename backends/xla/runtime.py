@@ -32,7 +32,6 @@ import tempfile
 import numpy as np
 from jx.backends import numpy as numpy_backend
 from jx.dtypes import ShapedArray
-from jx.errors import JxRuntimeError
 from jx.errors import ValueError as JxValueError
 from jx.ir import Eqn, Literal, Program, Var
 from jx.primitives.collectives import COLLECTIVES
@@ -63,7 +62,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceShardin
 from jaxlib import _jax, xla_client
 from jx.transforms.pmap import has_collectives, run_shards
 
-from . import sharding
+from . import distributed, sharding
 from .distributed import process_count, process_index
 from .lower import RULES, module_text
 
@@ -433,7 +432,7 @@ def pmap(program: Program, shards, axis_name) -> list[list[np.ndarray]]:
     except jax.errors.JaxRuntimeError as e:  # a collective whose peer process went away
         if process_count() == 1:
             raise
-        raise JxRuntimeError(f"pmap across processes failed: {e}") from None
+        raise distributed.collective_failed(e) from None
 
 
 class ShardedExecutable:

@@ -75,8 +75,9 @@ class Pmapped:
         if current_builder() is not None and process_count() > 1:
             # As vmap it would see this process's part of the axis alone.
             raise JxValueError(
-                "pmap inside jit, vmap or grad cannot span the processes of a run; call it "
-                "at the top level, or use jit with in_shardings",
+                "pmap inside a traced function (a def called at the top level, jit, vmap, "
+                "grad) cannot span the processes of a run: call pmap(f)(x) at the top level, "
+                "or use jit with in_shardings",
                 span,
             )
         if current_builder() is not None or getattr(backend, "pmap", None) is None:
