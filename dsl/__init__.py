@@ -19,6 +19,7 @@ from . import (  # noqa: F401 - the families of core built-ins register themselv
     builtins_shapes,
     builtins_statistics,
     builtins_ufuncs,
+    distributed,
 )
 from . import combinators as _combinators
 from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
@@ -58,6 +59,15 @@ from .api import (
     vmap,
 )
 from .config import config
+from .distributed import (
+    Mesh,
+    NamedSharding,
+    PartitionSpec,
+    device_count,
+    local_device_count,
+    process_count,
+    process_index,
+)
 from .errors import (
     AssertionError,
     FloatingPointError,
@@ -100,7 +110,10 @@ __all__ = [
     "JxSyntaxError",
     "KeyReuseError",
     "LimitError",
+    "Mesh",
     "NameError",
+    "NamedSharding",
+    "PartitionSpec",
     "PurityError",
     "RecursionError",
     "ShapeError",
@@ -109,6 +122,8 @@ __all__ = [
     "__version__",
     "compile",
     "config",
+    "device_count",
+    "distributed",
     "fn",
     "grad",
     "hessian",
@@ -119,7 +134,10 @@ __all__ = [
     "limits",
     "linear_transpose",
     "linearize",
+    "local_device_count",
     "pmap",
+    "process_count",
+    "process_index",
     "run_file",
     "value_and_grad",
     "vjp",

@@ -12,7 +12,14 @@ registry. A backend has
   runs, a callable over the program's inputs;
 - `device_count()`: how many devices `pmap` may map over; and optionally `pmap(program,
   shards, axis_name)` to run the shards itself (else they run on threads, one `run` each);
-- optionally `lowered_text(program)`: the text of what `compile` builds (StableHLO, CUDA).
+- optionally `lowered_text(program)`: the text of what `compile` builds (StableHLO, CUDA);
+- optionally `local_device_count()` (the devices of this process, where `device_count`
+  counts those of all processes) and `compile_sharded(program, mesh, in_specs, out_specs)`,
+  `jit` over a device mesh.
+
+A backend's package may offer `initialize_distributed(coordinator, num_processes,
+process_id, timeout_s)`, which joins a multi-process run before the backend is loaded and
+returns (process index, process count, a function that tells the others this one failed).
 """
 
 from __future__ import annotations
@@ -65,6 +72,16 @@ def load(name: str, device: str | None = None):
     global ARRAY_TYPES
     ARRAY_TYPES = tuple(dict.fromkeys((*ARRAY_TYPES, *backend.array_types)))
     return backend
+
+
+def initialize_distributed(name: str, coordinator: str, num_processes: int, process_id: int,
+                           timeout_s: int) -> tuple:  # fmt: skip
+    """Join a run of several processes on backend `name` (see the module's docstring)."""
+    found = _entry_points().get(name)
+    join = getattr(found.load(), "initialize_distributed", None) if found else None
+    if join is None:
+        raise JxValueError(f"the {name} backend does not run across processes; use xla")
+    return join(coordinator, num_processes, process_id, timeout_s)
 
 
 def is_concrete(x) -> bool:

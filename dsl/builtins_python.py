@@ -159,8 +159,8 @@ def _tree_leaf(x):
 
 
 @builtin()
-def jit(fun, static_argnums=()):
-    return Jitted(fun, static_argnums)
+def jit(fun, static_argnums=(), in_shardings=None, out_shardings=None):
+    return Jitted(fun, static_argnums, in_shardings, out_shardings)
 
 
 @builtin()

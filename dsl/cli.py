@@ -1,7 +1,10 @@
 """The `jx` command: run, check, ir, repl (LANGUAGE.md section 9).
 
 User-program errors print the rendered JxError (never a Python traceback) and exit 1;
-usage errors exit 2 (argparse's convention).
+usage errors exit 2 (argparse's convention). `jx run --processes N` starts N processes of
+the same run on this host (a coordinator on the loopback) and waits for them; `jx run
+--coordinator HOST:PORT --num-processes N --process-id I` (or the JX_* or SLURM
+variables, see distributed.py) joins one process to a run.
 """
 
 from __future__ import annotations
@@ -9,10 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
+import time
 
 from . import backend as backend_registry
-from . import bench, literate, syntax, testing
+from . import bench, distributed, literate, syntax, testing
 from .api import execute, get_backend, using
 from .config import config
 from .core import CTX
@@ -61,12 +66,52 @@ def _backend(name: str, device: str | None = None):
 
 
 def cmd_run(args) -> int:
+    if args.processes is not None:
+        return _launch(args)
+    if distributed.joins_a_run(args.coordinator, args.num_processes, args.process_id):
+        distributed.initialize(args.coordinator, args.num_processes, args.process_id,
+                               backend=args.backend, timeout_s=args.timeout)  # fmt: skip
     backend = _backend(args.backend, args.device)
     config.debug_nans = config.debug_nans or args.debug_nans
     config.progress = config.progress or args.progress
     text, name = _read(args.file)
     execute(text, name, backend)
     return 0
+
+
+def _launch(args) -> int:
+    """Run the script as `args.processes` processes on this host; the first failure's exit
+    status (the others stop within --timeout once one fails, or are stopped after it)."""
+    if args.processes < 1:
+        _usage_error("--processes must be at least 1")
+    if args.backend != "xla":
+        _usage_error("--processes runs on the xla backend: add --backend xla")
+    text = _read(args.file)[0] if args.file == "-" else None  # stdin is read once, for all
+    command = [sys.executable, "-m", "jx.cli", "run", args.file, "--backend", "xla",
+               "--coordinator", f"127.0.0.1:{distributed.free_port()}",
+               "--num-processes", str(args.processes), "--timeout", str(args.timeout)]  # fmt: skip
+    if args.device:
+        command += ["--device", args.device]
+    stdin = subprocess.PIPE if text is not None else None
+    children = [
+        subprocess.Popen([*command, "--process-id", str(i)], stdin=stdin)
+        for i in range(args.processes)
+    ]
+    if stdin is not None:
+        for child in children:
+            child.stdin.write(text.encode())
+            child.stdin.close()
+    status, deadline = 0, None
+    while any(c.poll() is None for c in children):
+        failed = [c.returncode for c in children if c.returncode not in (None, 0)]
+        if failed and deadline is None:
+            status, deadline = failed[0], time.monotonic() + args.timeout + 5
+        if deadline is not None and time.monotonic() > deadline:
+            for child in children:
+                if child.poll() is None:
+                    child.kill()
+        time.sleep(0.05)
+    return status or next((c.returncode for c in children if c.returncode), 0)
 
 
 def cmd_check(args) -> int:
@@ -215,6 +260,16 @@ def main(argv=None) -> int:
         action="store_true",
         help="a progress bar (on a terminal) for top-level for loops, scan and fori_loop",
     )
+    p.add_argument("--processes", type=int, help="start N processes of one run on this host")
+    p.add_argument("--coordinator", help="HOST:PORT of process 0, to join a run")
+    p.add_argument("--num-processes", type=int, help="the processes of the run to join")
+    p.add_argument("--process-id", type=int, help="this process's index in the run")
+    p.add_argument(
+        "--timeout",
+        type=int,
+        default=distributed.DEFAULT_TIMEOUT_S,
+        help="seconds a process may take to join, or stay silent, before the others stop",
+    )
     p.set_defaults(run=cmd_run)
 
     p = sub.add_parser("check", help="parse and check a script without running it")
@@ -281,6 +336,7 @@ def main(argv=None) -> int:
     except JxError as e:
         sys.stdout.flush()
         print(e.render(), file=sys.stderr)
+        distributed.report_failure(e.message)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Top-level effects: print, save, load and assert (LANGUAGE.md section 7).
 
-They exist only at the top level (the checker refuses them in functions, and
+In a run of several processes, print and save act on process 0 (see each). They exist
+only at the top level (the checker refuses them in functions, and
 `call_builtin` refuses them while tracing). `save` writes atomically: a temporary file in
 the target's folder, then a rename, so a failure never leaves a half-written file.
 """
@@ -16,6 +17,7 @@ import numpy as np
 from . import ast, dtypes, ops, trees
 from .builtins import builtin
 from .core import CTX, Tracer, describe
+from .distributed import is_lead, process_index
 from .errors import AssertionError as JxAssertionError
 from .errors import JxRuntimeError
 from .errors import TypeError as JxTypeError
@@ -25,7 +27,10 @@ from .interp import EXPRESSIONS, STATEMENTS, evaluate, truth
 
 
 @builtin("print", effect=True)
-def print_(*values, sep=" ", end="\n"):
+def print_(*values, sep=" ", end="\n", all_processes=False):
+    """Print on process 0 of a run (every process's line with all_processes=True)."""
+    if not (all_processes or is_lead()):
+        return
     out = CTX.out or sys.stdout
     out.write(sep.join(format_value(v) for v in values) + end)
     out.flush()
@@ -45,6 +50,12 @@ def _host(x) -> np.ndarray:
 
 @builtin("save", effect=True)
 def save(path, *arrays, **named):
+    """Write .npy or .npz, from process 0 of a run; a path holding `{process}` is written
+    by every process, with its index there."""
+    if isinstance(path, str) and "{process}" in path:
+        path = path.replace("{process}", str(process_index()))
+    elif not is_lead():
+        return
     target = _path(path)
     if target.endswith(".npy"):
         if len(arrays) != 1 or named:

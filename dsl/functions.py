@@ -25,11 +25,13 @@ from .core import (
     describe,
     trace_into,
 )
+from .distributed import LeafMarker, leaf_specs
 from .dtypes import ShapedArray
 from .dtypes import short as dtype_name
 from .errors import JxError, JxRuntimeError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
+from .errors import ValueError as JxValueError
 from .passes import optimize
 from .prng import use_in_call
 from .values import Builtin, Closure, Module, Scope, TraceCache, TraceEntry
@@ -192,7 +194,7 @@ def _needs_eager(out_tree) -> bool:
 
 def cached_call(fn, cache: TraceCache, args, kwargs, span, is_leaf, compile_program=None):
     """A top-level call: traced once per signature, then run on the backend (as one
-    compiled unit with `compile_program`, else equation by equation)."""
+    compiled unit with `compile_program(traced)`, else equation by equation)."""
     leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
     avals = input_avals(leaves)
 
@@ -210,7 +212,7 @@ def cached_call(fn, cache: TraceCache, args, kwargs, span, is_leaf, compile_prog
     else:
         runner = entry.compiled.get(backend.name)
         if runner is None:
-            runner = entry.compiled[backend.name] = compile_program(entry.program)
+            runner = entry.compiled[backend.name] = compile_program(entry.traced)
         outs = run_guarded(runner, values, span, entry.program)
     return trees.unflatten(entry.traced.out_tree, outs)
 
@@ -227,15 +229,19 @@ def _eager(fn, args, kwargs, span):
 
 
 class Jitted:
-    """`jit(f)`: a function traced once per signature and run as one compiled unit."""
+    """`jit(f)`: a function traced once per signature and run as one compiled unit; with
+    `in_shardings`/`out_shardings` (NamedShardings on one mesh, see distributed.py) a
+    backend that partitions programs runs it as one program over the mesh's devices (one
+    that does not computes the same values on one device)."""
 
     jx_kind = "a jitted function"
 
-    def __init__(self, fn, static_argnums=()):
+    def __init__(self, fn, static_argnums=(), in_shardings=None, out_shardings=None):
         self.fn = fn
         if isinstance(static_argnums, int):
             static_argnums = (static_argnums,)
         self.static_argnums = tuple(static_argnums)
+        self.shardings = (in_shardings, out_shardings)
         self.cache = TraceCache()
         self.name = getattr(fn, "name", "function")
 
@@ -254,8 +260,28 @@ class Jitted:
             kwargs,
             span,
             number_leaf,
-            compile_program=lambda p: CTX.backend.compile(optimize(p)),
+            compile_program=self._compile,
         )
+
+    def _compile(self, traced: Traced):
+        program = optimize(traced.program)
+        sharded = getattr(CTX.backend, "compile_sharded", None)
+        if self.shardings == (None, None) or sharded is None:
+            return CTX.backend.compile(program)
+        markers = lambda n: [LeafMarker() for _ in range(n)]
+        args, _ = trees.unflatten(traced.in_tree, markers(len(program.inputs)))
+        out = trees.unflatten(traced.out_tree, markers(len(program.outputs)))
+        in_mesh, in_specs = leaf_specs(self.shardings[0], args, "in_shardings")
+        out_mesh, out_specs = leaf_specs(
+            self.shardings[1], out if isinstance(out, tuple) else (out,), "out_shardings"
+        )
+        in_specs += [()] * (len(program.inputs) - len(in_specs))  # keyword arguments
+        if in_mesh and out_mesh and in_mesh is not out_mesh:
+            raise JxValueError("jit: in_shardings and out_shardings must use the same mesh")
+        mesh = in_mesh or out_mesh
+        if mesh is None:  # every sharding None: replicated, which is plain jit
+            return CTX.backend.compile(program)
+        return sharded(program, mesh.shape, mesh.axis_names, in_specs, out_specs)
 
 
 class Static:

@@ -21,21 +21,32 @@ from . import structured  # noqa: F401 - its rules complete RULES
 from .emit import RULES, Lowering, Val, i64_array, lower_program, reduce_with
 
 
-def module_text(program: Program, replicas: int = 1) -> tuple[str, list[np.ndarray]]:
+def module_text(
+    program: Program, replicas: int | None = None, shardings=None
+) -> tuple[str, list[np.ndarray]]:
     """The StableHLO module for `program` and the hoisted literal arrays, which follow the
-    program's inputs as extra parameters of `main`. With several replicas (pmap) each input
-    and output has a leading axis of 1, the replica's slice of the stacked value; the
-    hoisted literals, the same on every replica, keep their shapes."""
-    lw = Lowering(replicas)
-    lead = (1,) if replicas > 1 else ()
+        program's inputs as extra parameters of `main`. With several replicas (pmap) each input
+        and output has a leading axis of 1, the replica's slice of the stacked value; the
+        hoisted literals, the same on every replica, keep their shapes (`replicas` None: one
+    device, no leading axis). `shardings` (sharded
+        `jit`) is (partitions, input shardings, output shardings), HLO sharding strings that
+        annotate `main`'s parameters and results for XLA's SPMD partitioner (the hoisted
+        literals are replicated)."""
+    lw = Lowering(replicas or 1)
+    lead = () if replicas is None else (1,)
     args = [Val(lw.fresh("arg"), lead + v.aval.shape, v.aval.dtype) for v in program.inputs]
     inputs = [lw.reshape(a, v.aval.shape) for a, v in zip(args, program.inputs)]
     outs = [lw.reshape(o, lead + o.shape) for o in lower_program(lw, program, inputs)]
     lw.ops("func.return", outs, [])
     params = args + [v for v, _ in lw.hoisted]
-    signature = ", ".join(f"{p.name}: {p.type}" for p in params)
-    results = ", ".join(o.type for o in outs)
-    attrs = f"mhlo.num_replicas = {replicas} : i32, mhlo.num_partitions = 1 : i32"
+    partitions, in_shardings, out_shardings = shardings or (1, (), ())
+    if shardings:
+        in_shardings = [*in_shardings, *["{replicated}"] * len(lw.hoisted)]
+    signature = ", ".join(
+        f"{p.name}: {p.type}{_sharding_attr(in_shardings, i)}" for i, p in enumerate(params)
+    )
+    results = ", ".join(f"{o.type}{_sharding_attr(out_shardings, i)}" for i, o in enumerate(outs))
+    attrs = f"mhlo.num_replicas = {replicas or 1} : i32, mhlo.num_partitions = {partitions} : i32"
     text = "\n".join([
         f"module @jx attributes {{{attrs}}} {{",
         f"  func.func public @main({signature}) -> ({results}) {{",
@@ -44,6 +55,10 @@ def module_text(program: Program, replicas: int = 1) -> tuple[str, list[np.ndarr
         "}",
     ])  # fmt: skip
     return text, [value for _, value in lw.hoisted]
+
+
+def _sharding_attr(shardings, i: int) -> str:
+    return f' {{mhlo.sharding = "{shardings[i]}"}}' if shardings else ""
 
 
 # -------------------------------------------------------------------- elementwise

@@ -14,13 +14,17 @@ nothing; on a GPU each call's results cross to the host. The platform is `cpu`, 
 XLA is asked for `JX_CPU_DEVICES` (8 by default) host devices before jax starts, so that
 `pmap` maps over real XLA devices: pmap's `backend.pmap` hook compiles the per-shard
 program once with one replica per shard, its collectives lowered to `all_reduce` /
-`all_gather` over one replica group. f64 values stay f64: buffers are made with x64
-enabled for the transfer, whatever jax's own setting.
+`all_gather` over one replica group. In a run of several processes (`distributed.py`)
+the replicas are the first devices of every process, each process feeding its own shards
+(as multi-controller JAX does), and `compile_sharded` (sharded `jit`) compiles one SPMD
+program partitioned over a device mesh (`sharding.py`). f64 values stay f64: buffers are
+made with x64 enabled for the transfer, whatever jax's own setting.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import sys
 import tempfile
@@ -58,6 +62,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceShardin
 from jaxlib import _jax, xla_client
 from jx.transforms.pmap import has_collectives, run_shards
 
+from . import distributed, sharding
+from .distributed import process_count, process_index
 from .lower import RULES, module_text
 
 _chosen: str | None = None
@@ -96,12 +102,31 @@ def _client(which: str | None = None):
 
 
 def devices() -> list:
+    """The devices of every process of the run, in process order."""
+    return sorted(_client().devices(), key=lambda d: (d.process_index, d.id))
+
+
+def local_devices() -> list:
     return list(_client().local_devices())
 
 
 def device_count() -> int:
-    """Devices `pmap` can map over (on CPU: JX_CPU_DEVICES, when set before jax started)."""
+    """The devices of all processes (on CPU: JX_CPU_DEVICES each, set before jax started)."""
     return len(devices())
+
+
+def local_device_count() -> int:
+    """The devices of this process, which `pmap` maps over (in a run of several processes
+    each one maps its own part of the axis)."""
+    return len(local_devices())
+
+
+def _replica_devices(shards: int) -> list:
+    """pmap's devices: the first `shards` of every process, in process order."""
+    by_process: dict[int, list] = {}
+    for d in devices():
+        by_process.setdefault(d.process_index, []).append(d)
+    return [d for p in sorted(by_process) for d in by_process[p][:shards]]
 
 
 # -------------------------------------------------------------------- transfers
@@ -162,19 +187,28 @@ def _load(client, path: str, device_list, options):
         return None
 
 
-def _compile(client, text: str, devices):
-    """Compile a module for `devices` (one replica each), or load it from the disk cache:
-    XLA takes about 0.1 s for even a one-op module, loading a compiled one 2 ms."""
+def _compile(client, text: str, devices, partitioned: bool = False):
+    """Compile a module for `devices` (one replica each, or one SPMD partition each when
+    `partitioned`), or load it from the disk cache: XLA takes about 0.1 s for even a
+    one-op module, loading a compiled one 2 ms."""
     options = xla_client.CompileOptions()
-    if len(devices) > 1:
-        options.num_replicas = len(devices)
-        options.executable_build_options.num_replicas = len(devices)
+    build = options.executable_build_options
+    ids = np.array([d.id for d in devices])
+    if partitioned:
+        options.num_partitions = build.num_partitions = len(devices)
+        build.use_spmd_partitioning = True
+        assignment = ids.reshape(1, -1)
+    else:
+        options.num_replicas = build.num_replicas = len(devices)
+        assignment = ids.reshape(-1, 1)
+    options.device_assignment = xla_client.DeviceAssignment.create(assignment)
     device_list = xla_client.DeviceList(tuple(devices))
     folder = _cache_dir()
     path = None
     if folder is not None:
         stamp = f"{jax.__version__}|{client.platform_version}|{devices[0].device_kind}|{_HOST}|"
-        digest = hashlib.sha256((stamp + str(len(devices)) + text).encode()).hexdigest()
+        layout = f"{partitioned}|{process_count()}|{ids.tolist()}|"
+        digest = hashlib.sha256((stamp + layout + text).encode()).hexdigest()
         path = os.path.join(folder, digest[:40])
         cached = _load(client, path, device_list, options)
         if cached is not None:
@@ -194,24 +228,22 @@ def _compile(client, text: str, devices):
 
 class Executable:
     """One program compiled for the current platform: on one device, or with one replica
-    per device (pmap), where every parameter and result gains a leading axis of 1."""
+    per device (pmap: `shards` devices of every process), where every parameter and result
+    gains a leading axis of 1."""
 
-    def __init__(self, program: Program, replicas: int = 1):
-        self.text, consts = module_text(program, replicas)
+    def __init__(self, program: Program, shards: int | None = None):
         client = _client()
-        self.devices = list(client.local_devices())[:replicas]
+        self.devices = local_devices()[:1] if shards is None else _replica_devices(shards)
+        self.text, consts = module_text(program, shards and len(self.devices))
         self.executable = _compile(client, self.text, self.devices)
-        if replicas == 1:
+        if shards is None:
             self.consts = [_put(c, self.devices[0]) for c in consts]
         else:
             mesh = Mesh(np.array(self.devices), ("replicas",))
             self.stacked = NamedSharding(mesh, PartitionSpec("replicas"))
-            self.consts = [
-                jax.make_array_from_single_device_arrays(
-                    c.shape, NamedSharding(mesh, PartitionSpec()),
-                    [_put(c, d) for d in self.devices])
-                for c in consts
-            ]  # fmt: skip
+            self.local = [d for d in self.devices if d.process_index == process_index()]
+            whole = NamedSharding(mesh, PartitionSpec())
+            self.consts = [sharding.place(c, whole, _put) for c in consts]
 
     def __call__(self, *args) -> list[np.ndarray]:
         device = self.devices[0]
@@ -220,11 +252,11 @@ class Executable:
         return [np.asarray(r[0]) for r in results.disassemble_into_single_device_arrays()]
 
     def run_replicas(self, shards) -> list[list[np.ndarray]]:
-        """Shard i's arguments on device i; each shard's list of results."""
+        """Shard i's arguments on this process's device i; each shard's list of results."""
         columns = []
         for values in zip(*shards):
-            parts = [_put(np.asarray(v)[None], d) for v, d in zip(values, self.devices)]
-            shape = (len(parts),) + parts[0].shape[1:]
+            parts = [_put(np.asarray(v)[None], d) for v, d in zip(values, self.local)]
+            shape = (len(self.devices),) + parts[0].shape[1:]
             columns.append(jax.make_array_from_single_device_arrays(shape, self.stacked, parts))
         results = self.executable.execute_sharded(columns + self.consts)
         per_output = results.disassemble_into_single_device_arrays()
@@ -334,12 +366,12 @@ def _runner(program: Program):
     return Executable(program) if lowerable(program) else Segmented(program)
 
 
-def _cached(program: Program, replicas: int = 1):
+def _cached(program: Program, shards: int | None = None):
     """The cached runner of a program (kept alive by the cache, so its id stays its own)."""
-    key = (id(program), platform(), replicas)
+    key = (id(program), platform(), shards)
     entry = _PROGRAMS.get(key)
     if entry is None or entry[0] is not program:
-        runner = Executable(program, replicas) if replicas > 1 else _runner(program)
+        runner = _runner(program) if shards is None else Executable(program, shards)
         entry = _PROGRAMS.put(key, (program, runner))
     return entry[1]
 
@@ -389,8 +421,66 @@ def pmap(program: Program, shards, axis_name) -> list[list[np.ndarray]]:
     """pmap's hook: run the per-shard program with one replica per shard, in one go (or, if
     some of it does not lower, shard by shard on pmap's threads)."""
     if not lowerable(program, replicated=True):
+        if process_count() > 1:
+            raise JxValueError(
+                "pmap across processes needs a function the xla backend compiles whole "
+                "(every primitive lowered, no collective under a traced if or while)"
+            )
         return run_shards(sys.modules[__name__], program, shards, axis_name, None)
-    return _cached(program, len(shards)).run_replicas(shards)
+    try:
+        return _cached(program, len(shards)).run_replicas(shards)
+    except jax.errors.JaxRuntimeError as e:  # a collective whose peer process went away
+        if process_count() == 1:
+            raise
+        raise distributed.collective_failed(e) from None
+
+
+class ShardedExecutable:
+    """`jit` over a device mesh: one SPMD program, its parameters and results annotated
+    with their shardings, which XLA's partitioner splits over the mesh's devices (the
+    first ones of the run, across processes)."""
+
+    def __init__(self, program: Program, mesh_shape, axis_names, in_specs, out_specs):
+        size = math.prod(mesh_shape)
+        if size > device_count():
+            raise JxValueError(f"jit: a mesh of {size} devices, but the run has only "
+                               f"{device_count()} (JX_CPU_DEVICES per process on CPU)")  # fmt: skip
+        self.devices = devices()[:size]
+        mesh = Mesh(np.array(self.devices).reshape(mesh_shape), axis_names)
+        ins, outs = program.in_avals, [v.aval for v in program.outputs]
+        for what, specs, avals in (
+            ("in_shardings", in_specs, ins),
+            ("out_shardings", out_specs, outs),
+        ):
+            for spec, aval in zip(specs, avals):
+                sharding.check_divides(spec, aval.shape, mesh_shape, axis_names, what)
+        text_of = lambda specs, avals: [
+            sharding.hlo_sharding(s, a.ndim, mesh_shape, axis_names) for s, a in zip(specs, avals)
+        ]  # fmt: skip
+        self.text, consts = module_text(
+            program, shardings=(size, text_of(in_specs, ins), text_of(out_specs, outs)))  # fmt: skip
+        self.executable = _compile(_client(), self.text, self.devices, partitioned=True)
+        self.in_shardings = [NamedSharding(mesh, PartitionSpec(*s)) for s in in_specs]
+        self.out_shardings = [NamedSharding(mesh, PartitionSpec(*s)) for s in out_specs]
+        self.out_avals = outs
+        whole = NamedSharding(mesh, PartitionSpec())
+        self.consts = [sharding.place(c, whole, _put) for c in consts]
+
+    def __call__(self, *args) -> list[np.ndarray]:
+        buffers = [sharding.place(np.asarray(x), s, _put) for x, s in zip(args, self.in_shardings)]
+        results = self.executable.execute_sharded(buffers + self.consts)
+        per_output = results.disassemble_into_single_device_arrays()
+        return [sharding.join(parts, s, a.shape, a.dtype)
+                for parts, s, a in zip(per_output, self.out_shardings, self.out_avals)]  # fmt: skip
+
+
+def compile_sharded(program: Program, mesh_shape, axis_names, in_specs, out_specs):
+    """`jit` with shardings: `in_specs`/`out_specs` give each input/output leaf a tuple of
+    mesh axis names (or None) per dimension."""
+    if not lowerable(program):
+        raise JxValueError("jit with shardings needs a function the xla backend compiles "
+                           "whole (every primitive lowered, no collective)")  # fmt: skip
+    return ShardedExecutable(program, tuple(mesh_shape), tuple(axis_names), in_specs, out_specs)
 
 
 def lowered_text(program: Program) -> str:

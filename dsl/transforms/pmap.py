@@ -6,7 +6,9 @@ mapped axis longer than the device count is a ValueError. f is traced once per s
 to a per-shard program with its axis name bound, and every shard runs that program on a
 thread pool sized to the cores, or with one thread per shard when the program holds
 collectives (all shards must reach each collective together; see collectives.py); the
-shards' outputs are stacked along `out_axes`. A backend may offer its own `pmap(program,
+shards' outputs are stacked along `out_axes`. In a run of several processes (distributed.py)
+each process maps its own slice over its own devices, and the collectives span them all.
+A backend may offer its own `pmap(program,
 shard_args, axis_name)` hook; other backends, and pmap called inside a trace (within `jit`
 or `vmap`), evaluate f as `vmap` with the same axis name, which gives the same values.
 """
@@ -21,6 +23,7 @@ import numpy as np
 from .. import trees
 from ..builtins import BUILTINS
 from ..core import CTX, current_builder, describe
+from ..distributed import local_device_count, process_count
 from ..errors import JxError, JxRuntimeError
 from ..errors import TypeError as JxTypeError
 from ..errors import ValueError as JxValueError
@@ -37,11 +40,6 @@ from .vmap import (
     static_axes,
     trace_mapped,
 )
-
-
-def device_count() -> int:
-    """Devices pmap can map over on the current backend (every backend says)."""
-    return CTX.backend.device_count()
 
 
 class Pmapped:
@@ -66,7 +64,7 @@ class Pmapped:
         leaves, in_tree = trees.flatten((tuple(args), kwargs), number_leaf)
         axes, names = in_axes_of(self.in_axes, args, kwargs, leaves, in_tree, "pmap")
         size = mapped_size(leaves, axes, names, "pmap")
-        devices = device_count()
+        devices = local_device_count()  # in a run of several processes, this one's
         if size > devices:
             raise JxValueError(
                 f"pmap: the mapped axis has size {size} but there are only "
@@ -74,12 +72,22 @@ class Pmapped:
                 "virtual CPU devices)"
             )
         backend = CTX.backend
+        if current_builder() is not None and process_count() > 1:
+            # As vmap it would see this process's part of the axis alone.
+            raise JxValueError(
+                "pmap inside a traced function (a def called at the top level, jit, vmap, "
+                "grad) cannot span the processes of a run: call pmap(f)(x) at the top level, "
+                "or use jit with in_shardings",
+                span,
+            )
         if current_builder() is not None or getattr(backend, "pmap", None) is None:
             return self.as_vmap.jx_call(args, kwargs, span)
 
         def make():
             avals = example_avals(leaves, axes)
-            traced = trace_mapped(self.fn, args, kwargs, span, avals, self.axis_name, size)
+            # The collectives see the whole axis: every process's part of it.
+            axis_size = size * process_count()
+            traced = trace_mapped(self.fn, args, kwargs, span, avals, self.axis_name, axis_size)
             return TraceEntry(traced.program, traced, out_axes_of(self.out_axes, traced, "pmap"))
 
         entry = self.cache.lookup(signature(in_tree, input_avals(leaves), tuple(axes)), make)
