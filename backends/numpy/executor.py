@@ -24,6 +24,7 @@ from jx.errors import JxError, JxRuntimeError
 from jx.ir import Literal, Program
 from jx.primitives import control
 from jx.primitives.elementwise import BINARY, UNARY
+from jx.primitives.shapes import broadcast_in_dim_p
 
 # Elementwise primitives whose implementation is this ufunc over operands of one dtype,
 # so they may write into a dead operand's buffer (out=).
@@ -159,6 +160,12 @@ def _generate(program: Program, impl):
     lines = [f"def run({', '.join(names[v] for v in program.inputs)}):"]
     line_eqns = {}
     for k, eqn in enumerate(program.eqns):
+        if eqn.prim is broadcast_in_dim_p and type(eqn.inputs[0]) is Literal:
+            # A constant broadcast is made once: a read-only view, which nothing can change.
+            value = _step(eqn, impl)(eqn.inputs[0].value)
+            names[eqn.outputs[0]] = name_of(Literal(value, eqn.outputs[0].aval))
+            keep.add(eqn.outputs[0])
+            continue
         args = [name_of(v) for v in eqn.inputs]
         dying = list(dict.fromkeys(
             v for v in eqn.inputs if type(v) is not Literal and v not in keep and last[v] == k
