@@ -11,6 +11,8 @@ number traced (except `static_argnums`) and runs the optimized program as one un
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 
 from . import ops, trees
@@ -128,13 +130,19 @@ def trace_function(
     `static_outputs`, else arrays and floats become program outputs too."""
     leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
     builder = Builder()
-    with trace_into(builder):
-        inputs = [builder.new_input(a) for a in (avals or input_avals(leaves))]
-        targs, tkwargs = trees.unflatten(in_tree, inputs)
-        out = call(fn, list(targs), tkwargs, span)
-        out_leaves, out_tree = trees.flatten(out, _is_tracer if static_outputs else traced_leaf)
-        outs = [ops.as_array(x) for x in out_leaves]
-    program, captured = builder.build(outs)
+    collecting = gc.isenabled()
+    gc.disable()  # tracing makes many objects and frees few: collections only cost time
+    try:
+        with trace_into(builder):
+            inputs = [builder.new_input(a) for a in (avals or input_avals(leaves))]
+            targs, tkwargs = trees.unflatten(in_tree, inputs)
+            out = call(fn, list(targs), tkwargs, span)
+            out_leaves, out_tree = trees.flatten(out, _is_tracer if static_outputs else traced_leaf)
+            outs = [ops.as_array(x) for x in out_leaves]
+        program, captured = builder.build(outs)
+    finally:
+        if collecting:
+            gc.enable()
     return Traced(program, in_tree, out_tree, captured)
 
 
