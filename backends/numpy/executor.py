@@ -26,6 +26,8 @@ from jx.primitives import control
 from jx.primitives.elementwise import BINARY, UNARY
 from jx.primitives.shapes import broadcast_in_dim_p
 
+from . import fusion
+
 # Elementwise primitives whose implementation is this ufunc over operands of one dtype,
 # so they may write into a dead operand's buffer (out=).
 INPLACE = {
@@ -159,27 +161,35 @@ def _generate(program: Program, impl):
     owned = _owned(program)
     lines = [f"def run({', '.join(names[v] for v in program.inputs)}):"]
     line_eqns = {}
-    for k, eqn in enumerate(program.eqns):
+
+    def dying(start, stop):
+        """The named Vars whose last use is in equations start..stop-1."""
+        return list(dict.fromkeys(
+            v for e in program.eqns[start:stop] for v in e.inputs
+            if type(v) is not Literal and v in names and v not in keep and last[v] < stop
+        ))  # fmt: skip
+
+    def emit(eqn, call, outputs, unpack):
+        """The line `outputs = call`, unpacking a sequence of results where `unpack`."""
+        for v in outputs:
+            names[v] = f"v{len(names)}"
+        outs = ", ".join(names[v] for v in outputs)
+        line_eqns[len(lines) + 1] = eqn
+        lines.append(f"    {outs}{',' if unpack and len(outputs) == 1 else ''} = {call}")
+
+    def emit_eqn(k, eqn):
         if eqn.prim is broadcast_in_dim_p and type(eqn.inputs[0]) is Literal:
             # A constant broadcast is made once: a read-only view, which nothing can change.
             value = _step(eqn, impl)(eqn.inputs[0].value)
             names[eqn.outputs[0]] = name_of(Literal(value, eqn.outputs[0].aval))
             keep.add(eqn.outputs[0])
-            continue
+            return
         args = [name_of(v) for v in eqn.inputs]
-        dying = list(dict.fromkeys(
-            v for v in eqn.inputs if type(v) is not Literal and v not in keep and last[v] == k
-        ))  # fmt: skip
-        for v in eqn.outputs:
-            names[v] = f"v{len(names)}"
-        outs = ", ".join(names[v] for v in eqn.outputs)
-        if eqn.prim.multiple_results:
-            outs = outs + "," if len(eqn.outputs) == 1 else outs
         want = eqn.outputs[0].aval if len(eqn.outputs) == 1 else None
         buffer = next(
             (
                 v
-                for v in dying
+                for v in dying(k, k + 1)
                 if v in owned and v.aval.shape == want.shape and v.aval.dtype == want.dtype
             ),
             None,
@@ -191,10 +201,28 @@ def _generate(program: Program, impl):
         else:
             scope[fn] = _step(eqn, impl)
             call = f"{fn}({', '.join(args)})"
-        line_eqns[len(lines) + 1] = eqn
-        lines.append(f"    {outs} = {call}")
-        if dying:
-            lines.append(f"    del {', '.join(names[v] for v in dying)}")
+        emit(eqn, call, eqn.outputs, eqn.prim.multiple_results)
+
+    groups = fusion.find_groups(program, INPLACE, lambda v, k: v in keep or last.get(v, -1) > k)
+    k = 0
+    while k < len(program.eqns):
+        eqn = program.eqns[k]
+        if k in groups:
+            group, stop = groups[k]
+            members = set(map(id, group.eqns))
+            for j in range(k, stop):  # the scalar broadcasts, for readers after the group
+                if id(program.eqns[j]) not in members:
+                    emit_eqn(j, program.eqns[j])
+            fn = f"g{k}"
+            scope[fn] = group.compile(INPLACE)
+            emit(eqn, f"{fn}({', '.join(name_of(v) for v in group.inputs)})", group.outputs, True)
+        else:
+            emit_eqn(k, eqn)
+            stop = k + 1
+        dead = dying(k, stop)
+        if dead:
+            lines.append(f"    del {', '.join(names[v] for v in dead)}")
+        k = stop
     results = ", ".join(
         name_of(v) if type(v) is Literal else f"asarray({names[v]})" for v in program.outputs
     )
