@@ -12,6 +12,7 @@ returns one, `run` caches one per program. Results are always
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from functools import partial
@@ -136,26 +137,53 @@ def _impl(prim):
     return impl
 
 
-def _slice(*, start_indices, limit_indices, strides):
-    return itemgetter(tuple(map(slice, start_indices, limit_indices, strides)))
+def _slice(eqn):
+    p = eqn.params
+    return itemgetter(tuple(map(slice, p["start_indices"], p["limit_indices"], p["strides"])))
 
 
-#: Equations the executor runs through a function made from their params, not the impl.
+def _dot_general(eqn):
+    """dot_general as the impl runs it (the same matmul of the same operand shapes), with
+    the transposes and reshapes worked out once from the operands' shapes."""
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    x, y = (v.aval.shape for v in eqn.inputs)
+    xfree = [i for i in range(len(x)) if i not in lc and i not in lb]
+    yfree = [i for i in range(len(y)) if i not in rc and i not in rb]
+    px, py = (*lb, *xfree, *lc), (*rb, *rc, *yfree)
+    batch = tuple(x[i] for i in lb)
+    xs = batch + (math.prod(x[i] for i in xfree), -1)
+    ys = batch + (math.prod(y[i] for i in rc), -1)
+    out = batch + tuple(x[i] for i in xfree) + tuple(y[i] for i in yfree)
+    same_x, same_y = px == tuple(range(len(x))), py == tuple(range(len(y)))
+    dtype = eqn.params.get("preferred_element_type")
+
+    def dot(a, b):
+        a = (a if same_x else np.transpose(a, px)).reshape(xs)
+        b = (b if same_y else np.transpose(b, py)).reshape(ys)
+        result = np.matmul(a, b).reshape(out)
+        return result if dtype is None else result.astype(dtype)
+
+    return dot
+
+
+#: Equations the executor runs through a function made from the equation, not the impl.
 _SPECIALIZED = {
     primitives.slice_p: _slice,
-    primitives.reshape_p: lambda *, new_sizes: methodcaller("reshape", new_sizes),
+    primitives.reshape_p: lambda eqn: methodcaller("reshape", eqn.params["new_sizes"]),
+    primitives.dot_general_p: _dot_general,
 }
 
 
-def _compiled_impl(prim, params):
+def _compiled_impl(eqn):
     """What an executor calls for an equation: NumPy's own function where the impl is just
     that (`xp_function`), a specialized one, or the implementation with its params bound."""
+    prim, params = eqn.prim, eqn.params
     name = getattr(prim.impl, "xp_function", None)
     if name is not None and prim not in OVERRIDES:
         return getattr(np, name)
     special = _SPECIALIZED.get(prim)
     if special is not None:
-        return special(**params)
+        return special(eqn)
     return partial(_impl(prim), **params) if params else _impl(prim)
 
 

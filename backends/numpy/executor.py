@@ -79,7 +79,7 @@ def _scan(*args, body_fn, length, num_consts, num_carry, reverse, y_avals):
 
 class Executor:
     """A program compiled once into a straight-line function, each equation calling
-    `impl(prim, params)` (the backend's function for it). Calling it runs the program
+    `impl(eqn)` (the backend's function for it). Calling it runs the program
     with IEEE results (inf, nan) and no warnings, as in JAX, and gives a list of arrays;
     `fn` is the bare function, which loop bodies call from inside that."""
 
@@ -101,7 +101,7 @@ class Executor:
 
 
 def _step(eqn, impl):
-    """What an equation's line calls: the backend's `impl(prim, params)`, or the
+    """What an equation's line calls: the backend's `impl(eqn)`, or the
     control-flow runner with its bodies compiled."""
     prim, params = eqn.prim, eqn.params
     if prim is control.cond_p:
@@ -125,7 +125,7 @@ def _step(eqn, impl):
             reverse=params["reverse"],
             y_avals=body.out_avals[params["num_carry"] :],
         )
-    return impl(prim, params)
+    return impl(eqn)
 
 
 def _owned(program: Program) -> set:
