@@ -19,6 +19,7 @@ blank and the goals that need it are skipped.
 from __future__ import annotations
 
 import argparse
+import itertools
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -141,7 +142,7 @@ def numpy_rows(quick: bool, jax):
 def _mlp_row(f32, rng, jax):
     sizes = (784, 512, 512, 10)
     params = []
-    for a, b in zip(sizes, sizes[1:]):
+    for a, b in itertools.pairwise(sizes):
         params += [f32(a, b, scale=a**-0.5), np.zeros(b, np.float32)]
     params = tuple(params)
     state = (tuple(np.zeros_like(p) for p in params), tuple(np.zeros_like(p) for p in params), 0)
