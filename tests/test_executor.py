@@ -189,3 +189,25 @@ def test_module_attribute_is_one_function_while_bound():
     assert m.f is m.f
     m._scope.vars["f"] = m._scope.vars["f"]
     assert m.f is m.f
+
+
+def test_reductions_end_a_group(small_blocks):
+    m = jx.compile(
+        """
+def total(x, y, z) = sum(x + y*z)
+def peak(x, y) = max(x * y + 1.0)
+def low(x, y) = min(exp(-x) * y)
+def kept(x, y):
+    t = x * y + 1.0
+    return sum(t), t
+"""
+    )
+    rng = np.random.default_rng(0)
+    x, y, z = (rng.standard_normal(1001).astype(np.float32) for _ in range(3))
+    np.testing.assert_allclose(jx.jit(m.total)(x, y, z), np.sum(x + y * z), rtol=1e-5)
+    assert jx.jit(m.peak)(x, y) == np.max(x * y + np.float32(1.0))
+    assert jx.jit(m.low)(x, y) == np.min(np.exp(-x) * y)
+    total, t = jx.jit(m.kept)(x, y)
+    np.testing.assert_array_equal(t, x * y + np.float32(1.0))
+    np.testing.assert_allclose(total, np.sum(t), rtol=1e-5)
+    assert total.shape == () and total.dtype == np.float32

@@ -209,7 +209,7 @@ def _generate(program: Program, impl):
         eqn = program.eqns[k]
         if k in groups:
             group, stop = groups[k]
-            members = set(map(id, group.eqns))
+            members = {id(e) for e in (*group.eqns, group.tail) if e is not None}
             for j in range(k, stop):  # the scalar broadcasts, for readers after the group
                 if id(program.eqns[j]) not in members:
                     emit_eqn(j, program.eqns[j])

@@ -4,12 +4,12 @@ large shape, executed block by block so that their intermediates stay in cache.
 `find_groups` picks, in a program, each maximal run of consecutive equations that are
 elementwise ufuncs (or constant shifts, or bitcasts) over one shape of at least
 `MIN_SIZE` elements, whose operands are arrays of that shape or scalars (0-d values and
-their broadcasts). `Group.compile` makes the group one function: it flattens its array
+their broadcasts), and a sum, max or min of its last result over every axis that ends it. `Group.compile` makes the group one function: it flattens its array
 inputs, and for every block of `BLOCK` elements runs each equation with `out=` into a
 small scratch buffer (reused once its value is dead) or, for the group's results, into
 the block of a result array; the blocks are shared out among a few threads (NumPy
 releases the GIL in its loops). Each element is computed by the same ufunc as unfused,
-so results are bit for bit the same.
+so results are bit for bit the same (a fused sum adds its terms in another order).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from jx.ir import Literal
-from jx.primitives import BINARY, bitcast_p
+from jx.primitives import BINARY, REDUCE, bitcast_p
 from jx.primitives.shapes import broadcast_in_dim_p
 
 #: Elements per block: a few scratch buffers of it fit in a core's L2 cache.
@@ -28,6 +28,13 @@ BLOCK = 1 << 15
 MIN_SIZE = 1 << 17
 THREADS = max(1, min(os.cpu_count() or 1, 4))
 _SHIFTS = {BINARY["shift_left"]: np.left_shift, BINARY["shift_right"]: np.right_shift}
+#: Reductions over every axis that may end a group: each block's own reduction, then the
+#: blocks' (a sum is then added up in another order than NumPy's whole-array one).
+_TAILS = {
+    REDUCE["reduce_sum"]: np.add.reduce,
+    REDUCE["reduce_max"]: np.maximum.reduce,
+    REDUCE["reduce_min"]: np.minimum.reduce,
+}
 _POOL: list = []
 
 
@@ -41,15 +48,18 @@ class Group:
     """Equations `eqns` (compute equations; scalar broadcasts are read through) over
     `shape`: `inputs` (Vars or Literals, arrays of the shape or scalars) to `outputs`."""
 
-    def __init__(self, eqns, shape, scalar_of, used_after):
+    def __init__(self, eqns, shape, scalar_of, used_after, tail=None):
         self.eqns = eqns
         self.shape = shape
         self.scalar_of = scalar_of
+        self.tail = tail  # a reduction of the last result to a scalar, or None
         defined = {e.outputs[0] for e in eqns}
         self.inputs = list(dict.fromkeys(
             scalar_of.get(v, v) for e in eqns for v in e.inputs if v not in defined
         ))  # fmt: skip
         self.outputs = [v for v in dict.fromkeys(e.outputs[0] for e in eqns) if v in used_after]
+        if tail is not None:
+            self.outputs.append(tail.outputs[0])
 
     def compile(self, ufuncs):
         """The group as `fn(*inputs) -> tuple of outputs`; `ufuncs[prim]` is the ufunc of
@@ -60,10 +70,14 @@ class Group:
         n = int(np.prod(self.shape))
         lines = [f"def group({', '.join(arg.values())}):"]
         lines += [f"    f{arg[v]} = np.ascontiguousarray({arg[v]}).reshape(-1)" for v in full]
-        outs = {v: f"o{i}" for i, v in enumerate(self.outputs)}
+        arrays = self.outputs[:-1] if self.tail is not None else self.outputs
+        outs = {v: f"o{i}" for i, v in enumerate(arrays)}
         for v, name in outs.items():
             scope[f"d{name}"] = np.dtype(v.aval.dtype)
             lines.append(f"    {name} = np.empty({n}, d{name})")
+        if self.tail is not None:
+            scope["d_tail"] = np.dtype(self.tail.outputs[0].aval.dtype)
+            lines.append(f"    partials = np.empty({-(-n // BLOCK)}, d_tail)")
         body, registers = self._block_body(arg, outs, ufuncs, scope)
         lines.append("    def work(start, stop):")
         lines += [f"        r{i} = np.empty(B, d_r{i})" for i in range(len(registers))]
@@ -78,7 +92,11 @@ class Group:
         lines += ["            " + line for line in body]
         lines.append(f"    run_blocks(work, {n})")
         shape = tuple(self.shape)
-        lines.append(f"    return ({''.join(f'{o}.reshape({shape}), ' for o in outs.values())})")
+        results = "".join(f"{o}.reshape({shape}), " for o in outs.values())
+        if self.tail is not None:
+            scope["reduce"] = _TAILS[self.tail.prim]
+            results += "np.asarray(reduce(partials, dtype=d_tail)),"
+        lines.append(f"    return ({results})")
         exec(compile("\n".join(lines), "<jx numpy fusion group>", "exec"), scope)  # noqa: S102
         return scope["group"]
 
@@ -88,6 +106,8 @@ class Group:
         for k, e in enumerate(self.eqns):
             for v in e.inputs:
                 last[self.scalar_of.get(v, v)] = k
+        if self.tail is not None:
+            last[self.tail.inputs[0]] = len(self.eqns)
         where: dict = {}  # a value -> how the block reads it
         for v in self.inputs:
             if v.aval.shape == self.shape:
@@ -123,6 +143,9 @@ class Group:
             else:
                 scope[f"u{k}"] = _SHIFTS.get(e.prim) or ufuncs[e.prim]
                 lines.append(f"u{k}({', '.join(operands)}, out={target})")
+        if self.tail is not None:
+            scope["reduce"] = _TAILS[self.tail.prim]
+            lines.append(f"partials[lo // B] = reduce({where[self.tail.inputs[0]]}, dtype=d_tail)")
         return lines, registers
 
 
@@ -168,12 +191,28 @@ def find_groups(program, ufuncs, used_after) -> dict:
                 members.append(eqns[end])
             end += 1
         if len(members) >= 2:
+            tail = _tail(eqns[end], members) if end < len(eqns) else None
+            if tail is not None and used_after(tail.inputs[0], end):
+                tail = None
+            stop = end + 1 if tail is not None else end
             after = {v for e in members for v in e.outputs if used_after(v, end - 1)}
-            groups[k] = (Group(members, shape, scalar_of, after), end)
-            k = end
+            if tail is not None:
+                after.discard(tail.inputs[0])  # read by the tail alone
+            groups[k] = (Group(members, shape, scalar_of, after, tail), stop)
+            k = stop
         else:
             k += 1
     return groups
+
+
+def _tail(eqn, members):
+    """`eqn` if it reduces the group's last result over every axis, else None."""
+    (x,) = eqn.inputs if len(eqn.inputs) == 1 else (None,)
+    last = members[-1].outputs[0]
+    every_axis = tuple(sorted(eqn.params.get("axes", ()))) == tuple(range(len(last.aval.shape)))
+    if eqn.prim in _TAILS and x is last and every_axis:
+        return eqn
+    return None
 
 
 def _group_shape(eqn):
