@@ -42,10 +42,15 @@ def aligned(x: np.ndarray) -> np.ndarray:
 
 
 def _run(fn) -> None:
+    """Run `fn` and wait for its results (a tree of arrays)."""
     out = fn()
-    if hasattr(out, "block_until_ready"):
-        out.block_until_ready()
-    np.asarray(out)
+    for leaf in out if isinstance(out, tuple) else (out,):
+        if isinstance(leaf, tuple):
+            _run(lambda leaf=leaf: leaf)
+        elif hasattr(leaf, "block_until_ready"):
+            leaf.block_until_ready()
+        else:
+            np.asarray(leaf)
 
 
 def median_times(fns, repeat: int, rounds: int = 4) -> list[float]:

@@ -28,7 +28,7 @@ from .errors import JxError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
-from .functions import call, trace_function, traced_leaf
+from .functions import call, fast_call, signature_of, trace_function, traced_leaf
 from .interp import exec_block
 from .limits import python_frames
 from .modules import check_module, module_scope
@@ -148,6 +148,11 @@ def _as_array(x):
     raise JxTypeError(f"the result {x} does not fit in i64")
 
 
+def _canonical(arg) -> bool:
+    """Whether an argument enters jx unchanged (an array of a jx dtype, or a float)."""
+    return type(arg) is float or arg.dtype == dtypes.canonical(arg.dtype)
+
+
 class Function:
     """A jx function called from Python: `f(*arrays)`, `f.ir(*arrays)`."""
 
@@ -155,14 +160,32 @@ class Function:
         self.value = value
         self.backend = backend
         self.__name__ = getattr(value, "name", "function")
+        self._fast: dict = {}  # signature_of(args) -> FastCall
 
     def __repr__(self) -> str:
         return f"<jx function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
+        key = None if kwargs or CTX.builders else signature_of(args)
+        if key is not None:
+            fast = self._fast.get(key)
+            if fast is not None and fast.current():
+                result = fast(args)
+                return result if fast.single else self._to_host(result)
+        result = self._call(args, kwargs)
+        if key is not None and all(map(_canonical, args)):
+            if len(self._fast) >= 64:
+                self._fast.clear()
+            self._fast[key] = fast_call(self.value, args, self.backend)
+        return result
+
+    def _call(self, args, kwargs):
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
             result = call(self.value, args, kwargs, None)
+        return self._to_host(result)
+
+    def _to_host(self, result):
         try:
             return to_host(result, self.backend, numbers=True)
         except JxError as e:
@@ -207,6 +230,9 @@ class CompiledModule:
         self._scope = scope
         self._backend = backend
         self._name = name
+        # name -> its Function, kept while the name is bound to the same value, so that
+        # `m.f(x)` in a loop meets f's fast path.
+        self._functions: dict = {}
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -215,7 +241,13 @@ class CompiledModule:
             value = self._scope.vars[name]
         except KeyError:
             raise AttributeError(f"jx module {self._name} has no name '{name}'") from None
-        return to_host(value, self._backend, numbers=True)
+        known = self._functions.get(name)
+        if known is not None and known.value is value:
+            return known
+        host = to_host(value, self._backend, numbers=True)
+        if isinstance(host, Function):
+            self._functions[name] = host
+        return host
 
     def __dir__(self):
         return [k for k in self._scope.vars if not k.startswith("_")]

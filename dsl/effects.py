@@ -45,7 +45,8 @@ def _path(path) -> str:
 def _host(x) -> np.ndarray:
     if not ops.is_array(x) and not ops.is_scalar(x):
         raise JxTypeError(f"save() writes arrays, got {describe(x)}")
-    return np.asarray(x)
+    # Contiguous: NumPy's writer crashes on a strided view (a broadcast) of many dimensions.
+    return np.asarray(x, order="C")
 
 
 @builtin("save", effect=True)

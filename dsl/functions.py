@@ -11,6 +11,8 @@ number traced (except `static_argnums`) and runs the optimized program as one un
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 
 from . import dtypes, nans, ops, trees
@@ -153,13 +155,19 @@ def trace_function(
     `static_outputs`, else arrays and floats become program outputs too."""
     leaves, in_tree = trees.flatten((tuple(args), kwargs), is_leaf)
     builder = Builder()
-    with trace_into(builder):
-        inputs = [builder.new_input(a) for a in (avals or input_avals(leaves))]
-        targs, tkwargs = trees.unflatten(in_tree, inputs)
-        out = call(fn, list(targs), tkwargs, span)
-        out_leaves, out_tree = trees.flatten(out, _is_tracer if static_outputs else traced_leaf)
-        outs = [ops.as_array(x) for x in out_leaves]
-    program, captured = builder.build(outs)
+    collecting = gc.isenabled()
+    gc.disable()  # tracing makes many objects and frees few: collections only cost time
+    try:
+        with trace_into(builder):
+            inputs = [builder.new_input(a) for a in (avals or input_avals(leaves))]
+            targs, tkwargs = trees.unflatten(in_tree, inputs)
+            out = call(fn, list(targs), tkwargs, span)
+            out_leaves, out_tree = trees.flatten(out, _is_tracer if static_outputs else traced_leaf)
+            outs = [ops.as_array(x) for x in out_leaves]
+        program, captured = builder.build(outs)
+    finally:
+        if collecting:
+            gc.enable()
     return Traced(program, in_tree, out_tree, captured)
 
 
@@ -226,6 +234,85 @@ def _eager(fn, args, kwargs, span):
         return call(fn, args, kwargs, span)
     finally:
         CTX.depth -= 1
+
+
+def signature_of(args) -> tuple | None:
+    """The key of a call's fast path: each argument's (shape, dtype) for an array of a jx
+    dtype, `float` for a Python float; None where another kind of argument (a number
+    kept static, a key, a tree) needs the full call."""
+    key = []
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            key.append((a.shape, a.dtype))
+        elif t is float:
+            key.append(float)
+        else:
+            return None
+    return tuple(key)
+
+
+class FastCall:
+    """A top-level call of one function on arguments of one `signature_of`, planned once:
+    the cached trace and the backend's runner for it, and how its results leave. Calling
+    it skips flattening, the signature and the cache; it is `current()` until a module
+    name the trace read is rebound (then the full call retraces)."""
+
+    __slots__ = ("backend", "entry", "floats", "out_tree", "runner", "single")
+
+    def __init__(self, entry, runner, backend, floats):
+        self.entry = entry
+        self.runner = runner
+        self.backend = backend
+        # positions of Python floats, with the dtype the trace gave them (a weak f64)
+        inputs = entry.program.inputs
+        self.floats = tuple((i, inputs[i].aval.dtype) for i in floats)
+        self.out_tree = entry.traced.out_tree
+        self.single = self.out_tree is trees.LEAF
+
+    def current(self) -> bool:
+        return self.entry.current()
+
+    def __call__(self, args):
+        """The results: a host array for a single one, else the tree of them as traced."""
+        values = list(args)
+        for i, dtype in self.floats:
+            values[i] = self.backend.to_device(np.asarray(values[i], dtype=dtype))
+        saved, CTX.backend = CTX.backend, self.backend
+        try:
+            outs = run_guarded(self.runner, values, None, self.entry.program)
+        finally:
+            CTX.backend = saved
+        # A weak scalar result comes back a Python number: as an array, the dtype it has
+        # alone (f32), as the full call gives it.
+        outs = [np.asarray(o, dtypes.alone(aval_of(o))) if type(o) is float else o for o in outs]
+        if self.single:
+            return self.backend.to_host(outs[0])
+        return trees.unflatten(self.out_tree, outs)
+
+
+def fast_call(fn, args, backend) -> FastCall | None:
+    """The fast path for calling `fn` (a jx function or a jitted one, at the top level, with
+    positional arguments of a `signature_of`) on `backend`, after a full call traced it."""
+    if type(fn) is Closure:
+        cache, is_leaf = fn.cache, traced_leaf
+    elif type(fn) is Jitted and not fn.static_argnums:
+        cache, is_leaf = fn.cache, number_leaf
+    else:
+        return None
+    leaves, in_tree = trees.flatten((tuple(args), {}), is_leaf)
+    entry = cache.get(signature(in_tree, input_avals(leaves)))
+    if entry is None or entry.extra:
+        return None
+    if type(fn) is Closure:
+        program = entry.program
+        runner = lambda *values: backend.run(program, values)
+    else:
+        runner = entry.compiled.get(backend.name)
+        if runner is None:
+            return None
+    floats = tuple(i for i, a in enumerate(args) if type(a) is float)
+    return FastCall(entry, runner, backend, floats)
 
 
 class Jitted:

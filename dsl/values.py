@@ -70,6 +70,13 @@ class TraceEntry:
         self.compiled: dict = {}
         self.reads: list = []
 
+    def current(self) -> bool:
+        """Whether every module-level name the trace read is still bound as it was."""
+        for table, name, value in self.reads:
+            if table.get(name, _MISSING) is not value:
+                return False
+        return True
+
 
 class TraceCache(dict):
     """The one cache of traced programs: signature -> TraceEntry, for plain calls, `jit`,
@@ -78,9 +85,7 @@ class TraceCache(dict):
     def lookup(self, key, make):
         """The valid entry for `key`, else `make()`'s, recording the module names it reads."""
         entry = self.get(key)
-        if entry is not None and all(
-            table.get(name, _MISSING) is value for table, name, value in entry.reads
-        ):
+        if entry is not None and entry.current():
             return entry
         READS.append([])
         try:

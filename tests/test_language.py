@@ -774,6 +774,13 @@ def test_save_and_load_npy(tmp_path, monkeypatch):
     np.testing.assert_array_equal(m.b, m.a)
 
 
+def test_save_writes_a_many_dimensional_broadcast(tmp_path, monkeypatch):
+    """NumPy's writer crashed on a strided view of 53 dimensions (a fuzz case)."""
+    monkeypatch.chdir(tmp_path)
+    jx.compile("a = " + "[" * 52 + "ones(3)" + "]" * 52 + '\nsave("x.npy", a)')
+    assert np.load(tmp_path / "x.npy").shape == (1,) * 52 + (3,)
+
+
 def test_save_and_load_npz(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     m = compile_("""

@@ -3,30 +3,33 @@
 Each primitive runs its own array implementation with `xp = numpy` (`prim.impl(np, ...)`),
 except where `OVERRIDES`, keyed by primitive, has this backend's own: the control-flow
 primitives (which interpret their sub-programs here) and the f32 paths that reproduce
-XLA:CPU bit for bit (`xla_math.py`). `run` interprets a Program equation by equation,
-writing elementwise results into dead operands' buffers where it can (`INPLACE`);
-`compile` (what `jit` uses) returns a callable over a Program. Results are always
+XLA:CPU bit for bit (`xla_math.py`). A Program runs through an `Executor`
+(`executor.py`): compiled once into straight-line code, loop bodies included, that writes
+elementwise results into dead operands' buffers where it can; `compile` (what `jit` uses)
+returns one, `run` caches one per program. Results are always
 `np.ndarray` (never NumPy scalars), in the dtype the primitive's shape rule promised.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from functools import partial
+from operator import itemgetter, methodcaller
 
 import numpy as np
 from jx import primitives
 from jx.backend import Unavailable
-from jx.errors import JxError, JxRuntimeError
 from jx.errors import ValueError as JxValueError
-from jx.ir import Literal, Program
+from jx.ir import Program
 from jx.primitives import control
-from jx.primitives.elementwise import BINARY, UNARY
+from jx.primitives.elementwise import UNARY
 from jx.transforms.pmap import run_shards
 from threadpoolctl import threadpool_limits
 
-from . import xla_math
+from . import executor, xla_math
+from .executor import Executor
 
 name = "numpy"
 #: The arrays this backend's programs take and return.
@@ -64,37 +67,29 @@ def to_device(x) -> np.ndarray:
 
 
 def _cond(index, *operands, branches):
-    i = int(np.clip(index, 0, len(branches) - 1))
-    return run(branches[i], operands)
+    return executor._cond(index, *operands, branches=[_executor(b).fn for b in branches])
 
 
 def _while(*args, cond_program, body_program, cond_nconsts, body_nconsts):
-    cconsts = args[:cond_nconsts]
-    bconsts = args[cond_nconsts : cond_nconsts + body_nconsts]
-    carry = list(args[cond_nconsts + body_nconsts :])
-    while bool(run(cond_program, [*cconsts, *carry])[0]):
-        carry = run(body_program, [*bconsts, *carry])
-    return carry
+    return executor._while(
+        *args,
+        cond_fn=_executor(cond_program).fn,
+        body_fn=_executor(body_program).fn,
+        cond_nconsts=cond_nconsts,
+        body_nconsts=body_nconsts,
+    )
 
 
 def _scan(*args, body, length, num_consts, num_carry, reverse):
-    consts = args[:num_consts]
-    carry = list(args[num_consts : num_consts + num_carry])
-    xs = args[num_consts + num_carry :]
-    ys = []
-    for i in range(length - 1, -1, -1) if reverse else range(length):
-        outs = run(body, [*consts, *carry, *(x[i] for x in xs)])
-        carry, y = outs[:num_carry], outs[num_carry:]
-        ys.append(y)
-    if reverse:
-        ys.reverse()
-    n_ys = len(body.outputs) - num_carry
-    out_ys = [
-        np.stack([y[k] for y in ys]) if ys else np.zeros((0,) + aval.shape, aval.dtype)
-        for k, aval in enumerate(body.out_avals[num_carry:])
-    ]
-    assert len(out_ys) == n_ys
-    return [*carry, *out_ys]
+    return executor._scan(
+        *args,
+        body_fn=_executor(body).fn,
+        length=length,
+        num_consts=num_consts,
+        num_carry=num_carry,
+        reverse=reverse,
+        y_avals=body.out_avals[num_carry:],
+    )
 
 
 def _flat(f):
@@ -142,6 +137,56 @@ def _impl(prim):
     return impl
 
 
+def _slice(eqn):
+    p = eqn.params
+    return itemgetter(tuple(map(slice, p["start_indices"], p["limit_indices"], p["strides"])))
+
+
+def _dot_general(eqn):
+    """dot_general as the impl runs it (the same matmul of the same operand shapes), with
+    the transposes and reshapes worked out once from the operands' shapes."""
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    x, y = (v.aval.shape for v in eqn.inputs)
+    xfree = [i for i in range(len(x)) if i not in lc and i not in lb]
+    yfree = [i for i in range(len(y)) if i not in rc and i not in rb]
+    px, py = (*lb, *xfree, *lc), (*rb, *rc, *yfree)
+    batch = tuple(x[i] for i in lb)
+    xs = batch + (math.prod(x[i] for i in xfree), -1)
+    ys = batch + (math.prod(y[i] for i in rc), -1)
+    out = batch + tuple(x[i] for i in xfree) + tuple(y[i] for i in yfree)
+    same_x, same_y = px == tuple(range(len(x))), py == tuple(range(len(y)))
+    dtype = eqn.params.get("preferred_element_type")
+
+    def dot(a, b):
+        a = (a if same_x else np.transpose(a, px)).reshape(xs)
+        b = (b if same_y else np.transpose(b, py)).reshape(ys)
+        result = np.matmul(a, b).reshape(out)
+        return result if dtype is None else result.astype(dtype)
+
+    return dot
+
+
+#: Equations the executor runs through a function made from the equation, not the impl.
+_SPECIALIZED = {
+    primitives.slice_p: _slice,
+    primitives.reshape_p: lambda eqn: methodcaller("reshape", eqn.params["new_sizes"]),
+    primitives.dot_general_p: _dot_general,
+}
+
+
+def _compiled_impl(eqn):
+    """What an executor calls for an equation: NumPy's own function where the impl is just
+    that (`xp_function`), a specialized one, or the implementation with its params bound."""
+    prim, params = eqn.prim, eqn.params
+    name = getattr(prim.impl, "xp_function", None)
+    if name is not None and prim not in OVERRIDES:
+        return getattr(np, name)
+    special = _SPECIALIZED.get(prim)
+    if special is not None:
+        return special(eqn)
+    return partial(_impl(prim), **params) if params else _impl(prim)
+
+
 def run_eqn(prim, args, params):
     """Run one primitive; always a list of ndarrays."""
     with np.errstate(all="ignore"):  # IEEE results (inf, nan) without warnings, as in JAX
@@ -151,114 +196,27 @@ def run_eqn(prim, args, params):
     return [np.asarray(out)]
 
 
-# Elementwise primitives that can write into a dead operand's buffer (out=).
-INPLACE = {
-    BINARY["add"]: np.add,
-    BINARY["sub"]: np.subtract,
-    BINARY["mul"]: np.multiply,
-    BINARY["max"]: np.maximum,
-    BINARY["min"]: np.minimum,
-    BINARY["and"]: np.bitwise_and,
-    BINARY["or"]: np.bitwise_or,
-    BINARY["xor"]: np.bitwise_xor,
-    UNARY["neg"]: np.negative,
-    UNARY["exp"]: np.exp,
-    UNARY["sin"]: np.sin,
-    UNARY["cos"]: np.cos,
-    UNARY["tanh"]: np.tanh,
-    UNARY["sqrt"]: np.sqrt,
-    UNARY["abs"]: np.abs,
-}
-_PLANS: dict = {}
+_EXECUTORS: dict = {}
 
 
-def _plan(program: Program):
-    """Per equation, the operand positions whose values die there (buffer-reuse candidates).
-
-    Program inputs and outputs never die: the caller owns the inputs and keeps the outputs."""
-    plan = _PLANS.get(id(program))
-    if plan is not None and plan[0] is program:
-        return plan[1]
-    last: dict = {}
-    for k, eqn in enumerate(program.eqns):
-        for v in eqn.inputs:
-            if type(v) is not Literal:
-                last[v] = k
-    keep = set(program.inputs) | {v for v in program.outputs if type(v) is not Literal}
-    dying = []
-    for k, eqn in enumerate(program.eqns):
-        dying.append(
-            tuple(
-                i
-                for i, v in enumerate(eqn.inputs)
-                if type(v) is not Literal
-                and v not in keep
-                and last.get(v) == k
-                and eqn.inputs.index(v) == i
-            )
-        )
-    if len(_PLANS) > 512:
-        _PLANS.clear()
-    _PLANS[id(program)] = (program, dying)
-    return dying
+def _executor(program: Program) -> Executor:
+    """The program's executor, compiled on its first run (the cache keeps the program
+    alive, so its id stays its own)."""
+    entry = _EXECUTORS.get(id(program))
+    if entry is None or entry.program is not program:
+        if len(_EXECUTORS) > 512:
+            _EXECUTORS.clear()
+        entry = _EXECUTORS[id(program)] = Executor(program, _compiled_impl)
+    return entry
 
 
 def run(program: Program, args) -> list:
-    """Interpret a Program equation by equation, reusing dead intermediate buffers."""
-    with np.errstate(all="ignore"):  # IEEE results (inf, nan) without warnings, as in JAX
-        return _run(program, args)
+    """Run a Program through its compiled executor, reusing dead intermediate buffers."""
+    return _executor(program)(*args)
 
 
-def _run(program: Program, args) -> list:
-    env = dict(zip(program.inputs, args))
-    dying = _plan(program)
-    # id -> array that must never be written: the caller's arguments, bases of views, and
-    # anything an implementation returned unchanged (it may still be live under another name).
-    aliased: dict = {id(a): a for a in args}
-    for eqn, dead in zip(program.eqns, dying):
-        ins = [v.value if type(v) is Literal else env[v] for v in eqn.inputs]
-        ufunc = INPLACE.get(eqn.prim)
-        out = None
-        if ufunc is not None and dead:
-            want = eqn.outputs[0].aval
-            for i in dead:
-                buf = ins[i]
-                if (
-                    type(buf) is np.ndarray
-                    and buf.base is None
-                    and buf.flags.writeable
-                    and id(buf) not in aliased
-                    and buf.dtype == want.dtype
-                    and buf.shape == want.shape
-                ):
-                    out = ufunc(*ins, out=buf)
-                    break
-        if out is None:
-            try:
-                out = _impl(eqn.prim)(*ins, **eqn.params)
-            except JxError:
-                raise
-            except Exception as e:  # the equation's own span, not the caller's
-                if getattr(e, "jx_passthrough", False):
-                    raise
-                raise JxRuntimeError(
-                    f"{eqn.prim.name} failed on the numpy backend: {e}", eqn.span
-                ) from None
-        for v in (eqn.inputs[i] for i in dead):
-            del env[v]
-        outs = out if eqn.prim.multiple_results else [out]
-        ids = {id(x) for x in ins}
-        for var, value in zip(eqn.outputs, outs):
-            if type(value) is np.ndarray and value.base is not None:
-                aliased[id(value.base)] = value.base
-            if id(value) in ids:
-                aliased[id(value)] = value
-            env[var] = value
-    return [np.asarray(v.value if type(v) is Literal else env[v]) for v in program.outputs]
-
-
-def compile(program: Program):
-    return lambda *args: run(program, args)
+def compile(program: Program) -> Executor:
+    return Executor(program, _compiled_impl)
 
 
 def to_host(x) -> np.ndarray:

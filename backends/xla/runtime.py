@@ -133,6 +133,7 @@ def _replica_devices(shards: int) -> list:
 
 _SHARDINGS: dict = {}
 _AVALS: dict = {}
+_ZERO_COPY = _jax.HostBufferSemantics.ZERO_COPY
 
 
 def _put(x, device):
@@ -146,8 +147,8 @@ def _put(x, device):
         if len(_AVALS) > CACHE_LIMIT:
             _AVALS.clear()
         aval = _AVALS[(x.shape, x.dtype)] = jax.core.ShapedArray(x.shape, x.dtype)
-    return _jax.batched_device_put(aval, sharding, [x], [device], True, False,
-                                   _jax.HostBufferSemantics.ZERO_COPY, True)  # fmt: skip
+    return _jax.batched_device_put(aval, sharding, [x], [device], True, False, _ZERO_COPY,
+                                   True)  # fmt: skip
 
 
 def to_host(x) -> np.ndarray:
@@ -238,6 +239,12 @@ class Executable:
         self.executable = _compile(client, self.text, self.devices)
         if shards is None:
             self.consts = [_put(c, self.devices[0]) for c in consts]
+            # Each parameter's placement, made once: its aval, and the device as a list.
+            self.params = [
+                (v.aval.shape, np.dtype(v.aval.dtype), jax.core.ShapedArray(v.aval.shape, v.aval.dtype))
+                for v in program.inputs
+            ]  # fmt: skip
+            self.sharding = SingleDeviceSharding(self.devices[0])
         else:
             mesh = Mesh(np.array(self.devices), ("replicas",))
             self.stacked = NamedSharding(mesh, PartitionSpec("replicas"))
@@ -246,10 +253,17 @@ class Executable:
             self.consts = [sharding.place(c, whole, _put) for c in consts]
 
     def __call__(self, *args) -> list[np.ndarray]:
-        device = self.devices[0]
-        buffers = [_put(x, device) for x in args] + self.consts
-        results = self.executable.execute_sharded(buffers)
-        return [np.asarray(r[0]) for r in results.disassemble_into_single_device_arrays()]
+        device, sharding = self.devices[0], self.sharding
+        on_device = [device]
+        buffers = []
+        for x, (shape, dtype, aval) in zip(args, self.params):
+            if type(x) is np.ndarray and x.shape == shape and x.dtype == dtype:
+                buffers.append(_jax.batched_device_put(aval, sharding, [x], on_device, True,
+                               False, _ZERO_COPY, True))  # fmt: skip
+            else:
+                buffers.append(_put(x, device))
+        results = self.executable.execute(buffers + self.consts)
+        return [np.asarray(r) for r in results]
 
     def run_replicas(self, shards) -> list[list[np.ndarray]]:
         """Shard i's arguments on this process's device i; each shard's list of results."""

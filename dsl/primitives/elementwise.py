@@ -59,8 +59,11 @@ def _same(name, xs):
 
 
 def _xp(function: str):
-    """The implementation that is `xp.<function>` (settings, such as log's, are ignored)."""
-    return lambda xp, *xs, **params: getattr(xp, function)(*xs)
+    """The implementation that is `xp.<function>` (settings, such as log's, are ignored).
+    It says so (`xp_function`), so a backend may call its own function directly."""
+    impl = lambda xp, *xs, **params: getattr(xp, function)(*xs)
+    impl.xp_function = function
+    return impl
 
 
 def _c(x, value):
