@@ -1,0 +1,126 @@
+"""The Python boundary: jx errors are Python's built-in errors too, leave with jx's own
+frames filtered from the traceback and a located note for the call from Python; functions
+from jx.compile carry their jx signature and docstring."""
+
+import inspect
+import subprocess
+import sys
+import traceback
+
+import jx
+import numpy as np
+import pytest
+
+PROGRAM = '''
+def g(x):
+    return x @ x
+
+def f(x, y=2.0, *, z=1):
+    """Adds y to g(x).
+
+    The rest of the story."""
+    return g(x) + y
+'''
+
+
+@pytest.mark.parametrize(
+    ("jx_class", "builtin"),
+    [
+        (jx.TypeError, TypeError),
+        (jx.ShapeError, ValueError),
+        (jx.ValueError, ValueError),
+        (jx.IndexError, IndexError),
+        (jx.NameError, NameError),
+        (jx.ImportError, ImportError),
+        (jx.AssertionError, AssertionError),
+        (jx.RecursionError, RecursionError),
+        (jx.JxSyntaxError, SyntaxError),
+        (jx.KeyReuseError, ValueError),
+        (jx.JxRuntimeError, RuntimeError),
+    ],
+)
+def test_error_classes_subclass_the_builtins(jx_class, builtin):
+    assert issubclass(jx_class, jx.JxError) and issubclass(jx_class, builtin)
+
+
+def test_shape_error_is_caught_as_value_error():
+    m = jx.compile(PROGRAM)
+    with pytest.raises(ValueError, match="matmul"):
+        m.f(np.ones((2, 3), np.float32))
+
+
+def test_jx_recursion_error_keeps_its_message():
+    with pytest.raises(jx.RecursionError, match="maximum recursion depth"):
+        jx.compile("def r(n) = r(n + 1)\nr(0)")
+
+
+def test_traceback_has_no_internal_frames_and_locates_the_python_call():
+    m = jx.compile(PROGRAM)
+    try:
+        m.f(np.ones((2, 3), np.float32))
+    except jx.ShapeError as e:
+        frames = traceback.extract_tb(e.__traceback__)
+        error = e
+    internal = [f for f in frames if "/dsl/" in f.filename or "/backends/" in f.filename]
+    # The one frame left is the boundary's re-raise, as in JAX's filtered tracebacks.
+    assert len(internal) <= 1 and frames[0].filename == __file__
+    notes = [(m, s) for m, s in error.notes if m.startswith("called from here ('f')")]
+    assert notes and notes[0][1].source.name == __file__
+    assert "m.f(np.ones((2, 3), np.float32))" in error.render()
+
+
+def test_syntax_error_prints_its_caret_through_python():
+    script = "import jx\njx.compile('x = (1 +')\n"
+    run = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True
+    )
+    assert "JxSyntaxError" in run.stderr and "x = (1 +" in run.stderr
+    assert "/dsl/" not in run.stderr.replace("dsl/api.py", "")
+
+
+def test_uncaught_error_traceback_is_short():
+    script = (
+        f"import numpy as np, jx\nm = jx.compile({PROGRAM!r})\nm.f(np.ones((2, 3), np.float32))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True
+    )
+    frames = [line for line in run.stderr.splitlines() if line.startswith("  File ")]
+    assert len(frames) <= 2, run.stderr
+    assert "note: called from here ('f')" in run.stderr and "<string>:3:" in run.stderr
+
+
+def test_filtering_can_be_turned_off():
+    script = "import jx\njx.compile('x = undefined_name')\n"
+    env = {"JX_TRACEBACK_FILTERING": "off", "PATH": ""}
+    run = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, env=env
+    )
+    frames = [line for line in run.stderr.splitlines() if line.startswith("  File ")]
+    assert len(frames) > 3
+
+
+def test_signature_and_docstring():
+    m = jx.compile(PROGRAM)
+    assert str(inspect.signature(m.f)) == "(x, y=2.0, *, z=1)"
+    assert m.f.__doc__ == "Adds y to g(x).\n\nThe rest of the story."
+    assert m.g.__doc__ is None
+    assert "Adds y to g(x)." in pydoc_text(m.f)
+    assert str(inspect.signature(jx.fn("lambda a, *rest: a"))) == "(a, *rest)"
+
+
+def test_builtin_function_keeps_its_python_signature():
+    m = jx.compile("s = sum")
+    assert "axis" in inspect.signature(m.s).parameters
+
+
+def pydoc_text(obj) -> str:
+    import pydoc
+
+    return pydoc.render_doc(obj, renderer=pydoc.plaintext)
+
+
+def test_py_typed_is_shipped():
+    from importlib import resources
+
+    assert resources.files("jx").joinpath("py.typed").is_file()
