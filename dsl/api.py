@@ -281,7 +281,8 @@ def closure_signature(fn: Closure) -> inspect.Signature:
 def docstring(fn: Closure) -> str | None:
     """A `def`'s docstring: a string literal as the body's first statement, dedented."""
     first = fn.body[0] if fn.body else None
-    text = first.value.value if isinstance(first, ast.ExprStmt) else None
+    literal = first.value if isinstance(first, ast.ExprStmt) else None
+    text = literal.value if isinstance(literal, ast.Const) else None
     return inspect.cleandoc(text) if isinstance(text, str) else None
 
 

@@ -26,6 +26,11 @@ from .indexing import getitem
 JOURNAL: list = []
 
 
+#: A key array with more raw words than this shows only its first and last three keys
+#: (in the order of its flattened key shape).
+_SHOWN_WORDS = 24
+
+
 class KeyRecord:
     __slots__ = ("level", "uses")
 
@@ -50,7 +55,15 @@ class Key:
         return aval_of(self.data).shape[:-1]
 
     def __repr__(self) -> str:
-        return f"key<threefry2x32>{self.shape} {np.asarray(self.data).tolist()}"
+        # The raw words, summarised past a few keys: a split into 10^5 keys stays one line
+        # in the REPL and a notebook's Out[n].
+        data = np.asarray(self.data)
+        if data.size <= _SHOWN_WORDS:
+            words = str(data.tolist())
+        else:
+            keys = [str(k) for k in data.reshape(-1, data.shape[-1]).tolist()]
+            words = f"[{', '.join(keys[:3])}, ..., {', '.join(keys[-3:])}]"
+        return f"key<threefry2x32>{self.shape} {words}"
 
     def __len__(self) -> int:
         if not self.shape:

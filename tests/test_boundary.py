@@ -105,6 +105,7 @@ def test_signature_and_docstring():
     assert str(inspect.signature(m.f)) == "(x, y=2.0, *, z=1)"
     assert m.f.__doc__ == "Adds y to g(x).\n\nThe rest of the story."
     assert m.g.__doc__ is None
+    assert jx.compile("def h(x):\n    y = x + 1\n    return y").h.__doc__ is None
     assert "Adds y to g(x)." in pydoc_text(m.f)
     assert str(inspect.signature(jx.fn("lambda a, *rest: a"))) == "(a, *rest)"
 
