@@ -199,6 +199,26 @@ def journal_take(mark: int) -> list:
     return taken
 
 
+def journal_since(mark: int) -> list:
+    """The uses recorded since `mark`, kept (a notebook cell's, to forget when it re-runs)."""
+    return JOURNAL[mark:]
+
+
+def journal_forget(uses: list) -> list:
+    """Undo these earlier uses wherever they are in the journal (a re-run cell's old ones);
+    what `journal_restore` needs to put them back."""
+    gone = {(id(record), path) for record, path in uses}
+    JOURNAL[:] = [(r, p) for r, p in JOURNAL if (id(r), p) not in gone]
+    return [(record, path, record.uses.pop(path, None)) for record, path in uses]
+
+
+def journal_restore(forgotten: list) -> None:
+    """Record again uses that `journal_forget` undid (the re-run failed, changing nothing)."""
+    for record, path, span in forgotten:
+        record.uses[path] = span
+        JOURNAL.append((record, path))
+
+
 def journal_merge(branches) -> None:
     """Record the union of exclusive branches' uses: using a key in two branches is one use."""
     for taken in branches:
