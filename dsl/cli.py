@@ -20,6 +20,7 @@ from .ir_check import check_program
 from .modules import check_module
 from .passes import PIPELINE, optimize
 from .repl import main as repl_main
+from .toplevel_check import check_top_level
 from .transforms.autodiff import grad
 from .values import Closure
 from .version import __version__
@@ -66,9 +67,16 @@ def cmd_run(args) -> int:
 
 def cmd_check(args) -> int:
     text, name = _read(args.file)
-    check_module(syntax.parse(text, name))
-    print(f"{name}: ok")
-    return 0
+    module = syntax.parse(text, name)
+    check_module(module)
+    errors = check_top_level(module, name)
+    if not errors:
+        print(f"{name}: ok")
+        return 0
+    sys.stdout.flush()
+    print("\n\n".join(e.render() for e in errors), file=sys.stderr)
+    print(f"{name}: {len(errors)} error{'s' * (len(errors) > 1)}", file=sys.stderr)
+    return 1
 
 
 def cmd_ir(args) -> int:

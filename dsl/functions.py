@@ -43,7 +43,13 @@ def call(fn, args, kwargs, span):
 
 
 def call_builtin(fn: Builtin, args, kwargs, span):
-    if fn.effect and (CTX.builders or CTX.depth):
+    if fn.effect and CTX.checking and not CTX.depth:
+        # `jx check` traces the top level: output is not made, while a file read by `load`
+        # is only a constant, read for its shape.
+        if fn.name != "load":
+            fn.check_args(args, kwargs, span)
+            return None
+    elif fn.effect and (CTX.builders or CTX.depth):
         raise PurityError(
             f"{fn.name}() is an effect: functions are pure; return the value and "
             f"{fn.name} it at top level",
