@@ -1,4 +1,5 @@
-"""The `jx` command: run, check, ir, repl (LANGUAGE.md section 9).
+"""The `jx` command: run, check, ir, repl (LANGUAGE.md section 9), each with a description
+and an example in its `--help`.
 
 User-program errors print the rendered JxError (never a Python traceback) and exit 1;
 usage errors exit 2 (argparse's convention).
@@ -112,26 +113,91 @@ def cmd_repl(args) -> int:
     return repl_main(_backend(args.backend, args.device))
 
 
+DESCRIPTION = """\
+jx is a small, pure, functional array language embedded in Python: NumPy's names,
+grad/vmap/jit/pmap, native if/for/while, and errors with a caret in your source.
+
+examples:
+  jx run examples/polynomial.jx
+  jx check script.jx
+  jx ir script.jx f --args "f32[3]"
+  jx repl"""
+
+#: Each command's help: (one line for `jx --help`, a description, an example).
+COMMANDS = {
+    "run": (
+        "run a .jx script (- for stdin)",
+        (
+            "Run a script's top level: print() writes to stdout, errors go to stderr with a\n"
+            "caret under the source and exit status 1."
+        ),
+        "jx run examples/polynomial.jx\n  echo 'print(sum(ones(3)))' | jx run -",
+    ),
+    "check": (
+        "find a script's errors without running it",
+        (
+            "Parse and check a script, then trace its top level without computing anything:\n"
+            "syntax, names, purity and key reuse, and shape, branch and static index errors,\n"
+            "every independent one. Nothing is printed or saved; exit status 1 on errors."
+        ),
+        "jx check script.jx",
+    ),
+    "ir": (
+        "print the IR of a function for given argument types",
+        (
+            "Trace FUNC from FILE (its top level runs first) at the argument types given, and\n"
+            "print the program, like jax.make_jaxpr."
+        ),
+        (
+            'jx ir script.jx f --args "f32[3,3], f32[]"\n'
+            '  jx ir script.jx loss --args "f32[3]" --grad --after cse'
+        ),
+    ),
+    "repl": (
+        "interactive jx",
+        (
+            "An interactive session: expression statements print their value, :help lists the\n"
+            "commands, help(NAME) or NAME? shows a docstring. Over a pipe it runs statements."
+        ),
+        "jx repl\n  jx repl --backend xla",
+    ),
+}
+
+
+def _command(sub, name: str):
+    short, description, example = COMMANDS[name]
+    return sub.add_parser(
+        name,
+        help=short,
+        description=description,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="jx", description="Run and inspect jx programs.")
+    parser = argparse.ArgumentParser(
+        prog="jx", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"jx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    # Only the installed backends are offered (cupy appears with its package).
     backends = backend_registry.names()
     devices = ["cpu", "gpu", "tpu"]
 
-    p = sub.add_parser("run", help="run a .jx script (- for stdin)")
-    p.add_argument("file")
+    p = _command(sub, "run")
+    p.add_argument("file", help="a .jx file, or - for stdin")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.set_defaults(run=cmd_run)
 
-    p = sub.add_parser("check", help="parse and check a script without running it")
-    p.add_argument("file")
+    p = _command(sub, "check")
+    p.add_argument("file", help="a .jx file, or - for stdin")
     p.set_defaults(run=cmd_check)
 
-    p = sub.add_parser("ir", help="print the IR of a function for given argument types")
-    p.add_argument("file")
-    p.add_argument("func")
+    p = _command(sub, "ir")
+    p.add_argument("file", help="the .jx file that defines FUNC")
+    p.add_argument("func", help="the name of the function")
     p.add_argument("--args", default="", help='argument types, e.g. "f32[3,3], f32[]"')
     p.add_argument("--hlo", action="store_true", help="show the StableHLO the xla backend runs")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
@@ -148,7 +214,7 @@ def main(argv=None) -> int:
     )
     p.set_defaults(run=cmd_ir)
 
-    p = sub.add_parser("repl", help="interactive jx")
+    p = _command(sub, "repl")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.set_defaults(run=cmd_repl)

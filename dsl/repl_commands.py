@@ -48,7 +48,7 @@ Ctrl-D exits. An input that fails changes nothing.
   :hlo EXPR | FUNC ARGS the StableHLO the xla backend makes of it
   :time EXPR            median time of EXPR over repeated runs, after a warm-up run
   :doc NAME             the signature and docstring of NAME (also help(NAME), NAME?)
-  :backend [NAME]       show or switch the backend (numpy, xla, cupy)
+  :backend [NAME]       show or switch the backend (the installed ones)
   :load FILE.jx         run a file's top level into this session
   :reset                forget every definition
   :quit                 leave (or Ctrl-D)"""

@@ -3,6 +3,7 @@ frames filtered from the traceback and a located note for the call from Python; 
 from jx.compile carry their jx signature and docstring."""
 
 import inspect
+import os
 import subprocess
 import sys
 import traceback
@@ -125,3 +126,62 @@ def test_py_typed_is_shipped():
     from importlib import resources
 
     assert resources.files("jx").joinpath("py.typed").is_file()
+
+
+# ------------------------------------------------------------------ the REPL, as typed
+
+
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
+def test_docstrings_and_dtypes_in_the_repl_on_a_pseudo_terminal(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path), TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "jx.cli", "repl"],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(24, 160),
+    )
+    try:
+
+        def enter(keys: str, *outputs: str) -> None:
+            child.expect_exact("\x1b[?2004h")  # each prompt turns bracketed paste on
+            child.send(keys)
+            for output in outputs:
+                child.expect_exact(output)
+
+        enter('def sq(x):\r"""Squares x."""\rreturn x * x\r\r')
+        enter(":doc sq\r", "sq: <function sq(x)>", "Squares x.")
+        enter("help(sq)\r", "Squares x.")
+        enter("sq?\r", "Squares x.")
+        enter('array(1.5, dtype="bfloat16")\r', "1.5:bf16[]")
+        enter('{"a": ones((2, 2)), "b": 1}\r', "{'a': [[1. 1.]\r\n       [1. 1.]],\r\n 'b': 1}")
+        enter("import random\r")
+        enter("random.split(random.key(0), 1000)\r", "key<threefry2x32>(1000,) [[", "...")
+        enter("\x04")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+
+def test_jx_help_describes_each_command_with_an_example():
+    def help_text(*args):
+        run = subprocess.run(
+            [sys.executable, "-m", "jx.cli", *args, "--help"],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0
+        return run.stdout
+
+    assert "examples:" in help_text()
+    for command in ("run", "check", "ir", "repl"):
+        text = help_text(command)
+        assert f"example:\n  jx {command}" in text, text
+    # Only installed backends are offered.
+    from jx import backend
+
+    assert "cupy" not in help_text("run") or "cupy" in backend.names()
