@@ -161,3 +161,7 @@ class ValueError(JxError, builtins.ValueError):
 
 class IRError(JxError, builtins.RuntimeError):
     """A program that breaks the IR's rules: an internal bug in a transform or a pass."""
+
+
+class RetraceWarning(builtins.UserWarning):
+    """A function traced again and again for new values of a static Python int argument."""

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import traceback
+import warnings
 
 import jx
 import numpy as np
@@ -185,3 +186,29 @@ def test_jx_help_describes_each_command_with_an_example():
     from jx import backend
 
     assert "cupy" not in help_text("run") or "cupy" in backend.names()
+
+
+# ------------------------------------------------------------------ re-traces
+
+
+def test_new_int_arguments_warn_once_with_the_name_and_the_advice():
+    m = jx.compile("def f(x, n) = x * n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in range(10):
+            np.testing.assert_allclose(m.f(2.0, n), 2.0 * n)
+    retraces = [w for w in caught if issubclass(w.category, jx.RetraceWarning)]
+    assert len(retraces) == 1
+    message = str(retraces[0].message)
+    assert "'n'" in message and "static_argnums" in message and "jit(f)" in message
+
+
+def test_one_int_value_many_times_does_not_warn():
+    m = jx.compile("def f(x, n) = x * n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for x in range(10):
+            m.f(float(x), 3)
+        jitted = jx.jit(m.f)
+        for n in range(10):
+            jitted(1.0, n)  # jit traces ints: one trace, no warning
