@@ -31,6 +31,9 @@ from jx.errors import Source
 from .cases import Case
 
 JX_ROOT = Path(jx.__file__).resolve().parents[1]
+# A signature names the innermost jx frame: the workers (spawned, so they inherit this)
+# keep jx's own frames in tracebacks, which jx's entry points otherwise filter out.
+os.environ["JX_TRACEBACK_FILTERING"] = "off"
 _FRAME = re.compile(r'File "([^"]+)", line \d+, in (\S+)')
 _CLI_ERROR = re.compile(r"^<stdin>:(\d+):(\d+): (\w+): ", re.MULTILINE)
 
