@@ -5,11 +5,22 @@ Host values enter as NumPy arrays, Python scalars or trees of them (lists become
 dtypes jx lacks map to the nearest one, f64 stays f64); a Python callable is refused, as
 functions passed in must be pure jx. Results leave as the backend's arrays (NumPy arrays
 on the default backend). Every call runs with the module's backend.
+
+Errors leave as the JxErrors they are (each also a Python built-in error), with jx's own
+frames filtered out of the traceback, as JAX filters its own (`JX_TRACEBACK_FILTERING=off`
+keeps them), and the "called from here" note of a call from Python pointing at the Python
+line that made it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
+import linecache
+import os
+import sys
+import types
 
 import numpy as np
 
@@ -24,7 +35,7 @@ from . import backend as backend_registry
 from .backend import is_concrete
 from .builtins import BUILTINS
 from .core import CTX, aval_of, describe
-from .errors import JxError, PurityError
+from .errors import JxError, PurityError, Source, Span
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
@@ -34,6 +45,59 @@ from .limits import python_frames
 from .modules import check_module, module_scope
 from .passes import optimize
 from .values import Builtin, Closure, Module
+
+
+def python_facing(entry):
+    """An entry point from Python: a JxError it raises leaves with a traceback of the
+    user's frames only, and notes of calls from Python located at the Python call."""
+
+    @functools.wraps(entry)
+    def wrapper(*args, **kwargs):
+        __tracebackhide__ = True  # read by IPython and pytest
+        try:
+            return entry(*args, **kwargs)
+        except JxError as e:
+            if os.environ.get("JX_TRACEBACK_FILTERING") == "off":
+                raise
+            site = _python_site(sys._getframe(1))
+            e.notes = [
+                (message, site if span is None and message.startswith("called from") else span)
+                for message, span in e.notes
+            ]
+            raise e.with_traceback(_user_frames(e.__traceback__)) from None
+
+    return wrapper
+
+
+def _internal(frame) -> bool:
+    module = frame.f_globals.get("__name__", "")
+    return module == "jx" or module.startswith("jx.") or module == "contextlib"
+
+
+def _user_frames(tb):
+    """The traceback `tb` without jx's frames (and the context managers they run)."""
+    kept = []
+    while tb is not None:
+        if not _internal(tb.tb_frame):
+            kept.append(tb)
+        tb = tb.tb_next
+    filtered = None
+    for entry in reversed(kept):
+        filtered = types.TracebackType(filtered, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return filtered
+
+
+def _python_site(frame) -> Span:
+    """The span of the Python expression `frame` is running, in its file's own text."""
+    while frame is not None and _internal(frame):
+        frame = frame.f_back
+    code, name = frame.f_code, frame.f_code.co_filename
+    positions = list(code.co_positions())[frame.f_lasti // 2]
+    line, end_line, column, end_column = (
+        p if p is not None else d for p, d in zip(positions, (frame.f_lineno, None, 0, 0))
+    )
+    source = Source(name, "".join(linecache.getlines(name)))
+    return Span(source, line, column + 1, end_line or line, end_column + 1)
 
 
 def get_backend(name: str, device: str | None = None):
@@ -52,7 +116,9 @@ def using(backend):
         # (functions.MAX_DEPTH) should be what stops a runaway recursion, with its message.
         with python_frames():
             yield
-    except RecursionError:
+    except RecursionError as e:
+        if isinstance(e, JxError):  # jx's own, which is also a RecursionError
+            raise
         raise JxRecursionError(
             "recursion too deep (does it stop on static values?)", CTX.span
         ) from None
@@ -159,12 +225,21 @@ class Function:
     def __init__(self, value, backend):
         self.value = value
         self.backend = backend
-        self.__name__ = getattr(value, "name", "function")
+        self.__name__ = self.__qualname__ = getattr(value, "name", "function")
+        # help(f) and inspect.signature(f) show the jx definition: its parameters, defaults
+        # and docstring; a built-in keeps the Python function's own.
+        if isinstance(value, Closure):
+            self.__signature__ = closure_signature(value)
+            self.__doc__ = docstring(value)
+        elif isinstance(value, Builtin):
+            self.__signature__ = value.signature
+            self.__doc__ = value.fn.__doc__
         self._fast: dict = {}  # signature_of(args) -> FastCall
 
     def __repr__(self) -> str:
         return f"<jx function {self.__name__}>"
 
+    @python_facing
     def __call__(self, *args, **kwargs):
         key = None if kwargs or CTX.builders else signature_of(args)
         if key is not None:
@@ -191,6 +266,7 @@ class Function:
         except JxError as e:
             raise e.with_span(getattr(self.value, "span", None)) from None
 
+    @python_facing
     def ir(self, *args, **kwargs) -> str:
         """The traced program for these arguments, printed like a jaxpr."""
 
@@ -201,6 +277,7 @@ class Function:
             ).program
         return str(program)
 
+    @python_facing
     def hlo(self, *args, **kwargs) -> str:
         """The StableHLO module the xla backend compiles for `jit` of this function."""
 
@@ -221,6 +298,28 @@ class Function:
         except JxError as e:
             raise e.with_span(span) from None
         return args, kwargs
+
+
+def closure_signature(fn: Closure) -> inspect.Signature:
+    """A jx function's parameters as a Python signature (defaults shown as their values)."""
+    params, kind = [], inspect.Parameter.POSITIONAL_OR_KEYWORD
+    for p in fn.params:
+        if p.star:
+            if p.name:
+                params.append(inspect.Parameter(p.name, inspect.Parameter.VAR_POSITIONAL))
+            kind = inspect.Parameter.KEYWORD_ONLY
+            continue
+        default = fn.defaults.get(p.name, inspect.Parameter.empty)
+        params.append(inspect.Parameter(p.name, kind, default=default))
+    return inspect.Signature(params)
+
+
+def docstring(fn: Closure) -> str | None:
+    """A `def`'s docstring: a string literal as the body's first statement, dedented."""
+    first = fn.body[0] if fn.body else None
+    literal = first.value if isinstance(first, ast.ExprStmt) else None
+    text = literal.value if isinstance(literal, ast.Const) else None
+    return inspect.cleandoc(text) if isinstance(text, str) else None
 
 
 class CompiledModule:
@@ -292,6 +391,7 @@ def run_module(module: ast.Module, name: str, backend="numpy", env=None, scope=N
     return scope
 
 
+@python_facing
 def compile(
     source: str, backend: str = "numpy", env: dict | None = None, name: str = "<string>"
 ) -> CompiledModule:
@@ -301,6 +401,7 @@ def compile(
     return CompiledModule(scope, be, name)
 
 
+@python_facing
 def fn(source: str, backend: str = "numpy", env: dict | None = None) -> Function:
     """One jx expression (usually a lambda) as a Python-callable function."""
     be = get_backend(backend)
@@ -316,6 +417,7 @@ def fn(source: str, backend: str = "numpy", env: dict | None = None) -> Function
     return Function(value, be)
 
 
+@python_facing
 def run_file(path: str, backend: str = "numpy", env: dict | None = None) -> CompiledModule:
     """Run a `.jx` script's top level; its names afterwards."""
     with open(path, encoding="utf-8-sig") as f:  # -sig: a byte-order mark is not source
@@ -328,6 +430,7 @@ def run_file(path: str, backend: str = "numpy", env: dict | None = None) -> Comp
 def _function_transform(name: str):
     """A transformation from Python: jx.grad(f) with f a jx Function gives a Function."""
 
+    @python_facing
     def transform(f, *args, **kwargs):
         if not isinstance(f, Function):
             raise PurityError(
@@ -352,6 +455,7 @@ vmap = _function_transform("vmap")
 pmap = _function_transform("pmap")
 
 
+@python_facing
 def jvp(f, primals, tangents):
     """(f(*primals), the directional derivative along tangents), from Python."""
 
@@ -362,6 +466,7 @@ def jvp(f, primals, tangents):
     return to_host(out, f.backend)
 
 
+@python_facing
 def vjp(f, *primals):
     """(f(*primals), a Function mapping output cotangents to primal cotangents)."""
 

@@ -1,4 +1,5 @@
-"""The `jx` command: run, check, ir, repl (LANGUAGE.md section 9).
+"""The `jx` command: run, check, ir, repl (LANGUAGE.md section 9), each with a description
+and an example in its `--help`.
 
 User-program errors print the rendered JxError (never a Python traceback) and exit 1;
 usage errors exit 2 (argparse's convention). `jx run --processes N` starts N processes of
@@ -28,6 +29,7 @@ from .ir_check import check_program
 from .modules import check_module
 from .passes import PIPELINE, optimize
 from .repl import main as repl_main
+from .toplevel_check import check_top_level
 from .transforms.autodiff import grad
 from .values import Closure
 from .version import __version__
@@ -116,9 +118,16 @@ def _launch(args) -> int:
 
 def cmd_check(args) -> int:
     text, name = _read(args.file)
-    check_module(syntax.parse(text, name))
-    print(f"{name}: ok")
-    return 0
+    module = syntax.parse(text, name)
+    check_module(module)
+    errors = check_top_level(module, name)
+    if not errors:
+        print(f"{name}: ok")
+        return 0
+    sys.stdout.flush()
+    print("\n\n".join(e.render() for e in errors), file=sys.stderr)
+    print(f"{name}: {len(errors)} error{'s' * (len(errors) > 1)}", file=sys.stderr)
+    return 1
 
 
 def cmd_ir(args) -> int:
@@ -239,15 +248,104 @@ def cmd_repl(args) -> int:
     return repl_main(_backend(args.backend, args.device))
 
 
+DESCRIPTION = """\
+jx is a small, pure, functional array language embedded in Python: NumPy's names,
+grad/vmap/jit/pmap, native if/for/while, and errors with a caret in your source.
+
+examples:
+  jx run examples/polynomial.jx
+  jx check script.jx
+  jx ir script.jx f --args "f32[3]"
+  jx repl"""
+
+#: Each command's help: (one line for `jx --help`, a description, an example).
+COMMANDS = {
+    "run": (
+        "run a .jx script (- for stdin)",
+        (
+            "Run a script's top level: print() writes to stdout, errors go to stderr with a\n"
+            "caret under the source and exit status 1."
+        ),
+        "jx run examples/polynomial.jx\n  echo 'print(sum(ones(3)))' | jx run -",
+    ),
+    "check": (
+        "find a script's errors without running it",
+        (
+            "Parse and check a script, then trace its top level without computing anything:\n"
+            "syntax, names, purity and key reuse, and shape, branch and static index errors,\n"
+            "every independent one. Nothing is printed or saved; exit status 1 on errors."
+        ),
+        "jx check script.jx",
+    ),
+    "ir": (
+        "print the IR of a function for given argument types",
+        (
+            "Trace FUNC from FILE (its top level runs first) at the argument types given, and\n"
+            "print the program, like jax.make_jaxpr."
+        ),
+        (
+            'jx ir script.jx f --args "f32[3,3], f32[]"\n'
+            '  jx ir script.jx loss --args "f32[3]" --grad --after cse'
+        ),
+    ),
+    "test": (
+        "check the expectations written in .jx test files",
+        (
+            "Run the examples (# >>>), expected errors (# !!) and properties (# forall) written\n"
+            "in .jx files, on one backend or all; docs/testing.md has the format."
+        ),
+        "jx test examples/test_polynomial.jx\n  jx test tests/ --backend all --junit out.xml",
+    ),
+    "bench": (
+        "time the calls named in '# bench: f(args)' lines",
+        (
+            "Time each bench line's call under jit: compile time, median and 95% interval,\n"
+            "peak host memory; --json saves a run, --compare sets it beside a saved one."
+        ),
+        "jx bench examples/bench_mlp.jx --backend all --json now.json",
+    ),
+    "literate": (
+        "a script as Markdown (and HTML): each statement's output and plots",
+        (
+            "Run a script and write it as Markdown: comments become prose, each statement a\n"
+            "code block with what it printed and the PNGs its plot calls drew."
+        ),
+        "jx literate examples/literate_sine.jx -o sine.md --html",
+    ),
+    "repl": (
+        "interactive jx",
+        (
+            "An interactive session: expression statements print their value, :help lists the\n"
+            "commands, help(NAME) or NAME? shows a docstring. Over a pipe it runs statements."
+        ),
+        "jx repl\n  jx repl --backend xla",
+    ),
+}
+
+
+def _command(sub, name: str):
+    short, description, example = COMMANDS[name]
+    return sub.add_parser(
+        name,
+        help=short,
+        description=description,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="jx", description="Run and inspect jx programs.")
+    parser = argparse.ArgumentParser(
+        prog="jx", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"jx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    # Only the installed backends are offered (cupy appears with its package).
     backends = backend_registry.names()
     devices = ["cpu", "gpu", "tpu"]
 
-    p = sub.add_parser("run", help="run a .jx script (- for stdin)")
-    p.add_argument("file")
+    p = _command(sub, "run")
+    p.add_argument("file", help="a .jx file, or - for stdin")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.add_argument(
@@ -272,13 +370,13 @@ def main(argv=None) -> int:
     )
     p.set_defaults(run=cmd_run)
 
-    p = sub.add_parser("check", help="parse and check a script without running it")
-    p.add_argument("file")
+    p = _command(sub, "check")
+    p.add_argument("file", help="a .jx file, or - for stdin")
     p.set_defaults(run=cmd_check)
 
-    p = sub.add_parser("ir", help="print the IR of a function for given argument types")
-    p.add_argument("file")
-    p.add_argument("func")
+    p = _command(sub, "ir")
+    p.add_argument("file", help="the .jx file that defines FUNC")
+    p.add_argument("func", help="the name of the function")
     p.add_argument("--args", default="", help='argument types, e.g. "f32[3,3], f32[]"')
     p.add_argument("--hlo", action="store_true", help="show the StableHLO the xla backend runs")
     p.add_argument(
@@ -298,7 +396,7 @@ def main(argv=None) -> int:
     )
     p.set_defaults(run=cmd_ir)
 
-    p = sub.add_parser("test", help="check the expectations written in .jx test files")
+    p = _command(sub, "test")
     p.add_argument("paths", nargs="+", metavar="FILE|DIR")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=[*backends, "all"])
     p.add_argument("--junit", metavar="PATH", help="also write the results as JUnit XML")
@@ -306,7 +404,7 @@ def main(argv=None) -> int:
     p.add_argument("-v", "--verbose", action="store_true", help="list every expectation")
     p.set_defaults(run=cmd_test)
 
-    p = sub.add_parser("bench", help="time the calls named in '# bench: f(args)' lines")
+    p = _command(sub, "bench")
     p.add_argument("file")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=[*backends, "all"])
     p.add_argument("--json", metavar="PATH", help="save the measurements")
@@ -316,16 +414,14 @@ def main(argv=None) -> int:
     )
     p.set_defaults(run=cmd_bench)
 
-    p = sub.add_parser(
-        "literate", help="a script as Markdown (and HTML): each statement's output and plots"
-    )
+    p = _command(sub, "literate")
     p.add_argument("file")
     p.add_argument("-o", "--output", metavar="OUT.md", help="where the Markdown goes")
     p.add_argument("--html", action="store_true", help="also write OUT.html")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.set_defaults(run=cmd_literate)
 
-    p = sub.add_parser("repl", help="interactive jx")
+    p = _command(sub, "repl")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
     p.set_defaults(run=cmd_repl)

@@ -25,6 +25,7 @@ class Context:
     __slots__ = (
         "backend",
         "builders",
+        "checking",
         "depth",
         "echo",
         "loop_indices",
@@ -40,6 +41,7 @@ class Context:
         self.builders: list[Builder] = []
         self.depth = 0  # nesting of jx function calls, for the recursion limit
         self.echo = None  # the REPL's printer of expression statements
+        self.checking = False  # `jx check` traces the top level: its effects do not act
         self.out = None  # where print() writes (sys.stdout when None)
         self.loop_level = 0  # nesting of traced loop bodies, for PRNG key linearity
         self.loop_indices: set = set()  # Vars of the traced loops' indices (distinct each turn)
@@ -108,6 +110,9 @@ class Builder:
             if key not in self.captured:
                 self.captured[key] = (value, Var(value.var.aval))
             return self.captured[key][1]
+        if type(value) in (bool, int, float):  # a Python number: weakly typed, as traced
+            aval = aval_of(value)
+            return Literal(np.asarray(value, aval.dtype), aval)
         array = np.asarray(value)
         return Literal(array, ShapedArray(array.shape, array.dtype, False))
 

@@ -3,11 +3,14 @@
 Every user mistake becomes a `JxError` carrying the `Span` of the offending source and
 optional notes (each a message with its own span). `render()` gives the compiler-style
 text `FILE:LINE:COL: Class: message`, the source line, a caret run under the span, then
-the notes. The class names mirror Python's, so users know what each means.
+the notes. The class names mirror Python's, so users know what each means, and each
+class also subclasses the Python built-in it mirrors (`jx.TypeError` is a `TypeError`,
+`ShapeError` a `ValueError`), so Python code can catch jx errors as it catches its own.
 """
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 
@@ -89,61 +92,84 @@ class JxError(Exception):
         return self.render()
 
 
-class JxSyntaxError(JxError):
+class JxSyntaxError(JxError, builtins.SyntaxError):
     """Text that is not jx: bad tokens, bad indentation, tabs."""
 
+    # Python prints a SyntaxError from its fields (file, line, text, offset, message) rather
+    # than from str(): they are kept in step with the span, so a traceback shows the caret.
+    def __init__(self, message: str, span: Span | None = None, notes=()):
+        super().__init__(message, span, notes)
+        self._sync_fields()
 
-class NameError(JxError):
+    def with_span(self, span: Span | None) -> JxError:
+        super().with_span(span)
+        self._sync_fields()
+        return self
+
+    def _sync_fields(self) -> None:
+        self.msg = self.message
+        if self.span is not None:
+            self.filename = self.span.source.name
+            self.lineno, self.offset = self.span.line, self.span.column
+            self.end_lineno, self.end_offset = self.span.end_line, self.span.end_column
+            self.text = self.span.source.line(self.span.line)
+
+
+class NameError(JxError, builtins.NameError):
     """A name used but never bound."""
 
 
-class ImportError(JxError):
+class ImportError(JxError, builtins.ImportError):
     """An unknown module."""
 
 
-class PurityError(JxError):
+class PurityError(JxError, builtins.TypeError):
     """Mutation, effects inside functions, host callables."""
 
 
-class KeyReuseError(JxError):
+class KeyReuseError(JxError, builtins.ValueError):
     """A PRNG key value used twice."""
 
 
-class ShapeError(JxError):
+class ShapeError(JxError, builtins.ValueError):
     """Shapes that do not fit: broadcasting, matmul, branches, ragged literals."""
 
 
-class TypeError(JxError):
+class TypeError(JxError, builtins.TypeError):
     """A value of the wrong kind: arity, dtypes, arithmetic on keys, grad of non-scalars."""
 
 
-class IndexError(JxError):
+class IndexError(JxError, builtins.IndexError):
     """A static index out of range, or a boolean mask."""
 
 
-class RecursionError(JxError):
+class RecursionError(JxError, builtins.RecursionError):
     """Recursion that does not terminate on static values."""
 
 
-class LimitError(JxError):
+class LimitError(JxError, builtins.RuntimeError):
     """A resource bound of `jx.limits` reached; the message names the bound."""
 
 
-class AssertionError(JxError):
+class AssertionError(JxError, builtins.AssertionError):
     """A failed top-level `assert`."""
 
 
-class JxRuntimeError(JxError):
+class JxRuntimeError(JxError, builtins.RuntimeError):
     """A failure inside a backend while running an equation."""
 
 
-class ValueError(JxError):
+class ValueError(JxError, builtins.ValueError):
     """A value of the right kind but an unusable content (a bad axis, a bad dtype name)."""
 
 
-class IRError(JxError):
+class IRError(JxError, builtins.RuntimeError):
     """A program that breaks the IR's rules: an internal bug in a transform or a pass."""
 
 
 class FloatingPointError(JxRuntimeError):
     """A NaN or an infinity made by an equation, found with `jx.config.debug_nans`."""
+
+
+class RetraceWarning(builtins.UserWarning):
+    """A function traced again and again for new values of a static Python int argument."""

@@ -12,6 +12,7 @@ number traced (except `static_argnums`) and runs the optimized program as one un
 from __future__ import annotations
 
 import gc
+import warnings
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from .core import (
 from .distributed import LeafMarker, leaf_specs
 from .dtypes import ShapedArray
 from .dtypes import short as dtype_name
-from .errors import JxError, JxRuntimeError, PurityError
+from .errors import JxError, JxRuntimeError, PurityError, RetraceWarning
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
@@ -70,7 +71,13 @@ def _construct(dtype: np.dtype, args, kwargs, span):
 
 
 def call_builtin(fn: Builtin, args, kwargs, span):
-    if fn.effect and (CTX.builders or CTX.depth):
+    if fn.effect and CTX.checking and not CTX.depth:
+        # `jx check` traces the top level: output is not made, while a file read by `load`
+        # is only a constant, read for its shape.
+        if fn.name != "load":
+            fn.check_args(args, kwargs, span)
+            return None
+    elif fn.effect and (CTX.builders or CTX.depth):
         raise PurityError(
             f"{fn.name}() is an effect: functions are pure; return the value and "
             f"{fn.name} it at top level",
@@ -207,6 +214,8 @@ def cached_call(fn, cache: TraceCache, args, kwargs, span, is_leaf, compile_prog
     avals = input_avals(leaves)
 
     def make():
+        if type(fn) is Closure and cache.int_values is not None:
+            _note_int_arguments(fn, cache, fn.bind_args(args, kwargs, span), span)
         traced = trace_function(fn, args, kwargs, span, avals, is_leaf, static_outputs=True)
         return TraceEntry(traced.program, traced, extra=_needs_eager(traced.out_tree))
 
@@ -223,6 +232,34 @@ def cached_call(fn, cache: TraceCache, args, kwargs, span, is_leaf, compile_prog
             runner = entry.compiled[backend.name] = compile_program(entry.traced)
         outs = run_guarded(runner, values, span, entry.program)
     return trees.unflatten(entry.traced.out_tree, outs)
+
+
+#: A plain call traced for this many values of one Python int argument warns, once.
+RETRACE_WARNING_AFTER = 3
+
+
+def _note_int_arguments(fn: Closure, cache, bound: dict, span) -> None:
+    """Warn once when a function is traced again for yet another value of an int argument:
+    a plain call keeps Python ints static (they may steer shapes and loops), which costs a
+    trace per value."""
+    for name, value in bound.items():
+        if type(value) is not int:
+            continue
+        values = cache.int_values.setdefault(name, set())
+        values.add(value)
+        if len(values) >= RETRACE_WARNING_AFTER:
+            cache.int_values = None
+            where = span or fn.span
+            warnings.warn_explicit(
+                f"'{fn.name}' was traced again for a new value of its int argument "
+                f"'{name}' ({len(values)} values so far): a Python int passed to a plain call "
+                f"is static. Pass a float or an array, or call jit({fn.name}), which traces "
+                f"ints (jit({fn.name}, static_argnums=...) keeps the ones that must be static)",
+                RetraceWarning,
+                where.source.name if where else "<jx>",
+                where.line if where else 0,
+            )
+            return
 
 
 def _eager(fn, args, kwargs, span):

@@ -4,12 +4,18 @@ All cells share one jx namespace (a REPL `Session`), so a function defined in on
 there in the next; a cell that fails changes nothing. A name that jx does not know — not
 defined by earlier jx cells, not a built-in — is looked up in the IPython namespace each
 time a cell uses it, and passes in as `jx.compile(env=...)` would pass it (arrays,
-numbers, trees of them, jx functions; a Python callable is refused). Once jx code assigns
-a name, jx's binding wins. A cell's last expression statement is its value, returned to
+numbers, trees of them, jx functions; a Python callable is refused). Such a name is read
+again from Python before every cell runs, Python's or jx's, so a jx function sees the
+current value of a Python global. Once jx code assigns a name, jx's binding wins, and the
+names a `%%jx` cell binds are put into the IPython namespace too (jx functions callable
+from Python, arrays, keys). A cell's last expression statement is its value, returned to
 IPython (NumPy arrays, jx functions callable from Python) and so displayed as `Out[n]`;
 earlier expression statements are not shown, as in a Python cell. `%jx EXPR` does the
-same for one line, and `%jx :type EXPR` (any REPL command) runs the command. Errors show
-as jx renders them, without a Python traceback, and still stop "run all".
+same for one line, and `%jx :type EXPR` (any REPL command) runs the command. A cell's
+source is named after its prompt, `In[n]`, in error locations. Re-running a cell first
+forgets the PRNG key uses of its previous run (a notebook's cells are re-run, unlike the
+REPL's inputs), so a cell that draws from a key can run again. Errors show as jx renders
+them, without a Python traceback, and still stop "run all".
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from __future__ import annotations
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from . import ast, syntax
-from .api import to_host
+from .api import to_host, to_jx
 from .builtins import BUILTINS
 from .check import Checker
 from .errors import JxError
+from .prng import journal_forget, journal_mark, journal_restore, journal_since
 from .repl import Session
+from .values import Module
 
 #: The hidden name a cell's last expression is assigned to, to hand it back to IPython.
 _RESULT = "__jx_cell_result__"
@@ -43,8 +51,26 @@ class JxMagics(Magics):
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell, **kwargs)
         self.session = Session()
-        self.host_names: set = set()  # jx names whose value came from the IPython namespace
-        self.cells = 0
+        self.host_names: dict = {}  # jx names whose value came from Python: name -> object
+        self.cell_id = None  # the notebook cell running now (None outside Jupyter)
+        self.prompt = None  # its In[n] number
+        self.key_uses: dict = {}  # cell id or source -> the key uses of its last run
+
+    def before_cell(self, info) -> None:
+        """IPython's pre_run_cell: note the cell, and read Python's values again."""
+        self.cell_id = getattr(info, "cell_id", None)
+        # IPython has counted the cell already when it keeps its history.
+        self.prompt = self.shell.execution_count - bool(getattr(info, "store_history", False))
+        user = self.shell.user_ns
+        changed = {
+            n: user[n] for n, seen in self.host_names.items() if user.get(n, seen) is not seen
+        }
+        for name, value in changed.items():
+            try:
+                self.session.scope.vars[name] = to_jx(value, f"Python value '{name}'")
+            except JxError:
+                continue  # no longer something jx takes: the cell that uses it says so
+            self.host_names[name] = value
 
     @line_cell_magic
     def jx(self, line: str, cell: str | None = None):
@@ -54,14 +80,13 @@ class JxMagics(Magics):
         if cell is None and text.strip().startswith(":"):
             self.session.command(text.strip())
             return None
-        self.cells += 1
-        name = f"<jx-cell-{self.cells}>"
+        name = f"In[{self.shell.execution_count if self.prompt is None else self.prompt}]"
         try:
-            return self._run(syntax.parse(text, name), name)
+            return self._run(syntax.parse(text, name), name, self.cell_id or text)
         except JxError as e:
             raise JxCellError(e) from None
 
-    def _run(self, module: ast.Module, name: str):
+    def _run(self, module: ast.Module, name: str, cell):
         body = module.body
         if body and isinstance(body[-1], ast.ExprStmt):
             last = body[-1].value
@@ -70,10 +95,32 @@ class JxMagics(Magics):
             module = ast.Module(module.span, body)
         host = self._host_values(module)
         scope = self.session.scope
-        self.session.execute(module, name, env=host)
-        self.host_names = (self.host_names | set(host)) - ast.bound_names(module.body)
+        earlier = self.key_uses.pop(cell, [])
+        forgotten = journal_forget(earlier)
+        mark = journal_mark()
+        try:
+            self.session.execute(module, name, env=host)
+        except BaseException:
+            self.key_uses[cell] = earlier  # the failed run changed nothing, this neither
+            journal_restore(forgotten)
+            raise
+        self.key_uses[cell] = journal_since(mark)
+        bound = ast.bound_names(module.body)
+        self.host_names = {n: v for n, v in {**self.host_names, **host}.items() if n not in bound}
         value = scope.vars.pop(_RESULT, None)
+        self._share(bound - {_RESULT})
         return None if value is None else to_host(value, self.session.backend)
+
+    def _share(self, names) -> None:
+        """Put the values of jx names into the IPython namespace, as Python sees them."""
+        for name in names:
+            value = self.session.scope.vars.get(name)
+            if name.startswith("_") or value is None or isinstance(value, Module):
+                continue
+            try:
+                self.shell.user_ns[name] = to_host(value, self.session.backend)
+            except JxError:
+                continue  # a value Python has no form for stays jx's own
 
     def _host_values(self, module: ast.Module) -> dict:
         """The IPython values of the names this cell uses that jx does not define."""
@@ -104,4 +151,6 @@ class _FreeNames(Checker):
 
 def load_ipython_extension(ipython) -> None:
     """`%load_ext jx`: register `%%jx` and `%jx`."""
-    ipython.register_magics(JxMagics)
+    magics = JxMagics(ipython)
+    ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.before_cell)

@@ -26,6 +26,11 @@ from .indexing import getitem
 JOURNAL: list = []
 
 
+#: A key array with more raw words than this shows only its first and last three keys
+#: (in the order of its flattened key shape).
+_SHOWN_WORDS = 24
+
+
 class KeyRecord:
     __slots__ = ("level", "uses")
 
@@ -50,7 +55,15 @@ class Key:
         return aval_of(self.data).shape[:-1]
 
     def __repr__(self) -> str:
-        return f"key<threefry2x32>{self.shape} {np.asarray(self.data).tolist()}"
+        # The raw words, summarised past a few keys: a split into 10^5 keys stays one line
+        # in the REPL and a notebook's Out[n].
+        data = np.asarray(self.data)
+        if data.size <= _SHOWN_WORDS:
+            words = str(data.tolist())
+        else:
+            keys = [str(k) for k in data.reshape(-1, data.shape[-1]).tolist()]
+            words = f"[{', '.join(keys[:3])}, ..., {', '.join(keys[-3:])}]"
+        return f"key<threefry2x32>{self.shape} {words}"
 
     def __len__(self) -> int:
         if not self.shape:
@@ -184,6 +197,26 @@ def journal_take(mark: int) -> list:
     for record, path in taken:
         record.uses.pop(path, None)
     return taken
+
+
+def journal_since(mark: int) -> list:
+    """The uses recorded since `mark`, kept (a notebook cell's, to forget when it re-runs)."""
+    return JOURNAL[mark:]
+
+
+def journal_forget(uses: list) -> list:
+    """Undo these earlier uses wherever they are in the journal (a re-run cell's old ones);
+    what `journal_restore` needs to put them back."""
+    gone = {(id(record), path) for record, path in uses}
+    JOURNAL[:] = [(r, p) for r, p in JOURNAL if (id(r), p) not in gone]
+    return [(record, path, record.uses.pop(path, None)) for record, path in uses]
+
+
+def journal_restore(forgotten: list) -> None:
+    """Record again uses that `journal_forget` undid (the re-run failed, changing nothing)."""
+    for record, path, span in forgotten:
+        record.uses[path] = span
+        JOURNAL.append((record, path))
 
 
 def journal_merge(branches) -> None:

@@ -3,7 +3,7 @@
 A `Session` holds one module scope and runs inputs into it: every expression statement
 prints its value, definitions persist, and an input that fails changes nothing — the
 scope's table and the PRNG key uses are put back as they were. Lines starting with `:`
-are commands (`:help` lists them); `:type`, `:ir` and `:hlo` trace an expression without
+are commands (`:help` lists them; `help(NAME)` and `NAME?` are `:doc NAME`); `:type`, `:ir` and `:hlo` trace an expression without
 running it. On a terminal a `def`, `if`, `for` or `while` block continues until a blank
 line, with auto-indent, highlighting (`jx.lexer`), completion of names in scope,
 built-ins and module members, and history in `$XDG_DATA_HOME/jx/history`. When stdin is
@@ -65,6 +65,9 @@ class Session(Commands):
             return True
         if text.lstrip().startswith(":"):
             return self.command(text.strip())
+        asked = _HELP_FORMS.fullmatch(text.strip())
+        if asked:  # help(NAME) and NAME?, as in Python and IPython
+            return self.command(f":doc {asked['help'] or asked['mark']}")
         self.count += 1
         name = name or f"<input-{self.count}>"
         return self._guarded(lambda: self.execute(text, name, echo=self.echo))
@@ -156,6 +159,8 @@ class Session(Commands):
         return value
 
 
+#: `help(NAME)` or `NAME?`: the REPL's `:doc NAME`.
+_HELP_FORMS = re.compile(r"help\((?P<help>[^\W\d][\w.]*)\)|(?P<mark>[^\W\d][\w.]*)\?")
 COMMANDS = [n[4:] for n in dir(Session) if n.startswith("cmd_")]
 _WORDS = {*KEYWORDS, "True", "False", "None", "and", "or", "not"}
 

@@ -1,7 +1,7 @@
 """The REPL's `:` commands, and how the REPL shows values.
 
 `Commands` is the part of `repl.Session` that answers `:help`, `:quit`, `:reset`,
-`:backend` and `:load`, and the commands that look at an expression without keeping
+`:backend`, `:load` and `:doc` (a name's signature and docstring), and the commands that look at an expression without keeping
 anything it does: `:type` and `:ir` trace it abstractly, `:hlo` shows the StableHLO the
 xla backend makes of it, and `:time` runs it repeatedly after a warm-up run, each run
 starting from the same PRNG key uses. `show` is how an echoed value is printed (a jx
@@ -10,14 +10,17 @@ function with its signature) and `type_text` is `:type`'s answer.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import statistics
 import time
 
-from . import ast, ops, syntax, trees
+import numpy as np
+
+from . import ast, dtypes, ops, syntax, trees
 from . import backend as backend_registry
-from .api import get_backend, using
+from .api import docstring, get_backend, using
 from .core import aval_of
 from .dtypes import short
 from .errors import JxError
@@ -28,7 +31,7 @@ from .interp import evaluate, exec_block
 from .modules import check_module, module_scope
 from .passes import optimize
 from .prng import Key, journal_mark, journal_take
-from .values import Closure
+from .values import Builtin, Closure, Module
 
 #: How long `:time` aims to spend timing, after its warm-up run.
 TIME_BUDGET_S = 0.5
@@ -44,7 +47,8 @@ Ctrl-D exits. An input that fails changes nothing.
   :ir FUNC ARGS         the IR of FUNC for argument types, e.g. :ir f f32[3,3], f32[]
   :hlo EXPR | FUNC ARGS the StableHLO the xla backend makes of it
   :time EXPR            median time of EXPR over repeated runs, after a warm-up run
-  :backend [NAME]       show or switch the backend (numpy, xla, cupy)
+  :doc NAME             the signature and docstring of NAME (also help(NAME), NAME?)
+  :backend [NAME]       show or switch the backend (the installed ones)
   :load FILE.jx         run a file's top level into this session
   :reset                forget every definition
   :quit                 leave (or Ctrl-D)"""
@@ -85,6 +89,25 @@ class Commands:
         finally:
             self.scope.vars["__file__"] = None
         self.say(f"loaded {arg}")
+
+    def cmd_doc(self, arg: str) -> None:
+        if not arg:
+            raise JxValueError("usage: :doc NAME")
+        expr = self._expression(arg, ":doc")
+        with self.transaction(keep=False), using(self.backend):
+            value = evaluate(expr, self.scope)
+        if isinstance(value, Closure):
+            text = docstring(value)
+        elif isinstance(value, Builtin):
+            text = inspect.getdoc(value.fn)
+        elif isinstance(value, Module):
+            text = "members: " + ", ".join(sorted(m for m in value.members if m[0] != "_"))
+        else:
+            text = None
+        head = show(value)
+        if isinstance(value, Builtin) and value.signature is not None:
+            head = f"<built-in {value.name}{value.signature}>"
+        self.say(f"{arg}: {head}\n\n{text or '(no docstring)'}")
 
     def cmd_type(self, arg: str) -> None:
         program, out_tree = self._trace(*self._target(arg, ":type", calls=False))
@@ -170,8 +193,18 @@ def _signature_error(message: str):
 # ------------------------------------------------------------------ showing values
 
 
-def show(value) -> str:
-    """An echoed value: what print() shows, and a signature for a jx function."""
+def show(value, indent: int = 0) -> str:
+    """An echoed value: what print() shows, with the type where that text misleads (an
+    array of a dtype other than f32, i32 and bool, which print() shows the same: bf16 reads
+    like f32, a 0-d f64 like a Python float), records and tuples that do not fit
+    a line one entry a line with continuation lines aligned, and a signature for a jx
+    function. `indent` is the column the value starts at."""
+    if isinstance(value, (tuple, dict)):
+        return _show_tree(value, indent)
+    if ops.is_array(value) and value.dtype not in _PLAIN_DTYPES:
+        return _aligned(f"{format_value(value)}:{aval_of(value).strong()}", indent)
+    if ops.is_array(value):
+        return _aligned(format_value(value), indent)
     if isinstance(value, Closure):
         params = (
             f"*{p.name}"
@@ -183,6 +216,33 @@ def show(value) -> str:
         )
         return f"<function {value.name}({', '.join(params)})>"
     return format_value(value)
+
+
+def _show_tree(tree, indent: int) -> str:
+    if isinstance(tree, dict):
+        opening, closing = "{", "}"
+        heads = [f"{k!r}: " for k in tree]
+        values = list(tree.values())
+    else:
+        opening, closing = "(", ",)" if len(tree) == 1 else ")"
+        heads, values = [""] * len(tree), list(tree)
+    flat = opening + ", ".join(h + show(v) for h, v in zip(heads, values)) + closing
+    if "\n" not in flat and indent + len(flat) <= _WIDTH:
+        return flat
+    entries = [h + show(v, indent + 1 + len(h)) for h, v in zip(heads, values, strict=True)]
+    return opening + (",\n" + " " * (indent + 1)).join(entries) + closing
+
+
+def _aligned(text: str, indent: int) -> str:
+    """Multi-line text whose later lines start at column `indent`, under the first."""
+    return text.replace("\n", "\n" + " " * indent)
+
+
+#: The dtypes an echoed array's text implies (those of jx's literals), shown bare.
+_PLAIN_DTYPES = (dtypes.f32, dtypes.i32, np.dtype(bool))
+
+#: The width an echoed record or tuple fits on one line within.
+_WIDTH = 80
 
 
 class _LeafType:

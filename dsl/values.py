@@ -80,7 +80,12 @@ class TraceEntry:
 
 class TraceCache(dict):
     """The one cache of traced programs: signature -> TraceEntry, for plain calls, `jit`,
-    the differentiation transforms, `vmap` and `pmap` alike."""
+    the differentiation transforms, `vmap` and `pmap` alike. `int_values` keeps, for a
+    plain call, the values each Python int parameter was traced for (to warn of re-traces)."""
+
+    def __init__(self):
+        super().__init__()
+        self.int_values: dict | None = {}  # None once the re-trace warning has been given
 
     def lookup(self, key, make):
         """The valid entry for `key`, else `make()`'s, recording the module names it reads."""

@@ -62,7 +62,7 @@ def test_errors_render_without_traceback_and_change_nothing(shell, capsys):
     assert not failed.success
     out = capsys.readouterr()
     text = out.out + out.err
-    assert "<jx-cell-" in text and ":2:5: NameError: name 'nope' is not defined" in text
+    assert "In[" in text and ":2:5: NameError: name 'nope' is not defined" in text
     assert "Traceback" not in text
     assert cell(shell, "%jx n").result == 1
 

@@ -86,6 +86,10 @@ def judge(case: Case, error: BaseException | None) -> Outcome:
 
 def run_in_process(case: Case, backend: str) -> Outcome:
     """Run one case here and judge it (the worker's loop; also for replays)."""
+    # A signature names the innermost jx frame: keep jx's own frames in the traceback,
+    # which jx's entry points otherwise filter out.
+    saved = os.environ.get("JX_TRACEBACK_FILTERING")
+    os.environ["JX_TRACEBACK_FILTERING"] = "off"
     try:
         module = jx.compile(case.source, backend=backend, name=case.name)
         if case.via == "call":
@@ -94,6 +98,11 @@ def run_in_process(case: Case, backend: str) -> Outcome:
         if isinstance(error, KeyboardInterrupt):
             raise
         return judge(case, error)
+    finally:
+        if saved is None:
+            del os.environ["JX_TRACEBACK_FILTERING"]
+        else:
+            os.environ["JX_TRACEBACK_FILTERING"] = saved
     return judge(case, None)
 
 
