@@ -37,7 +37,7 @@ def test_grad_through_a_collective_matches_jax(name, how, xs):
     text, ref = CASES[name]
     f = jx.fn(f"{how}(grad(lambda x: {text}), axis_name='i')".replace("'", '"'))
     want = jax.vmap(jax.grad(ref), axis_name="i")(xs)
-    np.testing.assert_allclose(f(xs), want, rtol=2e-5, atol=1e-5)
+    np.testing.assert_allclose(f(xs), want, rtol=2e-5, atol=1e-4)  # f32 rounding near 0
 
 
 @pytest.mark.parametrize("op", ["pmax", "pmin"])
