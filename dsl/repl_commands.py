@@ -202,7 +202,8 @@ def show(value, indent: int = 0) -> str:
     if isinstance(value, (tuple, dict)):
         return _show_tree(value, indent)
     if ops.is_array(value) and value.dtype not in _PLAIN_DTYPES:
-        return _aligned(f"{format_value(value)}:{aval_of(value).strong()}", indent)
+        text = str(value.astype(np.float32)) if value.dtype == dtypes.bf16 else str(value)
+        return _aligned(f"{text}:{aval_of(value).strong()}", indent)  # the type says bf16
     if ops.is_array(value):
         return _aligned(format_value(value), indent)
     if isinstance(value, Closure):

@@ -155,13 +155,13 @@ def _dot_general(eqn):
     ys = batch + (math.prod(y[i] for i in rc), -1)
     out = batch + tuple(x[i] for i in xfree) + tuple(y[i] for i in yfree)
     same_x, same_y = px == tuple(range(len(x))), py == tuple(range(len(y)))
-    dtype = eqn.params.get("preferred_element_type")
+    dtype = eqn.outputs[0].aval.dtype  # bf16 @ bf16 stays bf16, as the shape rule says
 
     def dot(a, b):
         a = (a if same_x else np.transpose(a, px)).reshape(xs)
         b = (b if same_y else np.transpose(b, py)).reshape(ys)
         result = np.matmul(a, b).reshape(out)
-        return result if dtype is None else result.astype(dtype)
+        return result if result.dtype == dtype else result.astype(dtype)
 
     return dot
 
