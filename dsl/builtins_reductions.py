@@ -13,6 +13,7 @@ from .builtins_creation import eye
 from .core import aval_of, bind, describe
 from .einsum import einsum as _einsum
 from .errors import TypeError as JxTypeError
+from .errors import ValueError as JxValueError
 from .values import Builtin
 
 
@@ -121,6 +122,10 @@ def einsum(subscripts, *operands):
 @builtin()
 def trace(a, offset=0):
     a = ops.as_array(a)
+    if aval_of(a).ndim < 2:
+        raise JxValueError(f"trace() needs an array of at least 2 dimensions, got {describe(a)}")
+    if type(offset) is not int:
+        raise JxTypeError(f"trace(): offset must be a static int, got {describe(offset)}")
     n, m = aval_of(a).shape[-2:]
     return sum_(ops.binary("mul", a, eye(n, m, offset, aval_of(a).dtype)), axis=(-2, -1))
 

@@ -8,6 +8,7 @@ JAX's lattice: bool < ints < floats, u32 with i32 gives i64, f16 with bf16 gives
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import ml_dtypes
@@ -109,7 +110,7 @@ class ShapedArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def strong(self) -> ShapedArray:
         return ShapedArray(self.shape, self.dtype, False) if self.weak else self

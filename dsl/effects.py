@@ -26,6 +26,9 @@ from .interp import EXPRESSIONS, STATEMENTS, evaluate, truth
 
 @builtin("print", effect=True)
 def print_(*values, sep=" ", end="\n"):
+    for name, text in (("sep", sep), ("end", end)):
+        if not isinstance(text, str):
+            raise JxTypeError(f"print(): {name} must be a string, got {describe(text)}")
     out = CTX.out or sys.stdout
     out.write(sep.join(format_value(v) for v in values) + end)
     out.flush()

@@ -15,7 +15,17 @@ import numpy as np
 
 from . import ops, trees
 from .backend import is_concrete
-from .core import CTX, Builder, Tracer, aval_of, current_builder, describe, trace_into
+from .core import (
+    CTX,
+    Builder,
+    Tracer,
+    aval_of,
+    current_builder,
+    describe,
+    out_of_memory,
+    trace_into,
+)
+from .dtypes import short
 from .errors import JxError, JxRuntimeError, PurityError
 from .errors import RecursionError as JxRecursionError
 from .errors import TypeError as JxTypeError
@@ -144,7 +154,12 @@ def _is_tracer(x) -> bool:
 
 def leaf_value(x, aval):
     """An argument leaf as the backend's input for a program input of `aval`."""
-    return x if is_concrete(x) else CTX.backend.to_device(np.asarray(x, dtype=aval.dtype))
+    if is_concrete(x):
+        return x
+    try:
+        return CTX.backend.to_device(np.asarray(x, dtype=aval.dtype))
+    except OverflowError:
+        raise JxTypeError(f"the argument {x} does not fit in {short(aval.dtype)}") from None
 
 
 def run_guarded(runner, values, span):
@@ -153,6 +168,8 @@ def run_guarded(runner, values, span):
         return runner(*values)
     except JxError:
         raise
+    except MemoryError:
+        raise out_of_memory(span) from None
     except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
         raise JxRuntimeError(f"the backend failed: {e}", span) from None
 
@@ -207,9 +224,14 @@ class Jitted:
 
     def __init__(self, fn, static_argnums=()):
         self.fn = fn
-        if isinstance(static_argnums, int):
+        if type(static_argnums) is int:
             static_argnums = (static_argnums,)
-        self.static_argnums = tuple(static_argnums)
+        if not isinstance(static_argnums, tuple) or any(type(i) is not int for i in static_argnums):
+            raise JxTypeError(
+                f"jit: static_argnums must be a static int or a tuple of them, "
+                f"got {describe(static_argnums)}"
+            )
+        self.static_argnums = static_argnums
         self.cache = TraceCache()
         self.name = getattr(fn, "name", "function")
 

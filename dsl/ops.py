@@ -255,7 +255,13 @@ def array(value, dtype=None):
         target = np.dtype(dtype) if dtype is not None else a[0]
         if target == dtypes.i32 and any(not -(2**31) <= v < 2**31 for v in value):
             target = dtypes.i64  # as NumPy: integers too big for i32 make an i64 array
-        return constant(np.asarray(value, dtype=target))
+        try:
+            return constant(np.asarray(value, dtype=target))
+        except OverflowError:
+            too_big = next(v for v in value if isinstance(v, int) and not -(2**63) <= v < 2**63)
+            raise JxTypeError(
+                f"the literal {too_big} does not fit in {dtypes.short(target)}"
+            ) from None
     items = [array(v) for v in value]
     shapes = {aval_of(i).shape for i in items}
     if len(shapes) > 1:
@@ -270,9 +276,9 @@ def array(value, dtype=None):
 def normalize_axis(axis, ndim: int) -> int:
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise JxTypeError(f"an axis must be a static int, got {describe(axis)}")
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    if not -ndim <= axis < ndim:
         raise JxValueError(f"axis {axis} is out of bounds for an array of {ndim} dimensions")
-    return int(axis) % max(ndim, 1)
+    return int(axis) % ndim
 
 
 def normalize_axes(axis, ndim: int) -> tuple:

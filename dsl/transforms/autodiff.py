@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes, ops, trees
-from ..core import CTX, Builder, aval_of, current_builder, describe, trace_into
+from ..core import CTX, Builder, aval_of, check_size, current_builder, describe, trace_into
 from ..errors import TypeError as JxTypeError
 from ..functions import input_avals, signature, trace_function, traced_leaf
 from ..values import Builtin, TraceCache, TraceEntry
@@ -252,6 +252,7 @@ def vjp(fun, *primals):
 
 def _basis(avals, dtype):
     sizes = [a.size for a in avals]
+    check_size((sum(sizes), sum(sizes)), dtype)
     eye = np.eye(sum(sizes), dtype=dtype)
     out, start = [], 0
     for a, n in zip(avals, sizes):
