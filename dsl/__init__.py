@@ -15,7 +15,7 @@ from . import (  # noqa: F401 - the families of core built-ins register themselv
     builtins_shapes,
 )
 from . import combinators as _combinators
-from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
+from . import effects as _effects  # noqa: F401 - registers print and assert
 from . import linalg as _linalg_module  # noqa: F401 - registers the linalg module
 from . import random_module as _random_module  # noqa: F401 - registers the random module
 from .builtins import BUILTINS as _BUILTINS
@@ -60,6 +60,7 @@ from .errors import (
     TypeError,
     ValueError,
 )
+from .files import allow_path
 from .limits import limits
 from .version import __version__
 
@@ -89,6 +90,7 @@ __all__ = [
     "TypeError",
     "ValueError",
     "__version__",
+    "allow_path",
     "compile",
     "fn",
     "grad",

@@ -16,7 +16,8 @@ import numpy as np
 from . import (
     ast,
     dtypes,
-    effects,  # noqa: F401 - registers print/save/load
+    effects,  # noqa: F401 - registers print and assert
+    files,  # noqa: F401 - registers save and load
     syntax,
     trees,
 )

@@ -14,6 +14,7 @@ attribute of `jx.limits` that changes it from Python. The error for each bound n
   traced or run, before any backend allocates it.
 - `program_equations`: how many equations one traced program may hold (a transformation
   of a transformation can grow a program exponentially).
+- `file_bytes`: the most bytes one `save` may write (refused before writing anything).
 
 Each error names its bound and how to raise it, in the words of `how_to_raise(name)`.
 """
@@ -34,6 +35,7 @@ class Limits:
     int_bits: int = 4096
     array_bytes: int = 8 << 30
     program_equations: int = 1_000_000
+    file_bytes: int = 8 << 30
 
     def __post_init__(self):
         for f in fields(self):
