@@ -11,6 +11,9 @@ number traced (except `static_argnums`) and runs the optimized program as one un
 
 from __future__ import annotations
 
+import os
+from importlib import resources
+
 import numpy as np
 
 from . import ops, trees
@@ -78,6 +81,11 @@ def apply_closure(fn: Closure, bound: dict, span):
             )
         result = fn.exec_body(fn.body, Scope(fn.scope, vars=bound))
     except JxError as e:
+        if _in_library(e.span) and span is not None and not _in_library(span):
+            # A mistake in a call into the standard library is the caller's: the caret goes
+            # to the call, and the library line it broke becomes a note.
+            e.add_note(f"raised inside '{fn.name}' of the standard library", e.span)
+            e.span = span
         # One note per call level on the way out (the error passes each level once, from the
         # innermost), so the whole call chain shows; a recursion repeats one note, kept once.
         note = (f"called from here ('{fn.name}')", span)
@@ -89,6 +97,13 @@ def apply_closure(fn: Closure, bound: dict, span):
     finally:
         CTX.depth -= 1
     return None if result is None else result.value
+
+
+_LIBRARY = os.path.join(str(resources.files("jx.stdlib")), "")
+
+
+def _in_library(span) -> bool:
+    return span is not None and span.source.name.startswith(_LIBRARY)
 
 
 def traced_leaf(x) -> bool:

@@ -323,9 +323,9 @@ def normalize_shape_with_minus_one(s) -> tuple:
 def transpose(x, axes=None):
     x = as_array(x)
     nd = aval_of(x).ndim
-    perm = tuple(reversed(range(nd))) if axes is None else normalize_axes(tuple(axes), nd)
+    perm = tuple(reversed(range(nd))) if axes is None else normalize_axes(axes, nd)
     if len(perm) != nd:
-        raise JxValueError(f"transpose: axes {tuple(axes)} do not match {nd} dimensions")
+        raise JxValueError(f"transpose: axes {axes} do not match {nd} dimensions")
     if perm == tuple(range(nd)):
         return x
     return bind(primitives.transpose_p, x, permutation=perm)
