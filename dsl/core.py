@@ -30,6 +30,7 @@ class Context:
         "backend",
         "builders",
         "depth",
+        "differentiating",
         "echo",
         "loop_indices",
         "loop_level",
@@ -42,6 +43,7 @@ class Context:
         self.backend = None
         self.builders: list[Builder] = []
         self.depth = 0  # nesting of jx function calls, for the recursion limit
+        self.differentiating = 0  # nesting of differentiations being traced (transform_depth)
         self.echo = None  # the REPL's printer of expression statements
         self.out = None  # where print() writes (sys.stdout when None)
         self.loop_level = 0  # nesting of traced loop bodies, for PRNG key linearity
@@ -201,8 +203,8 @@ def bind(prim, *args, **params):
         arrays = [a if is_concrete(a) else CTX.backend.to_device(np.asarray(a)) for a in args]
         try:
             outs = CTX.backend.run_eqn(prim, arrays, params)
-        except JxError:
-            raise
+        except JxError as e:
+            raise e.with_span(CTX.span) from None
         except MemoryError:
             raise out_of_memory(CTX.span) from None
         except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
@@ -213,7 +215,7 @@ def bind(prim, *args, **params):
     outs = [Var(a) for a in out_avals]
     if len(builder.eqns) >= limits.program_equations:
         raise JxValueError(
-            f"the program being traced has more than {limits.program_equations:_} equations; "
+            f"a program of more than {limits.program_equations:_} equations; "
             + how_to_raise("program_equations"),
             CTX.span,
         )

@@ -181,8 +181,8 @@ def run_guarded(runner, values, span):
     """Run a program on the backend; a failure there becomes the user's error at `span`."""
     try:
         return runner(*values)
-    except JxError:
-        raise
+    except JxError as e:
+        raise e.with_span(span) from None
     except MemoryError:
         raise out_of_memory(span) from None
     except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error

@@ -14,6 +14,9 @@ attribute of `jx.limits` that changes it from Python. The error for each bound n
   traced or run, before any backend allocates it.
 - `program_equations`: how many equations one traced program may hold (a transformation
   of a transformation can grow a program exponentially).
+- `transform_depth`: how many differentiations (grad, jacfwd, jacrev, jvp, vjp; hessian
+  is two) may nest: each multiplies a program's size, so grad of grad of ... 14 deep would
+  run for hours.
 - `file_bytes`: the most bytes one `save` may write (refused before writing anything).
 
 Each error names its bound and how to raise it, in the words of `how_to_raise(name)`.
@@ -34,7 +37,8 @@ class Limits:
     python_frames: int = 20_000
     int_bits: int = 4096
     array_bytes: int = 8 << 30
-    program_equations: int = 1_000_000
+    program_equations: int = 200_000
+    transform_depth: int = 8
     file_bytes: int = 8 << 30
 
     def __post_init__(self):

@@ -14,7 +14,9 @@ import numpy as np
 from .. import dtypes, ops, trees
 from ..core import CTX, Builder, aval_of, check_size, current_builder, describe, trace_into
 from ..errors import TypeError as JxTypeError
+from ..errors import ValueError as JxValueError
 from ..functions import input_avals, signature, trace_function, traced_leaf
+from ..limits import how_to_raise, limits
 from ..values import Builtin, TraceCache, TraceEntry
 from .ad import differentiable, jvp_program
 from .batching import batch_program
@@ -40,7 +42,17 @@ class _Prepared:
         self.args = list(args)
         nums = _argnums(argnums, len(args), name)
         self.nums = nums
-        self.traced = trace_function(fn, args, kwargs, span, is_leaf=traced_leaf)
+        CTX.differentiating += 1
+        try:
+            if CTX.differentiating > limits.transform_depth:
+                raise JxValueError(
+                    f"{name}: more than {limits.transform_depth} differentiations nest here "
+                    "(each multiplies the program's size); " + how_to_raise("transform_depth"),
+                    span,
+                )
+            self.traced = trace_function(fn, args, kwargs, span, is_leaf=traced_leaf)
+        finally:
+            CTX.differentiating -= 1
         counts = [len(trees.flatten(a, traced_leaf)[0]) for a in args]
         starts = np.cumsum([0] + counts)
         self.diff_trees = []
