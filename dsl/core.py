@@ -244,9 +244,17 @@ def out_of_memory(span) -> JxRuntimeError:
     )
 
 
+#: The most dimensions an array has (NumPy's bound, which every backend meets).
+MAX_NDIM = 64
+
+
 def check_size(shape, dtype) -> None:
     """Refuse an array bigger than `limits.array_bytes` (or with one dimension bigger), so
     no backend is asked to allocate it."""
+    if len(shape) > MAX_NDIM:
+        raise JxValueError(
+            f"an array of {len(shape)} dimensions; arrays have at most {MAX_NDIM}", CTX.span
+        )
     item = np.dtype(dtype).itemsize
     if math.prod(shape) * item > limits.array_bytes or any(
         d * item > limits.array_bytes for d in shape

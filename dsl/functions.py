@@ -81,11 +81,7 @@ def apply_closure(fn: Closure, bound: dict, span):
             )
         result = fn.exec_body(fn.body, Scope(fn.scope, vars=bound))
     except JxError as e:
-        if _in_library(e.span) and span is not None and not _in_library(span):
-            # A mistake in a call into the standard library is the caller's: the caret goes
-            # to the call, and the library line it broke becomes a note.
-            e.add_note(f"raised inside '{fn.name}' of the standard library", e.span)
-            e.span = span
+        _blame_caller(e, span, f"'{fn.name}' of the standard library")
         # One note per call level on the way out (the error passes each level once, from the
         # innermost), so the whole call chain shows; a recursion repeats one note, kept once.
         note = (f"called from here ('{fn.name}')", span)
@@ -104,6 +100,14 @@ _LIBRARY = os.path.join(str(resources.files("jx.stdlib")), "")
 
 def _in_library(span) -> bool:
     return span is not None and span.source.name.startswith(_LIBRARY)
+
+
+def _blame_caller(e: JxError, span, where: str) -> None:
+    """A mistake in a call into the standard library is the caller's: the caret goes to
+    the call at `span`, and the library line it broke becomes a note."""
+    if _in_library(e.span) and span is not None and not _in_library(span):
+        e.add_note(f"raised inside {where}", e.span)
+        e.span = span
 
 
 def traced_leaf(x) -> bool:
@@ -182,6 +186,7 @@ def run_guarded(runner, values, span):
     try:
         return runner(*values)
     except JxError as e:
+        _blame_caller(e, span, "the standard library")
         raise e.with_span(span) from None
     except MemoryError:
         raise out_of_memory(span) from None

@@ -27,7 +27,6 @@ from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .functions import call
 from .indexing import AtHelper, AtIndexed, getitem, unpack
-from .limits import how_to_raise, limits
 from .prng import Key
 from .values import Builtin, Closure, Module, Scope, did_you_mean
 
@@ -345,7 +344,7 @@ def binary_op(op: str, x, y, span):
     if ops.is_scalar(x) and ops.is_scalar(y):
         if op == "@":
             raise JxTypeError("@ needs arrays, not numbers", span)
-        _bound_static_int(op, x, y, span)
+        ops.check_int_width(op, x, y)
         try:
             result = _BINARY_STATIC[op](x, y)
         except ZeroDivisionError:
@@ -356,8 +355,7 @@ def binary_op(op: str, x, y, span):
             raise JxTypeError(
                 f"unsupported operands for {op}: {describe(x)} and {describe(y)}", span
             ) from None
-        if type(result) is int and result.bit_length() > limits.int_bits:
-            raise _too_many_bits(span)
+        ops.check_int_width("=", result, 0)
         return result
     if isinstance(x, tuple) and isinstance(y, tuple) and op == "+":
         return x + y
@@ -371,28 +369,6 @@ def binary_op(op: str, x, y, span):
         if isinstance(v, tuple) and not all(ops.is_array(e) or ops.is_scalar(e) for e in v):
             raise JxTypeError(f"unsupported operand for {op}: {describe(v)}", span)
     return _BINARY_ARRAY[op](x, y)
-
-
-def _bound_static_int(op, x, y, span) -> None:
-    """Refuse, before computing it, a static integer result wider than `limits.int_bits`
-    (Python would compute `2 ** (10**10)` for ever)."""
-    if type(x) is not int or type(y) is not int or y <= 0:
-        return
-    if op == "**" and abs(x) > 1:
-        bits = (abs(x).bit_length() - 1) * y  # a lower bound on the result's width
-    elif op == "<<" and x:
-        bits = abs(x).bit_length() + y
-    else:
-        return
-    if bits > limits.int_bits:
-        raise _too_many_bits(span)
-
-
-def _too_many_bits(span) -> JxValueError:
-    return JxValueError(
-        f"a static integer with more than {limits.int_bits} bits; {how_to_raise('int_bits')}",
-        span,
-    )
 
 
 def _binop(node, scope):
@@ -549,6 +525,12 @@ def subscript(value, index, span):
     if isinstance(value, AtHelper):
         return value.getitem(index)
     if isinstance(value, tuple):
+        if isinstance(index, slice):
+            parts = (index.start, index.stop, index.step)
+            if not all(p is None or type(p) is int for p in parts):
+                raise JxTypeError("a tuple slice takes static ints", span)
+            if index.step == 0:
+                raise JxValueError("slice step cannot be zero", span)
         if isinstance(index, slice) or (isinstance(index, int) and not isinstance(index, bool)):
             try:
                 return value[index]

@@ -19,6 +19,7 @@ from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .ir import Literal
+from .limits import how_to_raise, limits
 from .primitives import elementwise
 from .primitives.shapes import constant
 
@@ -411,7 +412,33 @@ def static_slice(x, starts, limits, strides):
 _LOW_FLOATS = (dtypes.f16, dtypes.bf16)
 
 
+def check_int_width(op: str, x, y) -> None:
+    """Refuse a static integer wider than `limits.int_bits`: the value `x` itself (op "="),
+    or, before computing it, the result of `x ** y` or `x << y` (Python would compute
+    `2 ** (10**10)` for ever)."""
+    if type(x) is not int:
+        return
+    bits = x.bit_length()
+    if type(y) is int and y > 0:  # lower bounds on the result's width
+        if op == "**":
+            bits = (bits - 1) * y
+        elif op == "<<" and x:
+            bits += y
+    if bits > limits.int_bits:
+        raise JxValueError(
+            f"a static integer with more than {limits.int_bits} bits; {how_to_raise('int_bits')}"
+        )
+
+
+def static_flag(value, name: str) -> bool:
+    """A static True/False argument (an array there has no single truth value)."""
+    if not isinstance(value, (bool, int, np.bool_)):
+        raise JxTypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)
+
+
 def reduce(name: str, x, axis=None, keepdims=False, dtype=None):
+    keepdims = static_flag(keepdims, "keepdims")
     x = as_array(x)
     a = aval_of(x)
     axes = normalize_axes(axis, a.ndim)
@@ -458,6 +485,7 @@ def var(x, axis=None, keepdims=False, ddof=0):
 
 
 def arg_reduce(name: str, x, axis=None, keepdims=False):
+    keepdims = static_flag(keepdims, "keepdims")
     x = as_array(x)
     a = aval_of(x)
     if axis is None:

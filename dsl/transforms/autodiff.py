@@ -264,6 +264,8 @@ def vjp(fun, *primals):
 
 def _basis(avals, dtype):
     sizes = [a.size for a in avals]
+    for a in avals:
+        check_size((sum(sizes), *a.shape), dtype)
     check_size((sum(sizes), sum(sizes)), dtype)
     eye = np.eye(sum(sizes), dtype=dtype)
     out, start = [], 0
