@@ -88,9 +88,16 @@ class _Prepared:
         return out[0] if single else tuple(out)
 
 
+class _Output(int):
+    """The position of a program output in a function's returned tree (unlike a static
+    int the function returned)."""
+
+
 def _outputs(prep):
     traced = prep.traced
-    return trees.unflatten(traced.out_tree, list(range(len(traced.program.outputs))))
+    return trees.unflatten(
+        traced.out_tree, [_Output(i) for i in range(len(traced.program.outputs))]
+    )
 
 
 def _reverse(prep, has_aux, name, span):
@@ -103,12 +110,13 @@ def _reverse(prep, has_aux, name, span):
                 f"{name}(has_aux=True) needs the function to return (value, aux)", span
             )
         positions = positions[0]
-    if not isinstance(positions, int):
+    if type(positions) is not _Output:
         raise JxTypeError(
-            f"{name} needs a function returning one scalar; it returned a "
-            f"{type(positions).__name__} — use jacrev or vjp",
+            f"{name} needs a function returning one float scalar; it returned "
+            f"{describe(positions)} — use jacrev or vjp",
             span,
         )
+    positions = int(positions)
     loss = program.outputs[positions].aval
     if loss.shape != ():
         raise JxTypeError(
