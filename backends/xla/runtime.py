@@ -388,7 +388,8 @@ def compile(program: Program) -> Compiled:
 def pmap(program: Program, shards, axis_name) -> list[list[np.ndarray]]:
     """pmap's hook: run the per-shard program with one replica per shard, in one go (or, if
     some of it does not lower, shard by shard on pmap's threads)."""
-    if not lowerable(program, replicated=True):
+    # One shard is no replicated module (its parameters have no replica axis).
+    if len(shards) == 1 or not lowerable(program, replicated=True):
         return run_shards(sys.modules[__name__], program, shards, axis_name, None)
     return _cached(program, len(shards)).run_replicas(shards)
 
