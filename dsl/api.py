@@ -150,7 +150,8 @@ class Function:
     def __call__(self, *args, **kwargs):
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
-            result = call(self.value, args, kwargs, None)
+            # From Python there is no call site in jx source: errors point at the definition.
+            result = call(self.value, args, kwargs, getattr(self.value, "span", None))
         try:
             return to_host(result, self.backend, numbers=True)
         except JxError as e:

@@ -109,6 +109,11 @@ def test_fori_loop_int_carry_is_an_error():
     assert caught.value.span is not None
 
 
+def test_an_empty_loop_from_python_on_xla_keeps_its_carry():
+    m = jx.compile("def f(x) = fori_loop(0, -1, lambda i, v: v + 1.0, x)", backend="xla")
+    assert float(m.f(2.0)) == 2.0
+
+
 @pytest.mark.xfail(strict=True, reason="known bug: a ragged host list is a NumPy ValueError")
 def test_ragged_host_argument():
     assert judged("def f(x) = x", "call", "[[1, 2], [3]]") is None
