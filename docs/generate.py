@@ -43,7 +43,7 @@ GROUPS = [
 
 def _group(name: str, fn) -> str:
     module = fn.__module__
-    if module.endswith("effects"):
+    if module.endswith(("effects", "files")):
         return GROUPS[3]
     if module.endswith("collectives"):
         return GROUPS[2]

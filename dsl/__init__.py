@@ -22,7 +22,7 @@ from . import (  # noqa: F401 - the families of core built-ins register themselv
     distributed,
 )
 from . import combinators as _combinators
-from . import effects as _effects  # noqa: F401 - registers print, save, load and assert
+from . import effects as _effects  # noqa: F401 - registers print and assert
 from . import linalg as _linalg_module  # noqa: F401 - registers the linalg module
 from . import plotting as _plotting  # noqa: F401 - registers the plot family
 from . import random_module as _random_module  # noqa: F401 - registers the random module
@@ -87,6 +87,7 @@ from .errors import (
     TypeError,
     ValueError,
 )
+from .files import allow_path
 from .limits import limits
 from .version import __version__
 
@@ -122,6 +123,7 @@ __all__ = [
     "TypeError",
     "ValueError",
     "__version__",
+    "allow_path",
     "compile",
     "config",
     "device_count",

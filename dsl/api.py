@@ -27,7 +27,8 @@ import numpy as np
 from . import (
     ast,
     dtypes,
-    effects,  # noqa: F401 - registers print/save/load
+    effects,  # noqa: F401 - registers print and assert
+    files,  # noqa: F401 - registers save and load
     syntax,
     trees,
 )
@@ -257,7 +258,8 @@ class Function:
     def _call(self, args, kwargs):
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
-            result = call(self.value, args, kwargs, None)
+            # From Python there is no call site in jx source: errors point at the definition.
+            result = call(self.value, args, kwargs, getattr(self.value, "span", None))
         return self._to_host(result)
 
     def _to_host(self, result):

@@ -13,6 +13,7 @@ attributes and methods onto the table.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -135,11 +136,6 @@ def array_attribute(x, attr: str, span):
 
         return Builtin("transpose", transpose_method)
     if attr in _METHODS:
-        target = BUILTINS[_METHODS[attr]].fn
-
-        def method(*args, **kwargs):
-            return target(x, *args, **kwargs)
-
-        return Builtin(attr, method)
+        return Builtin(attr, functools.partial(BUILTINS[_METHODS[attr]].fn, x))
     hint = did_you_mean(attr, ["shape", "ndim", "size", "dtype", "T", "at", "reshape", *_METHODS])
     raise JxTypeError(f"an array has no attribute '{attr}'{hint}", span)

@@ -70,6 +70,8 @@ def arange(start, stop=None, step=1, dtype=None):
     start, stop, step = (_static_number(v, "arange's bounds") for v in (start, stop, step))
     if step == 0:
         raise JxValueError("arange: step must not be zero")
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        raise JxValueError(f"arange: bounds and step must be finite, got {start}, {stop}, {step}")
     n = max(0, math.ceil((stop - start) / step))
     is_int = all(isinstance(v, int) for v in (start, stop, step))
     dtype = to_dtype(dtype) or (dtypes.i32 if is_int else dtypes.f32)

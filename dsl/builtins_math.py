@@ -70,6 +70,9 @@ def ceil(x):
     return _rounding("ceil")(x)
 
 
+_FLOAT_DECIMALS = 308  # 10.0 ** 309 overflows f64
+
+
 @builtin()
 def round_(x, decimals=0):
     if type(decimals) is not int:
@@ -77,6 +80,10 @@ def round_(x, decimals=0):
     if decimals == 0:
         return _rounding("round")(x)
     x = ops.as_array(x)
+    if abs(decimals) > _FLOAT_DECIMALS:
+        # As Python's round: every float is round to so many decimals, and rounds to 0 at
+        # so many tens (10.0 ** decimals itself would overflow).
+        return x if decimals > 0 else ops.binary("mul", x, 0)
     dtype = aval_of(x).dtype
     if not dtypes.is_float(dtype):
         if decimals > 0:

@@ -14,6 +14,7 @@ from .backend import is_concrete
 from .builtins import builtin
 from .core import CTX, Tracer, aval_of, bind, describe
 from .errors import TypeError as JxTypeError
+from .errors import ValueError as JxValueError
 from .functions import Jitted, call
 from .indexing import unpack
 from .prng import Key
@@ -50,7 +51,9 @@ def len_(obj):
         if not shape:
             raise JxTypeError("len() of a 0-d array")
         return shape[0]
-    if isinstance(obj, Sized):  # tuples, records, ranges, key arrays
+    if isinstance(obj, range):
+        return max(0, (obj.stop - obj.start + obj.step - (1 if obj.step > 0 else -1)) // obj.step)
+    if isinstance(obj, Sized):  # tuples, records, key arrays
         return len(obj)
     raise JxTypeError(f"len() of {describe(obj)}")
 
@@ -125,6 +128,8 @@ def partial(func, *args, **keywords):
 
 @builtin()
 def int_(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        raise JxValueError(f"int() of {x}: only finite floats have an integer value")
     if isinstance(x, (int, float, bool)):
         return int(x)
     return ops.convert(x, dtypes.i32)
@@ -133,7 +138,12 @@ def int_(x):
 @builtin()
 def float_(x):
     if isinstance(x, (int, float, bool)):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise JxValueError(
+                f"float() of an int too large for a float ({x.bit_length()} bits)"
+            ) from None
     return ops.convert(ops.as_array(x), dtypes.f32)
 
 

@@ -187,6 +187,8 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
     a = ops.as_array(a)
     if aval_of(a).ndim < 2:
         raise ShapeError(f"trace needs an array of two or more dimensions, got {aval_of(a)}")
+    if type(offset) is not int:
+        raise JxTypeError(f"trace(): offset must be a static int, got {describe(offset)}")
     return sum_(diagonal(a, offset, axis1, axis2), -1, dtype)
 
 

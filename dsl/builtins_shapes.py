@@ -87,9 +87,11 @@ def stack(arrays, axis=0, dtype=None):
 def _seq(arrays, what):
     if ops.is_array(arrays):
         n = aval_of(arrays).shape[0] if aval_of(arrays).shape else 0
-        return [getitem(arrays, i) for i in range(n)]
-    if not isinstance(arrays, (tuple, list)):
+        arrays = [getitem(arrays, i) for i in range(n)]
+    elif not isinstance(arrays, (tuple, list)):
         raise JxTypeError(f"{what} takes a tuple of arrays, got {describe(arrays)}")
+    if not arrays:
+        raise JxValueError(f"{what} needs at least one array")
     return list(arrays)
 
 

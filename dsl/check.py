@@ -21,12 +21,14 @@ EFFECT_MODULES = ("plot",)
 
 
 class Checker:
-    """`resolve(module_name, span)` raises the ImportError of an import that finds nothing."""
+    """`resolve(module_name, span)` raises the ImportError of an import that finds nothing;
+    `qualify(name)` is the `module.name` of a library member an undefined name may mean."""
 
-    def __init__(self, builtins: set, known: set = frozenset(), resolve=None):
+    def __init__(self, builtins: set, known: set = frozenset(), resolve=None, qualify=None):
         self.builtins = set(builtins)
         self.known = set(known)  # names bound before this module (REPL, env=)
         self.resolve = resolve
+        self.qualify = qualify
         self.functions: dict = {}  # top-level def name -> FunctionDef (unique ones only)
 
     # -- entry
@@ -145,9 +147,11 @@ class Checker:
         if isinstance(e, ast.Name):
             if not any(e.id in s for s in scopes):
                 visible = set().union(*scopes)
-                raise NameError(
-                    f"name '{e.id}' is not defined{did_you_mean(e.id, visible)}", e.span
-                )
+                hint = did_you_mean(e.id, visible)
+                member = self.qualify(e.id) if self.qualify and not hint else None
+                if member:
+                    hint = f"; did you mean '{member}' (import {member.split('.')[0]})?"
+                raise NameError(f"name '{e.id}' is not defined{hint}", e.span)
             return
         if isinstance(e, ast.Lambda):
             for p in e.params:
@@ -239,7 +243,9 @@ def _source_text(span) -> str:
     return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
 
 
-def check_module(module: ast.Module, builtins: set, known: set = frozenset(), resolve=None):
+def check_module(
+    module: ast.Module, builtins: set, known: set = frozenset(), resolve=None, qualify=None
+):
     """Every static check of a module: scope, purity, arity, imports, key linearity."""
-    Checker(builtins, known, resolve).module(module)
+    Checker(builtins, known, resolve, qualify).module(module)
     check_keys(module)

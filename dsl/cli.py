@@ -23,6 +23,7 @@ from .api import execute, get_backend, using
 from .config import config
 from .core import CTX
 from .errors import JxError
+from .files import allow_path
 from .formatting import parse_signature
 from .functions import trace_function, traced_leaf
 from .ir_check import check_program
@@ -368,6 +369,12 @@ def main(argv=None) -> int:
         default=distributed.DEFAULT_TIMEOUT_S,
         help="seconds a process may take to join, or stay silent, before the others stop",
     )
+    p.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help="let save and load use files under DIR too (repeatable)",
+    )
     p.set_defaults(run=cmd_run)
 
     p = _command(sub, "check")
@@ -393,6 +400,12 @@ def main(argv=None) -> int:
     )
     p.add_argument(
         "--check", action="store_true", help="check the program keeps the IR's rules (jx.ir_check)"
+    )
+    p.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help="let save and load use files under DIR too (repeatable)",
     )
     p.set_defaults(run=cmd_ir)
 
@@ -424,9 +437,17 @@ def main(argv=None) -> int:
     p = _command(sub, "repl")
     p.add_argument("--backend", default=backend_registry.DEFAULT, choices=backends)
     p.add_argument("--device", choices=devices, help="the xla backend's platform")
+    p.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help="let save and load use files under DIR too (repeatable)",
+    )
     p.set_defaults(run=cmd_repl)
 
     args = parser.parse_args(argv)
+    for folder in getattr(args, "allow_path", None) or ():
+        allow_path(folder)
     try:
         return args.run(args)
     except JxError as e:

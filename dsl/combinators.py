@@ -45,8 +45,12 @@ def _fit(builder, value, tree, avals, what, span):
         b = aval_of(x)
         if b.shape != a.shape:
             raise ShapeError(f"{what}: a carry of {a} came back as {b.strong()}", span)
-        if b.dtype != a.dtype and not (
-            b.weak or dtypes.promote(a.update(weak=True), b)[0] == a.dtype
+        # A weak number joins a carry of its own kind or a wider one (a Python float
+        # into an f16 carry, an int into a float carry), never a narrower kind: v + 0.5
+        # in an i32 carry would be truncated each step.
+        if b.dtype != a.dtype and a.dtype not in (
+            dtypes.promote(a, b)[0],
+            dtypes.promote(a.update(weak=True), b)[0],
         ):
             raise JxTypeError(
                 f"{what}: a carry of {a} came back as {b.strong()}; cast it with astype", span
@@ -136,8 +140,9 @@ def scan(f, init, xs=None, length=None, reverse=False, progress=None, checkpoint
     return _scan(f, init, xs, length, reverse, _ticking(progress, "scan", CTX.span))
 
 
-def _scan(f, init, xs, length, reverse, label):
-    """scan, with the label of its progress bar (None: no bar)."""
+def _scan(f, init, xs, length, reverse, label, what="scan's function"):
+    """scan, with the label of its progress bar (None: no bar), naming the function
+    `what` in its errors."""
     span = CTX.span
     x_leaves, x_tree = trees.flatten(xs, number_leaf) if xs is not None else ([], None)
     x_leaves = [ops.as_array(x) for x in x_leaves]
@@ -170,7 +175,7 @@ def _scan(f, init, xs, length, reverse, label):
         return out
 
     builder, (new_carry, y) = trace_body(body, tree, avals, slice_avals)
-    outs = _fit(builder, new_carry, tree, avals, "scan's function", span)
+    outs = _fit(builder, new_carry, tree, avals, what, span)
     y_leaves, y_tree = trees.flatten(y, number_leaf)
     with trace_into(builder):
         y_leaves = [ops.as_array(v) for v in y_leaves]
@@ -234,7 +239,7 @@ def fori_loop(lower, upper, body_fun, init_val, progress=None):
             with loop_index(i):
                 return call(body_fun, [i, carry], {}, span), None
 
-        carry, _ = _scan(_PyFn(step), init_val, idx, None, False, label)
+        carry, _ = _scan(_PyFn(step), init_val, idx, None, False, label, "fori_loop's body")
         return carry
     lo = ops.convert(lower, dtypes.i32)
     hi = ops.convert(upper, dtypes.i32)

@@ -11,6 +11,8 @@ backend, so every equation and error knows where it came from.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import dtypes, ir_check, nans
@@ -18,7 +20,9 @@ from .backend import is_concrete
 from .dtypes import ShapedArray
 from .errors import JxError, JxRuntimeError, Span
 from .errors import TypeError as JxTypeError
+from .errors import ValueError as JxValueError
 from .ir import Eqn, Literal, Program, Var
+from .limits import how_to_raise, limits
 
 
 class Context:
@@ -27,6 +31,7 @@ class Context:
         "builders",
         "checking",
         "depth",
+        "differentiating",
         "echo",
         "loop_indices",
         "loop_level",
@@ -40,6 +45,7 @@ class Context:
         self.backend = None
         self.builders: list[Builder] = []
         self.depth = 0  # nesting of jx function calls, for the recursion limit
+        self.differentiating = 0  # nesting of differentiations being traced (transform_depth)
         self.echo = None  # the REPL's printer of expression statements
         self.checking = False  # `jx check` traces the top level: its effects do not act
         self.out = None  # where print() writes (sys.stdout when None)
@@ -224,8 +230,10 @@ def bind(prim, *args, **params):
         ]
         try:
             outs = CTX.backend.run_eqn(prim, arrays, params)
-        except JxError:
-            raise
+        except JxError as e:
+            raise e.with_span(CTX.span) from None
+        except MemoryError:
+            raise out_of_memory(CTX.span) from None
         except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
             raise JxRuntimeError(f"{prim.name} failed on the backend: {e}", CTX.span) from None
         outs = concrete_results(outs, out_avals)
@@ -234,6 +242,12 @@ def bind(prim, *args, **params):
     ins = [builder.lift(a) for a in args]
     out_avals = _abstract(prim, [v.aval for v in ins], params)
     outs = [Var(a) for a in out_avals]
+    if len(builder.eqns) >= limits.program_equations:
+        raise JxValueError(
+            f"a program of more than {limits.program_equations:_} equations; "
+            + how_to_raise("program_equations"),
+            CTX.span,
+        )
     builder.eqns.append(Eqn(prim, ins, outs, params, CTX.span))
     if prim.multiple_results:
         return [Tracer(builder, v) for v in outs]
@@ -256,6 +270,40 @@ def concrete_results(outs, avals) -> list:
 
 def _abstract(prim, avals, params):
     try:
-        return prim.abstract_eval(*avals, **params)
+        out_avals = prim.abstract_eval(*avals, **params)
     except JxError as e:
         raise e.with_span(CTX.span) from None
+    for a in out_avals:
+        check_size(a.shape, a.dtype)
+    return out_avals
+
+
+def out_of_memory(span) -> JxRuntimeError:
+    return JxRuntimeError(
+        "out of memory: the machine cannot hold an array this program makes (arrays may "
+        f"be up to {limits.array_bytes:_} bytes: lower jx.limits.array_bytes or "
+        "JX_LIMIT_ARRAY_BYTES to be stopped before allocating)",
+        span,
+    )
+
+
+#: The most dimensions an array has (NumPy's bound, which every backend meets).
+MAX_NDIM = 64
+
+
+def check_size(shape, dtype) -> None:
+    """Refuse an array bigger than `limits.array_bytes` (or with one dimension bigger), so
+    no backend is asked to allocate it."""
+    if len(shape) > MAX_NDIM:
+        raise JxValueError(
+            f"an array of {len(shape)} dimensions; arrays have at most {MAX_NDIM}", CTX.span
+        )
+    item = np.dtype(dtype).itemsize
+    if math.prod(shape) * item > limits.array_bytes or any(
+        d * item > limits.array_bytes for d in shape
+    ):
+        raise JxValueError(
+            f"an array of shape {tuple(shape)} and dtype {dtypes.short(dtype)} is larger than "
+            f"{limits.array_bytes:_} bytes; {how_to_raise('array_bytes')}",
+            CTX.span,
+        )

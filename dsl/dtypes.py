@@ -10,6 +10,7 @@ where JAX's default would be 64-bit (an i32 meeting a float) jx's is 32-bit.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import ml_dtypes
@@ -111,7 +112,7 @@ class ShapedArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def strong(self) -> ShapedArray:
         return ShapedArray(self.shape, self.dtype, False) if self.weak else self

@@ -1,25 +1,22 @@
-"""Top-level effects: print, save, load and assert (LANGUAGE.md section 7).
+"""Top-level effects: print and assert (LANGUAGE.md section 7; save and load are in
+files.py), and f-strings.
 
 In a run of several processes, print and save act on process 0 (see each). They exist
 only at the top level (the checker refuses them in functions, and
-`call_builtin` refuses them while tracing). `save` writes atomically: a temporary file in
-the target's folder, then a rename, so a failure never leaves a half-written file.
+`call_builtin` refuses them while tracing). `save` and `load` are in files.py.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 
 import numpy as np
 
-from . import ast, dtypes, ops, trees
+from . import ast, trees
 from .builtins import builtin
 from .core import CTX, Tracer, describe
-from .distributed import is_lead, process_index
+from .distributed import is_lead
 from .errors import AssertionError as JxAssertionError
-from .errors import JxRuntimeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .formatting import format_value
@@ -31,99 +28,12 @@ def print_(*values, sep=" ", end="\n", all_processes=False):
     """Print on process 0 of a run (every process's line with all_processes=True)."""
     if not (all_processes or is_lead()):
         return
+    for name, text in (("sep", sep), ("end", end)):
+        if not isinstance(text, str):
+            raise JxTypeError(f"print(): {name} must be a string, got {describe(text)}")
     out = CTX.out or sys.stdout
     out.write(sep.join(format_value(v) for v in values) + end)
     out.flush()
-
-
-def _path(path) -> str:
-    if not isinstance(path, str):
-        raise JxTypeError(f"a file path must be a string literal, got {describe(path)}")
-    return os.path.abspath(path)
-
-
-def _host(x) -> np.ndarray:
-    if not ops.is_array(x) and not ops.is_scalar(x):
-        raise JxTypeError(f"save() writes arrays, got {describe(x)}")
-    # Contiguous: NumPy's writer crashes on a strided view (a broadcast) of many dimensions.
-    return np.asarray(x, order="C")
-
-
-@builtin("save", effect=True)
-def save(path, *arrays, **named):
-    """Write .npy or .npz, from process 0 of a run; a path holding `{process}` is written
-    by every process, with its index there."""
-    if isinstance(path, str) and "{process}" in path:
-        path = path.replace("{process}", str(process_index()))
-    elif not is_lead():
-        return
-    target = _path(path)
-    if target.endswith(".npy"):
-        if len(arrays) != 1 or named:
-            raise JxTypeError('save("x.npy", x) takes exactly one array; use .npz for several')
-        payload = _host(arrays[0])
-    elif target.endswith(".npz"):
-        if arrays and named:
-            raise JxTypeError("save(.npz) takes either positional or named arrays, not both")
-        payload = {f"arr_{i}": _host(a) for i, a in enumerate(arrays)}
-        payload.update({k: _host(v) for k, v in named.items()})
-    else:
-        raise JxTypeError("save() writes .npy or .npz files")
-    folder = os.path.dirname(target)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".jx-save-", suffix=".tmp")
-    except OSError as e:
-        raise JxRuntimeError(f"cannot write {path}: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), _file_mode())  # mkstemp's file is private; a save is not
-            if isinstance(payload, dict):
-                np.savez(f, **payload)
-            else:
-                np.save(f, payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise JxRuntimeError(f"cannot write {path}: {e.strerror}") from None
-        raise
-
-
-def _file_mode() -> int:
-    """The permissions `open()` would give a new file (0o666 less the umask)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@builtin("load", effect=True)
-def load(path):
-    target = _path(path)
-    try:
-        data = np.load(target, allow_pickle=False)
-    except FileNotFoundError:
-        raise JxRuntimeError(f"no such file: {path}") from None
-    except (OSError, ValueError) as e:
-        raise JxRuntimeError(f"cannot read {path}: {e}") from None
-    if isinstance(data, np.ndarray):
-        return _loaded(data, path)
-    with data:
-        return {k: _loaded(data[k], path) for k in data.files}
-
-
-def _loaded(array: np.ndarray, path) -> np.ndarray:
-    # np.save writes ml_dtypes' bfloat16 as two-byte void records: read those back as bf16.
-    if array.dtype == np.dtype("V2"):
-        return array.view(dtypes.bf16)
-    try:
-        return array.astype(dtypes.canonical(array.dtype), copy=False)
-    except ValueError:
-        raise JxTypeError(
-            f"{path} holds an array of dtype {array.dtype}, which jx does not have"
-        ) from None
 
 
 def run_assert(stmt, scope, top):

@@ -21,10 +21,13 @@ class Source:
     name: str
     text: str
 
+    def lines(self) -> list[str]:
+        """The text's lines as the parser counts them: only \n ends a line (\r\n and a lone
+        \r are read as \n first); form feeds, \x85 and \u2028 are characters on a line."""
+        return self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
     def line(self, lineno: int) -> str:
-        # Only \n ends a line (the parser reads \r\n and \r as \n first): form feeds, \x85
-        # and \u2028 are characters on a line, as the parser counts them.
-        lines = self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        lines = self.lines()
         return lines[lineno - 1] if 0 < lineno <= len(lines) else ""
 
 

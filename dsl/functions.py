@@ -12,7 +12,9 @@ number traced (except `static_argnums`) and runs the optimized program as one un
 from __future__ import annotations
 
 import gc
+import os
 import warnings
+from importlib import resources
 
 import numpy as np
 
@@ -26,10 +28,11 @@ from .core import (
     concrete_results,
     current_builder,
     describe,
+    out_of_memory,
     trace_into,
 )
 from .distributed import LeafMarker, leaf_specs
-from .dtypes import ShapedArray
+from .dtypes import ShapedArray, short
 from .dtypes import short as dtype_name
 from .errors import JxError, JxRuntimeError, PurityError, RetraceWarning
 from .errors import RecursionError as JxRecursionError
@@ -102,6 +105,7 @@ def apply_closure(fn: Closure, bound: dict, span):
             )
         result = fn.exec_body(fn.body, Scope(fn.scope, vars=bound))
     except JxError as e:
+        _blame_caller(e, span, f"'{fn.name}' of the standard library")
         # One note per call level on the way out (the error passes each level once, from the
         # innermost), so the whole call chain shows; a recursion repeats one note, kept once.
         note = (f"called from here ('{fn.name}')", span)
@@ -113,6 +117,21 @@ def apply_closure(fn: Closure, bound: dict, span):
     finally:
         CTX.depth -= 1
     return None if result is None else result.value
+
+
+_LIBRARY = os.path.join(str(resources.files("jx.stdlib")), "")
+
+
+def _in_library(span) -> bool:
+    return span is not None and span.source.name.startswith(_LIBRARY)
+
+
+def _blame_caller(e: JxError, span, where: str) -> None:
+    """A mistake in a call into the standard library is the caller's: the caret goes to
+    the call at `span`, and the library line it broke becomes a note."""
+    if _in_library(e.span) and span is not None and not _in_library(span):
+        e.add_note(f"raised inside {where}", e.span)
+        e.span = span
 
 
 def traced_leaf(x) -> bool:
@@ -184,7 +203,12 @@ def _is_tracer(x) -> bool:
 
 def leaf_value(x, aval):
     """An argument leaf as the backend's input for a program input of `aval`."""
-    return x if is_concrete(x) else CTX.backend.to_device(np.asarray(x, dtype=aval.dtype))
+    if is_concrete(x):
+        return x
+    try:
+        return CTX.backend.to_device(np.asarray(x, dtype=aval.dtype))
+    except OverflowError:
+        raise JxTypeError(f"the argument {x} does not fit in {short(aval.dtype)}") from None
 
 
 def run_guarded(runner, values, span, program):
@@ -192,8 +216,11 @@ def run_guarded(runner, values, span, program):
     at `span`, and so does a NaN it made when `jx.config.debug_nans` is on."""
     try:
         outs = concrete_results(runner(*values), [v.aval for v in program.outputs])
-    except JxError:
-        raise
+    except JxError as e:
+        _blame_caller(e, span, "the standard library")
+        raise e.with_span(span) from None
+    except MemoryError:
+        raise out_of_memory(span) from None
     except Exception as e:  # noqa: BLE001 - any backend failure becomes the user's error
         raise JxRuntimeError(f"the backend failed: {e}", span) from None
     nans.check_program(program, values, outs, CTX.backend, span)
@@ -362,9 +389,14 @@ class Jitted:
 
     def __init__(self, fn, static_argnums=(), in_shardings=None, out_shardings=None):
         self.fn = fn
-        if isinstance(static_argnums, int):
+        if type(static_argnums) is int:
             static_argnums = (static_argnums,)
-        self.static_argnums = tuple(static_argnums)
+        if not isinstance(static_argnums, tuple) or any(type(i) is not int for i in static_argnums):
+            raise JxTypeError(
+                f"jit: static_argnums must be a static int or a tuple of them, "
+                f"got {describe(static_argnums)}"
+            )
+        self.static_argnums = static_argnums
         self.shardings = (in_shardings, out_shardings)
         self.cache = TraceCache()
         self.name = getattr(fn, "name", "function")

@@ -96,14 +96,7 @@ def getitem(x, index, fill=None):
     for k, item in enumerate(items):
         n = a.shape[k]
         if isinstance(item, slice):
-            for part in (item.start, item.stop, item.step):
-                if part is not None and not isinstance(part, (int, np.integer)):
-                    raise JxIndexError(
-                        f"slice bounds must be static ints, got {describe(part)}; "
-                        "use dynamic_slice for traced starts"
-                    )
-            if item.step == 0:
-                raise JxIndexError("slice step cannot be zero")
+            _check_slice(item)
             start, stop, step = item.indices(n)
             count = len(range(start, stop, step))
             if step < 0:
@@ -201,11 +194,25 @@ def _advanced(x, items, advanced, adjacent, fill):
     return ops.where(valid, out, fill)
 
 
+def _check_slice(item: slice) -> None:
+    for part in (item.start, item.stop, item.step):
+        if part is not None and not isinstance(part, (int, np.integer)):
+            raise JxIndexError(
+                f"slice bounds must be static ints, got {describe(part)}; "
+                "use dynamic_slice for traced starts"
+            )
+    if item.step == 0:
+        raise JxIndexError("slice step cannot be zero")
+
+
 def _static_positions(shape, index):
     """Flat positions selected by a fully static index, computed by NumPy itself."""
     items = index if isinstance(index, tuple) else (index,)
     if not all(_is_static_index_item(i) for i in items):
         return None
+    for item in items:
+        if isinstance(item, slice):
+            _check_slice(item)
     if any(is_concrete(i) and i.dtype == np.bool_ for i in items):
         return None
     try:

@@ -345,8 +345,9 @@ def binary_op(op: str, x, y, span):
     if ops.is_scalar(x) and ops.is_scalar(y):
         if op == "@":
             raise JxTypeError("@ needs arrays, not numbers", span)
+        ops.check_int_width(op, x, y)
         try:
-            return _BINARY_STATIC[op](x, y)
+            result = _BINARY_STATIC[op](x, y)
         except ZeroDivisionError:
             return _BINARY_ARRAY[op](ops.as_array(x), y)
         except (OverflowError, ValueError) as e:
@@ -355,6 +356,8 @@ def binary_op(op: str, x, y, span):
             raise JxTypeError(
                 f"unsupported operands for {op}: {describe(x)} and {describe(y)}", span
             ) from None
+        ops.check_int_width("=", result, 0)
+        return result
     if type(x) is type(y) and isinstance(x, (tuple, list)) and op == "+":
         return x + y  # concatenation, as in Python
     if op == "*" and isinstance(x, (tuple, list)) and type(y) is int:
@@ -526,6 +529,12 @@ def subscript(value, index, span):
     if isinstance(value, (AtHelper, IndexTricks)):
         return value.getitem(index)
     if isinstance(value, tuple):
+        if isinstance(index, slice):
+            parts = (index.start, index.stop, index.step)
+            if not all(p is None or type(p) is int for p in parts):
+                raise JxTypeError("a tuple slice takes static ints", span)
+            if index.step == 0:
+                raise JxValueError("slice step cannot be zero", span)
         if isinstance(index, slice) or (isinstance(index, int) and not isinstance(index, bool)):
             try:
                 return value[index]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .dtypes import ShapedArray, short
+from .errors import ValueError as JxValueError
+from .limits import how_to_raise, limits
 
 
 class Var:
@@ -59,6 +61,13 @@ class Program:
         self.inputs = tuple(inputs)
         self.eqns = tuple(eqns)
         self.outputs = tuple(outputs)
+        if len(self.eqns) > limits.program_equations:
+            # Transformations make programs without a builder: the one bound holds here too.
+            raise JxValueError(
+                f"a program of more than {limits.program_equations:_} equations; "
+                + how_to_raise("program_equations"),
+                self.eqns[-1].span,
+            )
 
     @property
     def in_avals(self) -> tuple:

@@ -42,6 +42,13 @@ def _matrix(a, name, square=False):
     return ops.convert(a, aval_of(a).dtype)  # a strong array
 
 
+def _flags(name, **flags) -> None:
+    """Refuse anything but a bool (or an int) where linalg.`name` takes a flag."""
+    for flag, value in flags.items():
+        if not isinstance(value, (bool, int)):
+            raise JxTypeError(f"linalg.{name}: {flag} must be True or False, got {describe(value)}")
+
+
 def _promote(a, b):
     dtype, _ = dtypes.promote_many([aval_of(a), aval_of(b)])
     return ops.convert(a, dtype), ops.convert(b, dtype)
@@ -61,6 +68,7 @@ def _perm_sign(pivots, dtype):
 def cholesky(a, upper=False):
     """Cholesky factor of a symmetric positive-definite matrix: lower L with a = L @ L.T
     (upper=True gives L.T). Reads (a + a.T) / 2; NaNs where a is not positive definite."""
+    _flags("cholesky", upper=upper)
     chol = bind(cholesky_p, _symmetrize(_matrix(a, "cholesky", square=True)))
     return mT(chol) if upper else chol
 
@@ -118,6 +126,13 @@ def triangular_solve(a, b, left_side=False, lower=False, transpose_a=False, unit
     """Solve op(a) @ x == b (left_side) or x @ op(a) == b with triangular a, op(a) = a.T if
     transpose_a; only a's lower (or upper) triangle is read. As lax.linalg.triangular_solve;
     a 1-d b is one vector."""
+    _flags(
+        "triangular_solve",
+        left_side=left_side,
+        lower=lower,
+        transpose_a=transpose_a,
+        unit_diagonal=unit_diagonal,
+    )
     a, b = _promote(_matrix(a, "triangular_solve", square=True), ops.inexact(b))
     vector = aval_of(b).ndim == 1
     if vector:
@@ -143,9 +158,7 @@ def svd(a, full_matrices=True, compute_uv=True):
     """Singular value decomposition (u, s, vt) with a = u[:, :k] @ diag(s) @ vt[:k], s
     descending; s alone when compute_uv=False. With full_matrices the extra columns of u
     (or rows of vt) are any orthonormal completion, differentiated by the least rotation."""
-    for name, flag in (("full_matrices", full_matrices), ("compute_uv", compute_uv)):
-        if not isinstance(flag, (bool, int)):
-            raise JxTypeError(f"linalg.svd: {name} must be True or False, got {describe(flag)}")
+    _flags("svd", full_matrices=full_matrices, compute_uv=compute_uv)
     outs = bind(svd_p, _matrix(a, "svd"), full_matrices=full_matrices, compute_uv=compute_uv)
     return tuple(outs) if compute_uv else outs[0]
 
@@ -154,7 +167,9 @@ def eigh(a, UPLO="L", symmetrize_input=True):
     """Eigenvalues (ascending) and eigenvectors (w, v) of a symmetric matrix: a @ v = v * w.
     Reads (a + a.T) / 2, or only the UPLO triangle when symmetrize_input=False."""
     if not isinstance(UPLO, str) or UPLO not in ("L", "U"):
-        raise JxValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+        got = repr(UPLO) if isinstance(UPLO, str) else describe(UPLO)
+        raise JxValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {got}")
+    _flags("eigh", symmetrize_input=symmetrize_input)
     a = _matrix(a, "eigh", square=True)
     w, v = bind(eigh_p, _symmetrize(a) if symmetrize_input else a, lower=UPLO == "L")
     return w, v

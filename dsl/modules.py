@@ -6,6 +6,7 @@ ImportError. A module runs its top level once per backend and is cached by path.
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 
 from . import ast, check, syntax
@@ -75,7 +76,24 @@ def _resolve(name: str, span) -> None:
 def check_module(module, known: set = frozenset()) -> None:
     """The static checks of a module whose names are the built-ins' (and `known`)."""
     with python_frames():
-        check.check_module(module, set(BUILTINS), known, _resolve)
+        check.check_module(module, set(BUILTINS), known, _resolve, library_member)
+
+
+_TOP_LEVEL_NAME = re.compile(r"^(?:def\s+([A-Za-z]\w*)|([A-Za-z]\w*)\s*=[^=])", re.MULTILINE)
+_MEMBERS: dict = {}
+
+
+def library_member(name: str) -> str | None:
+    """`module.name` where a standard-library module has a public member `name` (for the
+    hint of an undefined name)."""
+    if not _MEMBERS:
+        for module, build in NATIVE.items():
+            _MEMBERS[module] = set(build().members)
+        for entry in resources.files("jx.stdlib").iterdir():
+            if entry.name.endswith(".jx") and entry.name[:-3] not in _MEMBERS:
+                found = _TOP_LEVEL_NAME.findall(entry.read_text(encoding="utf-8"))
+                _MEMBERS[entry.name[:-3]] = {a or b for a, b in found}
+    return next((f"{m}.{name}" for m in sorted(_MEMBERS) if name in _MEMBERS[m]), None)
 
 
 def import_module(name: str, span, scope: Scope) -> Module:
@@ -110,12 +128,12 @@ def load_module(name: str, path: str) -> Module:
     tree = syntax.parse(text, path)
     check_module(tree)
     scope = module_scope(path)
-    saved = CTX.builders, CTX.depth
+    saved = CTX.builders, CTX.depth, CTX.span  # the importer's errors keep their own place
     CTX.builders, CTX.depth = [], 0
     try:
         exec_block(tree.body, scope, top=True)
     finally:
-        CTX.builders, CTX.depth = saved
+        CTX.builders, CTX.depth, CTX.span = saved
     return Module(name, {k: v for k, v in scope.vars.items() if not k.startswith("_")})
 
 

@@ -19,6 +19,7 @@ from .errors import ShapeError
 from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .ir import Literal
+from .limits import how_to_raise, limits
 from .primitives import elementwise
 from .primitives.shapes import constant
 
@@ -274,7 +275,13 @@ def array(value, dtype=None):
         target = np.dtype(dtype) if dtype is not None else alone
         if target == dtypes.i32 and any(not -(2**31) <= v < 2**31 for v in value):
             target = dtypes.i64  # as NumPy: integers too big for i32 make an i64 array
-        return constant(np.asarray(value, dtype=target))
+        try:
+            return constant(np.asarray(value, dtype=target))
+        except OverflowError:
+            too_big = next(v for v in value if isinstance(v, int) and not -(2**63) <= v < 2**63)
+            raise JxTypeError(
+                f"the literal {too_big} does not fit in {dtypes.short(target)}"
+            ) from None
     items = [array(v) for v in value]
     shapes = {aval_of(i).shape for i in items}
     if len(shapes) > 1:
@@ -289,9 +296,9 @@ def array(value, dtype=None):
 def normalize_axis(axis, ndim: int) -> int:
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise JxTypeError(f"an axis must be a static int, got {describe(axis)}")
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    if not -ndim <= axis < ndim:
         raise JxValueError(f"axis {axis} is out of bounds for an array of {ndim} dimensions")
-    return int(axis) % max(ndim, 1)
+    return int(axis) % ndim
 
 
 def normalize_axes(axis, ndim: int) -> tuple:
@@ -339,7 +346,7 @@ def transpose(x, axes=None):
     axes = static_ints(axes)
     perm = tuple(reversed(range(nd))) if axes is None else normalize_axes(tuple(axes), nd)
     if len(perm) != nd:
-        raise JxValueError(f"transpose: axes {tuple(axes)} do not match {nd} dimensions")
+        raise JxValueError(f"transpose: axes {axes} do not match {nd} dimensions")
     if perm == tuple(range(nd)):
         return x
     return bind(primitives.transpose_p, x, permutation=perm)
@@ -428,7 +435,33 @@ def static_slice(x, starts, limits, strides):
 _LOW_FLOATS = (dtypes.f16, dtypes.bf16)
 
 
+def check_int_width(op: str, x, y) -> None:
+    """Refuse a static integer wider than `limits.int_bits`: the value `x` itself (op "="),
+    or, before computing it, the result of `x ** y` or `x << y` (Python would compute
+    `2 ** (10**10)` for ever)."""
+    if type(x) is not int:
+        return
+    bits = x.bit_length()
+    if type(y) is int and y > 0:  # lower bounds on the result's width
+        if op == "**":
+            bits = (bits - 1) * y
+        elif op == "<<" and x:
+            bits += y
+    if bits > limits.int_bits:
+        raise JxValueError(
+            f"a static integer with more than {limits.int_bits} bits; {how_to_raise('int_bits')}"
+        )
+
+
+def static_flag(value, name: str) -> bool:
+    """A static True/False argument (an array there has no single truth value)."""
+    if not isinstance(value, (bool, int, np.bool_)):
+        raise JxTypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)
+
+
 def reduce(name: str, x, axis=None, keepdims=False, dtype=None):
+    keepdims = static_flag(keepdims, "keepdims")
     x = as_array(x)
     a = aval_of(x)
     axes = normalize_axes(axis, a.ndim)
@@ -484,6 +517,7 @@ def index_dtype(dtype) -> np.dtype:
 
 
 def arg_reduce(name: str, x, axis=None, keepdims=False):
+    keepdims = static_flag(keepdims, "keepdims")
     x = as_array(x)
     a = aval_of(x)
     if axis is None:

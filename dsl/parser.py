@@ -173,7 +173,9 @@ def word_span(source: Source, line: int, column: int) -> Span:
 
 
 def _end_span(source: Source) -> Span:
-    lines = source.text.rstrip().splitlines() or [""]
+    lines = source.lines()
+    while len(lines) > 1 and not lines[-1].strip():
+        lines.pop()
     column = len(lines[-1]) + 1
     return Span(source, len(lines), column, len(lines), column + 1)
 

@@ -195,8 +195,20 @@ class Builtin:
             self.signature = None
 
     def check_args(self, args, kwargs, span):
+        """Refuse a call its signature does not accept, before the call runs (a misspelt
+        keyword names the closest parameter)."""
         if self.signature is None:
             return
+        params = self.signature.parameters.values()
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            named = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+            for k in kwargs:
+                if k not in named:
+                    raise JxTypeError(
+                        f"{self.name}() got an unexpected keyword argument '{k}'"
+                        f"{did_you_mean(k, named)}",
+                        span,
+                    )
         try:
             self.signature.bind(*args, **kwargs)
         except TypeError as e:

@@ -70,7 +70,8 @@ def test_a_rebound_name_is_seen_by_functions_defined_earlier():
     assert out.splitlines() == ["2.0", "3.0"] and err == ""
 
 
-def test_top_level_effects_work_as_in_scripts(tmp_path):
+def test_top_level_effects_work_as_in_scripts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # save and load use files under the working directory
     path = tmp_path / "x.npy"
     out, err = run(f'save("{path}", [1, 2])', f'print(load("{path}") + 1)', "assert 1 > 2, 'no'")
     assert out.splitlines() == ["[2 3]"]

@@ -12,8 +12,11 @@ themselves are `xla_lower.py` (elementwise, shapes, reductions) and `xla_structu
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from jx import dtypes
+from jx.errors import ValueError as JxValueError
 from jx.ir import Literal, Program
 
 #: primitive -> lowering rule, filled by the rule modules.
@@ -28,6 +31,9 @@ ELEMENT = {
 
 
 def tensor_type(shape, dtype) -> str:
+    # XLA aborts the process on a shape whose size in bytes overflows int64: refuse it here.
+    if math.prod(d or 1 for d in shape) * np.dtype(dtype).itemsize >= 1 << 63:
+        raise JxValueError(f"the xla backend cannot hold an array of shape {tuple(shape)}")
     element = ELEMENT[np.dtype(dtype)]
     return f"tensor<{'x'.join(str(d) for d in shape)}x{element}>" if shape else f"tensor<{element}>"
 

@@ -201,6 +201,8 @@ def _scan(lw, outs, *args, body, length, num_consts, num_carry, reverse):
     init = list(args[num_consts : num_consts + num_carry])
     xs = args[num_consts + num_carry :]
     ys = [lw.const(0, y.dtype, y.shape) for y in outs[num_carry:]]
+    if length == 0:  # no turn runs (and XLA refuses a row slice of an empty xs)
+        return [*init, *ys]
     state = [lw.const(0, dtypes.i32), *init, *ys]
     types = [(v.shape, v.dtype) for v in state]
 

@@ -11,6 +11,7 @@ non-differentiable output) and the reduction family's shape and batching rules.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import numpy as np
@@ -176,7 +177,7 @@ def to_front(x, d, size: int):
 
 
 def _reshape_rule(x, *, new_sizes):
-    size = int(np.prod(new_sizes, dtype=np.int64))
+    size = math.prod(new_sizes)
     need(
         size == x.size,
         f"cannot reshape {x.shape} ({x.size} elements) to {tuple(new_sizes)}",

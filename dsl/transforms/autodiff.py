@@ -13,9 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes, ops, trees
-from ..core import CTX, Builder, aval_of, current_builder, describe, trace_into
+from ..core import CTX, Builder, aval_of, check_size, current_builder, describe, trace_into
 from ..errors import TypeError as JxTypeError
+from ..errors import ValueError as JxValueError
 from ..functions import input_avals, signature, trace_function, traced_leaf
+from ..limits import how_to_raise, limits
 from ..values import Builtin, TraceCache, TraceEntry
 from .ad import differentiable, jvp_program
 from .batching import batch_program
@@ -42,7 +44,17 @@ class _Prepared:
         self.args = list(args)
         nums = _argnums(argnums, len(args), name)
         self.nums = nums
-        self.traced = trace_function(fn, args, kwargs, span, is_leaf=traced_leaf)
+        CTX.differentiating += 1
+        try:
+            if CTX.differentiating > limits.transform_depth:
+                raise JxValueError(
+                    f"{name}: more than {limits.transform_depth} differentiations nest here "
+                    "(each multiplies the program's size); " + how_to_raise("transform_depth"),
+                    span,
+                )
+            self.traced = trace_function(fn, args, kwargs, span, is_leaf=traced_leaf)
+        finally:
+            CTX.differentiating -= 1
         counts = [len(trees.flatten(a, traced_leaf)[0]) for a in args]
         starts = np.cumsum([0] + counts)
         self.diff_trees = []
@@ -80,9 +92,16 @@ class _Prepared:
         return out[0] if single else tuple(out)
 
 
+class _Output(int):
+    """The position of a program output in a function's returned tree (unlike a static
+    int the function returned)."""
+
+
 def _outputs(prep):
     traced = prep.traced
-    return trees.unflatten(traced.out_tree, list(range(len(traced.program.outputs))))
+    return trees.unflatten(
+        traced.out_tree, [_Output(i) for i in range(len(traced.program.outputs))]
+    )
 
 
 def _reverse(prep, has_aux, name, span):
@@ -95,12 +114,13 @@ def _reverse(prep, has_aux, name, span):
                 f"{name}(has_aux=True) needs the function to return (value, aux)", span
             )
         positions = positions[0]
-    if not isinstance(positions, int):
+    if type(positions) is not _Output:
         raise JxTypeError(
-            f"{name} needs a function returning one scalar; it returned a "
-            f"{type(positions).__name__} — use jacrev or vjp",
+            f"{name} needs a function returning one float scalar; it returned "
+            f"{describe(positions)} — use jacrev or vjp",
             span,
         )
+    positions = int(positions)
     loss = program.outputs[positions].aval
     if loss.shape != ():
         raise JxTypeError(
@@ -361,6 +381,9 @@ def linear_transpose(fun, *primals):
 
 def _basis(avals, dtype):
     sizes = [a.size for a in avals]
+    for a in avals:
+        check_size((sum(sizes), *a.shape), dtype)
+    check_size((sum(sizes), sum(sizes)), dtype)
     eye = np.eye(sum(sizes), dtype=dtype)
     out, start = [], 0
     for a, n in zip(avals, sizes):

@@ -65,6 +65,8 @@ class Pmapped:
         axes, names = in_axes_of(self.in_axes, args, kwargs, leaves, in_tree, "pmap")
         size = mapped_size(leaves, axes, names, "pmap")
         devices = local_device_count()  # in a run of several processes, this one's
+        if size == 0:
+            raise JxValueError("pmap: the mapped axis has size 0; each device needs a slice", span)
         if size > devices:
             raise JxValueError(
                 f"pmap: the mapped axis has size {size} but there are only "
