@@ -212,7 +212,7 @@ def _as_array(x):
             return np.asarray(x, dtype=dtype)
         except OverflowError:
             pass
-    raise JxTypeError(f"the result {x} does not fit in i64")
+    return x  # a static int beyond i64 (within jx.limits.int_bits) leaves as Python's int
 
 
 def _canonical(arg) -> bool:
@@ -258,8 +258,7 @@ class Function:
     def _call(self, args, kwargs):
         args, kwargs = self._arguments(args, kwargs)
         with using(self.backend):
-            # From Python there is no call site in jx source: errors point at the definition.
-            result = call(self.value, args, kwargs, getattr(self.value, "span", None))
+            result = call(self.value, args, kwargs, None)
         return self._to_host(result)
 
     def _to_host(self, result):

@@ -26,13 +26,19 @@ from .interp import EXPRESSIONS, STATEMENTS, evaluate, truth
 @builtin("print", effect=True)
 def print_(*values, sep=" ", end="\n", all_processes=False):
     """Print on process 0 of a run (every process's line with all_processes=True)."""
+    if not isinstance(all_processes, bool):
+        raise JxTypeError(f"print(): all_processes is True or False, not {describe(all_processes)}")
     if not (all_processes or is_lead()):
         return
     for name, text in (("sep", sep), ("end", end)):
         if not isinstance(text, str):
             raise JxTypeError(f"print(): {name} must be a string, got {describe(text)}")
+    try:
+        text = sep.join(format_value(v) for v in values) + end
+    except ValueError as e:  # Python's own bound on printing huge ints
+        raise JxValueError(f"print(): {e}") from None
     out = CTX.out or sys.stdout
-    out.write(sep.join(format_value(v) for v in values) + end)
+    out.write(text)
     out.flush()
 
 

@@ -89,7 +89,7 @@ def save(path, *arrays, **named):
     if isinstance(path, str) and "{process}" in path:
         path = path.replace("{process}", str(process_index()))
     elif not is_lead():
-        return None
+        return
     suffix = os.path.splitext(path)[1] if isinstance(path, str) else None
     if suffix == ".npy":
         if len(arrays) != 1 or named:

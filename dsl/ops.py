@@ -344,6 +344,8 @@ def transpose(x, axes=None):
     x = as_array(x)
     nd = aval_of(x).ndim
     axes = static_ints(axes)
+    if isinstance(axes, int):
+        axes = (axes,)
     perm = tuple(reversed(range(nd))) if axes is None else normalize_axes(tuple(axes), nd)
     if len(perm) != nd:
         raise JxValueError(f"transpose: axes {axes} do not match {nd} dimensions")

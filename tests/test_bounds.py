@@ -41,7 +41,8 @@ def test_array_methods_keep_their_builtins_signature():
     np.testing.assert_array_equal(m.a, [3.0, 12.0])
     np.testing.assert_array_equal(m.b, [[3.0, 4.0, 5.0]])
     assert (
-        "too many positional arguments" in error_of("y = ones(3).sum(0, None, False, 1, 2)").message
+        "too many positional arguments"
+        in error_of("y = ones(3).sum(0, None, False, 1, 2, 3, 4, 5)").message
     )
 
 
@@ -91,7 +92,8 @@ def test_the_int_bound_can_be_raised(monkeypatch):
 
 def test_integers_that_do_not_fit_an_array_are_type_errors():
     assert "does not fit in i64" in error_of("y = array([2**70])").message
-    assert "does not fit in i32" in error_of("y = jit(lambda x: x)(2**63)").message
+    # 2**63 is a weak u64 (as in JAX with x64); past u64 nothing holds it
+    assert "does not fit" in error_of("y = jit(lambda x: x)(2**64)").message
     np.testing.assert_array_equal(jx.compile("y = array([2**40])").y, [2**40])
 
 
@@ -149,7 +151,7 @@ def test_nested_differentiation_is_bounded():
 def test_the_program_bound_names_itself(monkeypatch):
     monkeypatch.setattr(jx.limits, "program_equations", 50)
     error = error_of(
-        "def f(x):\n    for i in range(100):\n        x = x * 2.0\n    return x\ny = f(1.0)"
+        "def f(x):\n    for i in (1,) * 100:\n        x = x * 2.0\n    return x\ny = f(1.0)"
     )
     assert "jx.limits.program_equations" in error.message and error.span.line in (3, 5)
 

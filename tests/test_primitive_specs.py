@@ -176,9 +176,6 @@ def _scan_spec(reverse, length=4, xfail=None):
     return Spec("scan", (c, carry, xs), params, _scan_ref, (0, 1, 2), xfail=xfail or {})
 
 
-EMPTY_SCAN_BUG = "the XLA lowering of a scan of length 0 slices a row out of its empty xs"
-
-
 def _while_spec():
     limit, i = np.array(3, np.int32), np.array(0, np.int32)
     c, x = rand(2, dtype=F64), rand(2, dtype=F64)
@@ -194,7 +191,7 @@ CONTROL_FLOW = [
     Spec("cond", (np.array(k, np.int32), rand(3, dtype=F64), rand(3, dtype=F64)),
          {"branches": BRANCHES}, _cond_ref, (1, 2), vary=_vary_index)
     for k in (0, 1, 5, -3)
-] + [_scan_spec(False), _scan_spec(True), _scan_spec(False, 0, {"xla": EMPTY_SCAN_BUG}),
+] + [_scan_spec(False), _scan_spec(True), _scan_spec(False, 0),
      _while_spec()]  # fmt: skip
 
 SPECS = ARRAY_SPECS + EDGES + NARROW + CONTROL_FLOW

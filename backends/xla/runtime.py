@@ -435,8 +435,9 @@ def pmap(program: Program, shards, axis_name) -> list[list[np.ndarray]]:
     """pmap's hook: run the per-shard program with one replica per shard, in one go (or, if
     some of it does not lower, shard by shard on pmap's threads)."""
     # One shard is no replicated module (its parameters have no replica axis).
-    if len(shards) == 1 or not lowerable(program, replicated=True):
-        if process_count() > 1 and len(shards) > 1:
+    alone = len(shards) == 1 and process_count() == 1
+    if alone or not lowerable(program, replicated=True):
+        if process_count() > 1:
             raise JxValueError(
                 "pmap across processes needs a function the xla backend compiles whole "
                 "(every primitive lowered, no collective under a traced if or while)"
