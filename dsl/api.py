@@ -212,7 +212,7 @@ def _as_array(x):
             return np.asarray(x, dtype=dtype)
         except OverflowError:
             pass
-    return x  # a static int beyond i64 (within jx.limits.int_bits) leaves as Python's int
+    raise JxTypeError(f"the result {x} does not fit in i64")
 
 
 def _canonical(arg) -> bool:

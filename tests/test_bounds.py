@@ -87,7 +87,8 @@ def test_static_integers_are_bounded_before_they_are_computed(source):
 
 def test_the_int_bound_can_be_raised(monkeypatch):
     monkeypatch.setattr(jx.limits, "int_bits", 20_000)
-    assert jx.compile("y = 2 ** 10000").y == 2**10000
+    # computed exactly inside jx (a result this big cannot leave as an array)
+    assert bool(jx.compile("y = 2 ** 10000\nok = y // 2 ** 9999 == 2").ok)
 
 
 def test_integers_that_do_not_fit_an_array_are_type_errors():
@@ -100,8 +101,10 @@ def test_integers_that_do_not_fit_an_array_are_type_errors():
 def test_python_conversions_refuse_what_python_refuses():
     for source in ["y = int(inf)", "y = int(nan)", "y = float(10**400)", "y = arange(nan)"]:
         assert isinstance(error_of(source), jx.ValueError)
-    m = jx.compile("a = len(range(10**20))\nb = len(range(10, 0, -3))\nc = len(range(5, 2))")
-    assert (m.a, m.b, m.c) == (10**20, 4, 0)
+    m = jx.compile(
+        "a = len(range(10**20)) == 10**20\nb = len(range(10, 0, -3))\nc = len(range(5, 2))"
+    )
+    assert (bool(m.a), m.b, m.c) == (True, 4, 0)
 
 
 def test_round_to_more_decimals_than_a_float_holds():
