@@ -128,6 +128,44 @@ def _eqn_linear_outputs(eqn, mask) -> list:
 # ------------------------------------------------------------------ the transformation
 
 
+def _forward(builder, program: Program, linear_in):
+    """The forward pass shared by transposition and partial evaluation, traced into
+    `builder`: every equation without linear inputs is emitted (and the primal outputs of
+    mixed ones); the linear equations are collected. (values, read, linear vars, pending
+    (eqn, input mask, output mask))."""
+    value, lin = {}, set()
+    for v, m in zip(program.inputs, linear_in):
+        if m:
+            lin.add(v)
+        else:
+            value[v] = builder.new_input(v.aval)
+
+    def read(v):
+        return v.value if type(v) is Literal else value[v]
+
+    pending = []
+    for eqn in program.eqns:
+        mask = [type(v) is not Literal and v in lin for v in eqn.inputs]
+        saved = CTX.span
+        CTX.span = eqn.span or saved
+        try:
+            if not any(mask):
+                out = bind(eqn.prim, *[read(v) for v in eqn.inputs], **eqn.params)
+                value.update(zip(eqn.outputs, out if eqn.prim.multiple_results else [out]))
+                continue
+            out_mask = _eqn_linear_outputs(eqn, mask)
+            if not all(out_mask):  # the primal outputs of a mixed equation
+                outs = _primal_outputs(eqn, mask, out_mask, read)
+                for v, m, o in zip(eqn.outputs, out_mask, outs):
+                    if not m:
+                        value[v] = o
+            lin.update(v for v, m in zip(eqn.outputs, out_mask) if m)
+            pending.append((eqn, mask, out_mask))
+        finally:
+            CTX.span = saved
+    return value, read, lin, pending
+
+
 def transpose_program(program: Program, linear_in, linear_out, effects=False) -> Program:
     """The transposed program. Its forward pass keeps the effects (`debug_print`) only with
     `effects`: grad and vjp run the primal program for its value anyway, and print there."""
@@ -135,39 +173,9 @@ def transpose_program(program: Program, linear_in, linear_out, effects=False) ->
         program = without_effects(program)
     builder = Builder()
     with trace_into(builder):
-        value, lin = {}, set()
-        for v, m in zip(program.inputs, linear_in):
-            if m:
-                lin.add(v)
-            else:
-                value[v] = builder.new_input(v.aval)
+        _, read, lin, pending = _forward(builder, program, linear_in)
         outs_lin = [v for v, m in zip(program.outputs, linear_out) if m]
         cts_in = [builder.new_input(v.aval.strong()) for v in outs_lin]
-
-        def read(v):
-            return v.value if type(v) is Literal else value[v]
-
-        pending = []
-        for eqn in program.eqns:
-            mask = [type(v) is not Literal and v in lin for v in eqn.inputs]
-            saved = CTX.span
-            CTX.span = eqn.span or saved
-            try:
-                if not any(mask):
-                    out = bind(eqn.prim, *[read(v) for v in eqn.inputs], **eqn.params)
-                    outs = out if eqn.prim.multiple_results else [out]
-                    value.update(zip(eqn.outputs, outs))
-                    continue
-                out_mask = _eqn_linear_outputs(eqn, mask)
-                if not all(out_mask):  # the primal outputs of a mixed equation
-                    outs = _primal_outputs(eqn, mask, out_mask, read)
-                    for v, m, o in zip(eqn.outputs, out_mask, outs):
-                        if not m:
-                            value[v] = o
-                lin.update(v for v, m in zip(eqn.outputs, out_mask) if m)
-                pending.append((eqn, mask, out_mask))
-            finally:
-                CTX.span = saved
         ct: dict = {}
         masks: dict = {}
         for v, c in zip(outs_lin, cts_in):
@@ -228,33 +236,10 @@ def partial_eval(program: Program, linear_in):
     linear inputs) -> (the linear outputs); (known, linear, out_linear mask). `linearize`
     runs the known part once and the linear part for each tangent."""
     out_linear = linear_outputs(program, linear_in)
-    known, lin = Builder(), set()
-    value = {}
-    pending = []
+    known = Builder()
     with trace_into(known):
-        for v, m in zip(program.inputs, linear_in):
-            if m:
-                lin.add(v)
-            else:
-                value[v] = known.new_input(v.aval)
-
-        def read(v):
-            return v.value if type(v) is Literal else value[v]
-
-        for eqn in program.eqns:
-            mask = [type(v) is not Literal and v in lin for v in eqn.inputs]
-            if not any(mask):
-                out = bind(eqn.prim, *[read(v) for v in eqn.inputs], **eqn.params)
-                value.update(zip(eqn.outputs, out if eqn.prim.multiple_results else [out]))
-                continue
-            out_mask = _eqn_linear_outputs(eqn, mask)
-            if not all(out_mask):  # the primal outputs of a mixed equation
-                outs = _primal_outputs(eqn, mask, out_mask, read)
-                for v, m, o in zip(eqn.outputs, out_mask, outs):
-                    if not m:
-                        value[v] = o
-            lin.update(v for v, m in zip(eqn.outputs, out_mask) if m)
-            pending.append(eqn)
+        value, read, lin, pending = _forward(known, program, linear_in)
+        pending = [eqn for eqn, _, _ in pending]
         residuals = list(
             dict.fromkeys(
                 v for eqn in pending for v in eqn.inputs if type(v) is not Literal and v not in lin
