@@ -402,7 +402,9 @@ def _scan_t(cts, *args, body, length, num_consts, num_carry, reverse):
     # custom_vjp's, cannot run forward at all).
     consts_nl = [a for a, m in zip(args[:nc], consts_m) if not m]
     xs_nl = [a for a, m in zip(args[nc + nk :], xs_m) if not m]
-    history = _primal_history(body, args, nc, nk, consts_m, carry_m, xs_m, length, reverse)
+    _, history = _primal_scan(
+        body, args, consts_m + carry_m + xs_m, nc, nk, length, reverse, history=True
+    )
     # 2. The transposed body, run backwards over the history.
     tbody = transposition.transpose_program(body, consts_m + carry_m + xs_m, out_mask)
     carry_avals = [v.aval for v in body.inputs[nc : nc + nk]]
@@ -449,55 +451,34 @@ def _scan_primal(args, mask, out_mask, *, body, length, num_consts, num_carry, r
     nc, nk = num_consts, num_carry
     carry_m, _ = _linear_carry(body, nc, nk, mask)  # a carry a tangent flows into is linear
     mask = list(mask[:nc]) + carry_m + list(mask[nc + nk :])
-    known, _, body_linear = transposition.partial_eval(body, mask)
-    known_of = {k: j for j, k in enumerate(i for i, m in enumerate(body_linear) if not m)}
-    carries = [k for k in range(nk) if not carry_m[k]]
-    ys = [k for k in range(nk, len(body.outputs)) if not body_linear[k]]
-    primal_body = Program(
-        known.inputs, known.eqns, [known.outputs[known_of[k]] for k in carries + ys]
-    )
-    inputs = [a for a, m in zip(args, mask) if not m]
-    outs = bind(
-        scan_p,
-        *inputs,
-        body=primal_body,
-        length=length,
-        num_consts=sum(1 for m in mask[:nc] if not m),
-        num_carry=len(carries),
-        reverse=reverse,
-    )
-    found = dict(zip(carries + ys, outs))
+    found, _ = _primal_scan(body, args, mask, nc, nk, length, reverse, history=False)
     return [found.get(k) for k in range(len(body.outputs))]
 
 
-def _primal_history(body, args, nc, nk, consts_m, carry_m, xs_m, length, reverse):
-    """The non-linear carries entering every iteration (stacked), by a forward scan of the
-    body's primal part (`partial_eval`'s known program, its residuals dropped)."""
-    known, _, out_linear = transposition.partial_eval(body, consts_m + carry_m + xs_m)
-    known_of = {k: j for j, k in enumerate(i for i, m in enumerate(out_linear) if not m)}
-    carries = [k for k in range(nk) if not carry_m[k]]
-    n_consts = nc - sum(consts_m)
-    carry_ins = known.inputs[n_consts : n_consts + len(carries)]
-    hist_body = Program(
-        known.inputs,
-        known.eqns,
-        [known.outputs[known_of[k]] for k in carries] + list(carry_ins),
-    )
-    consts = [a for a, m in zip(args[:nc], consts_m) if not m]
-    init = [args[nc + k] for k in carries]
-    xs = [a for a, m in zip(args[nc + nk :], xs_m) if not m]
-    fwd = bind(
+def _primal_scan(body, args, mask, nc, nk, length, reverse, history):
+    """A scan of `body`'s primal part (`partial_eval`'s known program, its residuals
+    dropped) over the non-linear `args` (`mask`: the linear inputs, carries at their fixed
+    point). Gives its non-linear outputs by body output index and, with `history`, instead
+    of the ys, the non-linear carries entering every iteration (stacked)."""
+    known, _, body_linear = transposition.partial_eval(body, mask)
+    known_of = {k: j for j, k in enumerate(i for i, m in enumerate(body_linear) if not m)}
+    carries = [k for k in range(nk) if not mask[nc + k]]
+    ys = [] if history else [k for k in range(nk, len(body.outputs)) if not body_linear[k]]
+    n_consts = sum(1 for m in mask[:nc] if not m)
+    outputs = [known.outputs[known_of[k]] for k in carries + ys]
+    if history:
+        outputs += known.inputs[n_consts : n_consts + len(carries)]
+    outs = bind(
         scan_p,
-        *consts,
-        *init,
-        *xs,
-        body=hist_body,
+        *[a for a, m in zip(args, mask) if not m],
+        body=Program(known.inputs, known.eqns, outputs),
         length=length,
-        num_consts=len(consts),
+        num_consts=n_consts,
         num_carry=len(carries),
         reverse=reverse,
     )
-    return fwd[len(carries) :]
+    n = len(carries) + len(ys)
+    return dict(zip(carries + ys, outs[:n])), outs[n:]
 
 
 def _backward_body(tbody, body, nc, nk, consts_m, carry_m, xs_m, out_mask):
