@@ -14,9 +14,7 @@ median beside a saved one and says which changed beyond both intervals.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 import json
 import math
 import platform
@@ -26,7 +24,7 @@ import tracemalloc
 from functools import partial
 
 from . import api, syntax
-from .core import CTX
+from .effects import quiet
 from .errors import JxSyntaxError
 from .functions import call
 from .version import __version__
@@ -63,7 +61,7 @@ def run_file(path: str, backend: str, budget_s: float = 2.0) -> list[Measurement
     be = api.get_backend(backend)
     with open(path, encoding="utf-8-sig") as f:
         text = f.read()
-    with _quiet():
+    with quiet():
         scope = api.execute(text, path, be)
     results = []
     for line, expr in collect(path):
@@ -71,15 +69,6 @@ def run_file(path: str, backend: str, budget_s: float = 2.0) -> list[Measurement
         with api.using(be):
             results.append(measure(expr, backend, partial(call, fn, args, {}, None), budget_s))
     return results
-
-
-@contextlib.contextmanager
-def _quiet():
-    saved, CTX.out = CTX.out, io.StringIO()
-    try:
-        yield
-    finally:
-        CTX.out = saved
 
 
 def _prepare(expr: str, line: int, path: str, scope, be):
@@ -93,7 +82,7 @@ def _prepare(expr: str, line: int, path: str, scope, be):
     source = (
         "\n" * (line - 1) + f"__jx_bench = (jit({head}), ({args}{',' if args.strip() else ''}))\n"
     )
-    with _quiet():
+    with quiet():
         api.run_module(syntax.parse(source, path), path, be, scope=scope)
     return scope.vars.pop("__jx_bench")
 

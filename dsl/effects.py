@@ -8,6 +8,8 @@ only at the top level (the checker refuses them in functions, and
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 
 import numpy as np
@@ -21,6 +23,16 @@ from .errors import TypeError as JxTypeError
 from .errors import ValueError as JxValueError
 from .formatting import format_value
 from .interp import EXPRESSIONS, STATEMENTS, evaluate, truth
+
+
+@contextlib.contextmanager
+def quiet():
+    """Top-level prints write nowhere meanwhile (while `jx test` and `jx bench` run)."""
+    saved, CTX.out = CTX.out, io.StringIO()
+    try:
+        yield
+    finally:
+        CTX.out = saved
 
 
 @builtin("print", effect=True)

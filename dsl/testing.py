@@ -13,9 +13,7 @@ or JSON for CI; `jx.pytest_plugin` lets pytest collect the same files.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 import json
 import os
 import re
@@ -26,7 +24,7 @@ import numpy as np
 
 from . import api, syntax, trees
 from . import backend as backend_registry
-from .core import CTX
+from .effects import quiet
 from .errors import JxError
 
 _FILE_ERROR = re.compile(r"#\s*error:\s*(\w+)\s+at\s+lines?\s+(\d+)(?:-(\d+))?")
@@ -149,7 +147,7 @@ def run_file(path: str, backend: str) -> list[Result]:
         passed, message = _check_file_error(cases[0], text, be)
         return [Result(cases[0], backend, passed, message, time.perf_counter() - start)]
     try:
-        with _quiet():
+        with quiet():
             scope = api.execute(text, path, be)
     except JxError as e:
         message = "the script failed: " + e.render()
@@ -165,15 +163,6 @@ def run_file(path: str, backend: str) -> list[Result]:
     return results
 
 
-@contextlib.contextmanager
-def _quiet():
-    saved, CTX.out = CTX.out, io.StringIO()
-    try:
-        yield
-    finally:
-        CTX.out = saved
-
-
 def _evaluate(expr: str, case: Case, scope, be, line=None):
     """The value of a jx expression in the script's scope. It is parsed where it stands in
     the file (inside parentheses opened on the line above), so an error's caret points at
@@ -183,7 +172,7 @@ def _evaluate(expr: str, case: Case, scope, be, line=None):
         written = (f.read().splitlines() + [""] * line)[line - 1]
     column = max(written.find(expr), 0)
     source = "\n" * max(line - 2, 0) + "__jx_test_value = (\n" + " " * column + expr + "\n)\n"
-    with _quiet():
+    with quiet():
         api.run_module(syntax.parse(source, case.path), case.path, be, scope=scope)
     return scope.vars.pop("__jx_test_value")
 
@@ -327,7 +316,7 @@ def _check_file_error(case: Case, text: str, be) -> tuple[bool, str]:
     m = _FILE_ERROR.match(case.expected)
     cls, lo, hi = m.group(1), int(m.group(2)), int(m.group(3) or m.group(2))
     try:
-        with _quiet():
+        with quiet():
             api.execute(text, case.path, be)
     except JxError as e:
         return _matches(e, cls, lo, hi)
