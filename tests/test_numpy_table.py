@@ -18,30 +18,17 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
 import jx
-import ml_dtypes
 import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
+from jx import dtypes as jx_dtypes
 from jx.builtins import BUILTINS
 from jx.values import Builtin
 
 F32, F64, F16, BF16 = "f32", "f64", "f16", "bf16"
 I8, I32, I64, U8, U32, BOOL = "i8", "i32", "i64", "u8", "u32", "bool"
-DTYPES = {
-    "bool": np.bool_,
-    "i8": np.int8,
-    "i16": np.int16,
-    "i32": np.int32,
-    "i64": np.int64,
-    "u8": np.uint8,
-    "u16": np.uint16,
-    "u32": np.uint32,
-    "u64": np.uint64,
-    "f16": np.float16,
-    "bf16": ml_dtypes.bfloat16,
-    "f32": np.float32,
-    "f64": np.float64,
-}
+# jx's dtypes by their short names, from jx's own table
+DTYPES = {jx_dtypes.short(d): d for d in dict.fromkeys(jx_dtypes.BY_NAME.values())}
 FLOATS = (F32, F64, F16, BF16)
 FLOAT2 = (F32, F64)
 NUMERIC = (F32, F64, I32, I64, U8)
