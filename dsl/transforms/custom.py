@@ -25,7 +25,7 @@ from ..errors import TypeError as JxTypeError
 from ..functions import call, number_leaf, trace_function, traced_leaf
 from ..ir import Eqn, Program, Var
 from ..primitives import dot_general_p
-from ..primitives.elementwise import add
+from ..primitives.elementwise import add_tangents
 from ..primitives.shapes import broadcast_at, full, move_axis
 from ..registry import primitive
 from ..values import Builtin
@@ -96,20 +96,15 @@ class CustomFunction:
         if self.jvp is not None or self.fwd is not None:
             raise JxTypeError(f"the rule of {self.kind} function '{self.name}' is already defined")
 
-    def jx_call(self, args, kwargs, span):
+    def jx_call(self, args, kwargs, span, traced=None):
+        """Call it: trace the body (unless the caller has, `traced`) and emit its equation."""
         if kwargs:
             raise JxTypeError(f"a {self.kind} function takes positional arguments only", span)
         if self.jvp is None and self.fwd is None:
             rule = "f.defjvp(rule)" if self.kind == "custom_jvp" else "f.defvjp(fwd, bwd)"
             raise JxTypeError(f"'{self.name}' has no rule yet: define it with {rule}", span)
         leaves, in_tree = trees.flatten(tuple(args), number_leaf)
-        traced = trace_function(self.fn, list(args), {}, span)
-        if traced.captured:
-            raise JxTypeError(
-                f"a {self.kind} function may only read its arguments, not traced values from "
-                "an enclosing function (pass them as arguments)",
-                span,
-            )
+        traced = traced or trace_body(self.fn, args, span, self.kind)
         params = {
             "body": traced.program,
             "rule": self,
@@ -119,6 +114,18 @@ class CustomFunction:
         prim = custom_jvp_call_p if self.kind == "custom_jvp" else custom_vjp_call_p
         outs = bind(prim, *[ops.as_array(x) for x in leaves], **params)
         return trees.unflatten(traced.out_tree, outs)
+
+
+def trace_body(fn, args, span, what):
+    """`fn` traced on `args`; it may read only its arguments (and top-level values)."""
+    traced = trace_function(fn, list(args), {}, span)
+    if traced.captured:
+        raise JxTypeError(
+            f"a {what} function may only read its arguments, not traced values of an "
+            "enclosing function (pass them as arguments)",
+            span,
+        )
+    return traced
 
 
 def custom_jvp(fun):
@@ -261,12 +268,9 @@ POLICIES = ("nothing_saveable", "dots_saveable", "everything_saveable")
 def _saved_dot_jvp(ps, ts, *, saved_params):
     """The primal is the value saved in the forward pass; the tangent is the dot's own."""
     (lhs, rhs, saved), (tl, tr, _) = ps, ts
-    parts = [
-        bind(dot_general_p, t, rhs, **saved_params) if t is not None else None for t in (tl,)
-    ] + [bind(dot_general_p, lhs, t, **saved_params) if t is not None else None for t in (tr,)]
-    parts = [p for p in parts if p is not None]
-    tangent = parts[0] if len(parts) == 1 else (add(*parts) if parts else None)
-    return saved, tangent
+    a = None if tl is None else bind(dot_general_p, tl, rhs, **saved_params)
+    b = None if tr is None else bind(dot_general_p, lhs, tr, **saved_params)
+    return saved, add_tangents(a, b)
 
 
 #: A dot_general whose value was saved (`checkpoint(f, policy="dots_saveable")`): it
@@ -319,13 +323,7 @@ class Checkpointed:
     def _saving_dots(self, args, span):
         """The checkpoint that keeps f's matmul results: the backward pass recomputes
         everything else, reading the dots' values from the forward pass."""
-        traced = trace_function(self.fn, list(args), {}, span)
-        if traced.captured:
-            raise JxTypeError(
-                "a checkpointed function may only read its arguments, not traced values of "
-                "an enclosing function (pass them as arguments)",
-                span,
-            )
+        traced = trace_body(self.fn, args, span, "checkpointed")
         program = traced.program
         replaced, dot_vars = _with_saved_dots(program)
         saving = Program(program.inputs, program.eqns, (*program.outputs, *dot_vars))
@@ -347,7 +345,7 @@ class Checkpointed:
         rule = CustomFunction(self.fn, "custom_vjp")
         rule.name = self.name
         rule.fwd, rule.bwd = _Rule(fwd, "fwd"), _Rule(bwd, "bwd")
-        return rule.jx_call(list(args), {}, span)
+        return rule.jx_call(list(args), {}, span, traced)
 
     def _pullback(self, residuals, ct, span, fn=None):
         """f's VJP at its arguments, recomputed: cotangents for the float leaves, zeros
