@@ -20,7 +20,7 @@ from .errors import JxError, LimitError
 from .errors import TypeError as JxTypeError
 from .functions import number_leaf
 from .interp import EXPRESSIONS, STATEMENTS, assign, evaluate, exec_block
-from .limits import limits
+from .limits import how_to_raise, limits
 from .values import Scope
 
 
@@ -77,10 +77,9 @@ def _unroll_or_fail(node, iterable, reason, what):
     n = len(iterable)
     if n > limits.unroll:
         raise LimitError(
-            f"this {what} over {_text(iterable)} must unroll ({n} iterations) but the bound "
-            f"is limits.unroll = {limits.unroll}: as a traced loop its body fails with "
-            f"'{reason}'; change the body so `i` need not be a static int, or raise the "
-            "bound (JX_LIMIT_UNROLL or jx.limits.unroll)",
+            f"this {what} over {_text(iterable)} must unroll ({n} iterations): as a traced "
+            f"loop its body fails with '{reason}'; change the body so `i` need not be a "
+            "static int; " + how_to_raise("unroll"),
             node.span,
         )
     _note(node, f"{what} over {_text(iterable)}: unrolled {n} times, because: {reason}")
